@@ -1,0 +1,102 @@
+/**
+ * One model ready to serve: its manifest, labels, output reader and inference thread, behind a micro-batcher.
+ * `infer(tensor)` takes one preprocessed image and resolves with what the model says about it.
+ */
+import { loadBreeds, type Breed } from '../labels.ts';
+import { loadManifest, type ResolvedManifest } from '../manifest.ts';
+import { MicroBatcher } from '../micro-batcher.ts';
+import { verifyModelFile } from '../model-file.ts';
+import { type OutputReading, OutputReader } from '../postprocess.ts';
+import { type Device, ModelRunner } from './model-runner.ts';
+
+export interface LoadModelOptions {
+  modelsDir: string;
+  device: Device;
+  /** 0 = onnxruntime's default. */
+  intraOpThreads: number;
+  cudaDeviceId: number;
+  maxBatch: number;
+  batchWaitMs: number;
+  /** Check the file's sha256 against the manifest before loading (default true). */
+  verifyChecksum?: boolean;
+  onFallback?: (modelId: string, reason: string) => void;
+  onBatch?: (modelId: string, size: number) => void;
+}
+
+export class LoadedModel {
+  private readonly batcher: MicroBatcher<Float32Array, Float32Array>;
+  readonly itemSize: number;
+
+  private constructor(
+    readonly manifest: ResolvedManifest,
+    readonly breeds: readonly Breed[],
+    readonly reader: OutputReader,
+    private readonly runner: ModelRunner,
+    options: LoadModelOptions,
+  ) {
+    const { width, height } = manifest.input;
+    this.itemSize = 3 * width * height;
+    this.batcher = new MicroBatcher((items) => this.runBatch(items), {
+      maxBatch: options.maxBatch,
+      maxWaitMs: options.batchWaitMs,
+      onBatch: (size) => options.onBatch?.(manifest.id, size),
+    });
+  }
+
+  static async load(ref: string, options: LoadModelOptions): Promise<LoadedModel> {
+    const manifest = await loadManifest(ref, options.modelsDir);
+    const breeds = await loadBreeds(manifest.labelsPath);
+    const reader = new OutputReader(manifest.output, breeds);
+    if (options.verifyChecksum !== false) await verifyModelFile(manifest);
+    const { width, height, layout, name } = manifest.input;
+    const runner = await ModelRunner.start({
+      modelPath: manifest.modelPath,
+      inputName: name,
+      outputName: manifest.output.name,
+      itemDims: layout === 'NCHW' ? [3, height, width] : [height, width, 3],
+      device: options.device,
+      intraOpThreads: options.intraOpThreads,
+      cudaDeviceId: options.cudaDeviceId,
+      onFallback: (reason) => options.onFallback?.(manifest.id, reason),
+    });
+    return new LoadedModel(manifest, breeds, reader, runner, options);
+  }
+
+  get id(): string {
+    return this.manifest.id;
+  }
+
+  get device(): 'cuda' | 'cpu' {
+    return this.runner.device;
+  }
+
+  /** One preprocessed image (`itemSize` floats) → what the model reads in it. */
+  async infer(tensor: Float32Array): Promise<OutputReading> {
+    if (tensor.length !== this.itemSize) {
+      throw new Error(`model ${this.id} takes ${this.itemSize} floats per image, got ${tensor.length}`);
+    }
+    return this.reader.read(await this.batcher.submit(tensor));
+  }
+
+  /** Runs pre-made batch tensors straight through the thread (benchmarks compare this with the whole path). */
+  runRaw(batchTensor: Float32Array, batch: number): Promise<Float32Array> {
+    return this.runner.run(batchTensor, batch);
+  }
+
+  close(): Promise<void> {
+    return this.runner.close();
+  }
+
+  private async runBatch(items: Float32Array[]): Promise<Float32Array[]> {
+    const input = new Float32Array(items.length * this.itemSize);
+    items.forEach((item, i) => {
+      input.set(item, i * this.itemSize);
+    });
+    const output = await this.runner.run(input, items.length);
+    const rowSize = output.length / items.length;
+    if (rowSize !== this.reader.size) {
+      throw new Error(`model ${this.id} returned ${rowSize} values per image, its manifest says ${this.reader.size}`);
+    }
+    return items.map((_, i) => output.subarray(i * rowSize, (i + 1) * rowSize));
+  }
+}

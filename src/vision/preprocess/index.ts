@@ -1,0 +1,23 @@
+/** Photo bytes → model input tensor: decode (sharp) then normalise (pure maths). */
+import type { InputSpec } from '../manifest.ts';
+import { type DecodeLimits, decodeToRgb, type ImageSource } from './decode.ts';
+import { rgbToTensor, type TensorOptions } from './tensor.ts';
+
+export {
+  DEFAULT_DECODE_LIMITS,
+  type DecodeLimits,
+  decodeToRgb,
+  type ImageSource,
+  inspectImage,
+  type RgbImage,
+} from './decode.ts';
+export { channelAffine, rgbToTensor } from './tensor.ts';
+
+export async function preprocess(
+  input: ImageSource,
+  spec: InputSpec,
+  limits?: DecodeLimits,
+  options?: TensorOptions,
+): Promise<Float32Array> {
+  return rgbToTensor(await decodeToRgb(input, spec, limits), spec, options);
+}
