@@ -19,14 +19,17 @@ const normalizeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('scale-offset'), scale: z.number().positive(), offset: z.number() }),
 ]);
 
+/** sharp's resampling kernels; match the one the model was trained with (PIL/torchvision: linear, Keras: nearest). */
+const kernel = z.enum(['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3']).default('lanczos3');
+
 /** How a photo of any size becomes width × height. */
 const resizeSchema = z.discriminatedUnion('kind', [
   /** Shorter side to `shorterSide` (≥ the input size), then the centre crop of the input size (ImageNet eval). */
-  z.object({ kind: z.literal('crop'), shorterSide: z.number().int().positive().optional() }),
+  z.object({ kind: z.literal('crop'), shorterSide: z.number().int().positive().optional(), kernel }),
   /** Stretch to the input size, ignoring the aspect ratio (Keras `image.load_img(target_size=…)`). */
-  z.object({ kind: z.literal('squash') }),
+  z.object({ kind: z.literal('squash'), kernel }),
   /** Fit inside the input size, padding the rest with white (keeps the whole dog in view). */
-  z.object({ kind: z.literal('pad') }),
+  z.object({ kind: z.literal('pad'), kernel }),
 ]);
 
 const inputSchema = z.object({

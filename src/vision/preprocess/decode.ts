@@ -68,14 +68,14 @@ export async function inspectImage(
 function applyResize(image: Sharp, policy: ResizePolicy, width: number, height: number): Sharp {
   switch (policy.kind) {
     case 'squash':
-      return image.resize(width, height, { fit: 'fill' });
+      return image.resize(width, height, { fit: 'fill', kernel: policy.kernel });
     case 'pad':
-      return image.resize(width, height, { fit: 'contain', background: '#ffffff' });
+      return image.resize(width, height, { fit: 'contain', background: '#ffffff', kernel: policy.kernel });
     case 'crop': {
       // Shorter side to `shorterSide`, centre crop of width × height. Cropping the centre square first is the same
       // thing (centre crops compose) and lets sharp shrink-on-load large JPEGs.
       const side = Math.max(policy.shorterSide ?? Math.max(width, height), width, height);
-      const resized = image.resize(side, side, { fit: 'cover', position: 'centre' });
+      const resized = image.resize(side, side, { fit: 'cover', position: 'centre', kernel: policy.kernel });
       if (side === width && side === height) return resized;
       return resized.extract({
         left: Math.floor((side - width) / 2),

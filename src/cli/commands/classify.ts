@@ -1,0 +1,62 @@
+/** `dog-breeds classify <files or folders…>`: one line per photo, human-readable or JSON. */
+import { readFile } from 'node:fs/promises';
+import type { CliContext, ModelFlags } from '../context.ts';
+import { openClassifier } from '../context.ts';
+import { forEachConcurrently } from '../concurrency.ts';
+import { expandImagePaths } from '../labelled-files.ts';
+import type { Classification } from '../../vision/index.ts';
+
+export interface ClassifyFlags extends ModelFlags {
+  top: number;
+  json?: boolean;
+}
+
+const percent = (p: number): string => `${(p * 100).toFixed(1)}%`;
+
+function humanLine(file: string, result: Classification): string {
+  const guesses = result.top.map((g) => `${g.name} ${percent(g.p)}`).join(', ');
+  const verdict = result.isDog ? '' : ` — no dog here (dog score ${percent(result.dogScore ?? 0)}); best guesses:`;
+  return `${file}:${verdict} ${guesses}`;
+}
+
+function jsonLine(file: string, result: Classification): string {
+  return JSON.stringify({
+    file,
+    isDog: result.isDog,
+    dogScore: result.dogScore,
+    top: result.top.map(({ breed, name, p }) => ({ breed, name, p })),
+    model: result.model,
+    ms: Math.round(result.ms.total * 10) / 10,
+  });
+}
+
+/** Returns the process exit code: 0 when at least one photo was classified. */
+export async function classifyCommand(inputs: string[], flags: ClassifyFlags, context: CliContext): Promise<number> {
+  const files = await expandImagePaths(inputs);
+  if (files.length === 0) {
+    process.stderr.write('No image files found in the paths given.\n');
+    return 1;
+  }
+  const classifier = await openClassifier(context, flags);
+  let classified = 0;
+  // Results are printed in input order, as soon as every earlier one is known.
+  const lines: (string | undefined)[] = new Array(files.length);
+  let printed = 0;
+  try {
+    await forEachConcurrently(files, context.config.MAX_BATCH * 2, async (file, index) => {
+      try {
+        const result = await classifier.classify(await readFile(file), { top: flags.top });
+        classified++;
+        lines[index] = `${flags.json ? jsonLine(file, result) : humanLine(file, result)}\n`;
+      } catch (error) {
+        const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+        lines[index] = '';
+        process.stderr.write(`${file}: ${reason}\n`);
+      }
+      while (printed < lines.length && lines[printed] !== undefined) context.out.write(lines[printed++] as string);
+    });
+  } finally {
+    await classifier.close();
+  }
+  return classified > 0 ? 0 : 1;
+}

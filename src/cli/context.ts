@@ -1,0 +1,36 @@
+/** What every command gets: the validated configuration, a logger on stderr, and where to print results. */
+import { classifierOptions, type Config, loadConfig } from '../config/index.ts';
+import { createLogger, type Logger } from '../ops/logger.ts';
+import { Classifier, type ClassifierOptions } from '../vision/index.ts';
+
+export interface CliContext {
+  config: Config;
+  logger: Logger;
+  out: NodeJS.WritableStream;
+}
+
+export function createCliContext(): CliContext {
+  const config = loadConfig();
+  // Results go to stdout; logs to stderr, quiet unless asked (LOG_LEVEL).
+  const logger = createLogger({
+    level: process.env.LOG_LEVEL ?? 'warn',
+    destination: process.stderr,
+    secrets: [config.BOT_TOKEN],
+  });
+  return { config, logger, out: process.stdout };
+}
+
+export interface ModelFlags {
+  model?: string;
+  flip?: boolean;
+}
+
+export function openClassifier(context: CliContext, flags: ModelFlags): Promise<Classifier> {
+  const overrides: Partial<ClassifierOptions> = {
+    ...(flags.model !== undefined ? { model: flags.model } : {}),
+    ...(flags.flip !== undefined ? { flipAverage: flags.flip } : {}),
+    onFallback: (model, reason) =>
+      context.logger.warn({ model, reason }, 'CUDA not available: running on the CPU (DEVICE=auto)'),
+  };
+  return Classifier.create(classifierOptions(context.config, overrides));
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+/** `dog-breeds`: the command line of the dog-breed service. */
+import { Command, InvalidArgumentError } from 'commander';
+import { ConfigError } from '../config/index.ts';
+import { ModelError } from '../vision/index.ts';
+import { classifyCommand } from './commands/classify.ts';
+import { evalCommand } from './commands/eval.ts';
+import { modelListCommand, modelPullCommand } from './commands/model.ts';
+import { createCliContext } from './context.ts';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number ≥ 1');
+  return n;
+}
+
+/** Runs a command; known failures become one clear line on stderr, not a stack trace. */
+function action<A extends unknown[]>(run: (...args: A) => Promise<number>) {
+  return async (...args: A): Promise<void> => {
+    try {
+      process.exitCode = await run(...args);
+    } catch (error) {
+      if (error instanceof ModelError || error instanceof ConfigError) {
+        process.stderr.write(`dog-breeds: ${error.message}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      throw error;
+    }
+  };
+}
+
+const program = new Command('dog-breeds')
+  .description('Names the dog in a photo: the three most likely of 120 breeds.')
+  .showHelpAfterError();
+
+const modelOption = ['-m, --model <id|path>', 'model manifest id or path (default: MODEL or mobilenetv2-imagenet)'] as const;
+const flipOption = ['--flip', 'average each prediction with the mirrored photo (slower, slightly more accurate)'] as const;
+
+program
+  .command('classify')
+  .description('classify photos (files or folders)')
+  .argument('<paths...>', 'image files or folders')
+  .option(...modelOption)
+  .option(...flipOption)
+  .option('-k, --top <n>', 'how many breeds to show', positiveInt, 3)
+  .option('--json', 'one JSON object per photo per line')
+  .action(action((paths: string[], flags) => classifyCommand(paths, flags, createCliContext())));
+
+program
+  .command('eval')
+  .description('measure accuracy on a labelled set (file,breed csv; not_dog for photos without a dog)')
+  .argument('<labels.csv>', 'labels file; paths are relative to it')
+  .option(...modelOption)
+  .option(...flipOption)
+  .option('--json', 'print the summary as one JSON object')
+  .action(action((csv: string, flags) => evalCommand(csv, flags, createCliContext())));
+
+const model = program.command('model').description('model files');
+model
+  .command('pull')
+  .description("fetch a model's file from its source (or --from) and verify its sha256")
+  .argument('<id|path>', 'model manifest id or path')
+  .option('--from <path|URL>', 'take the file from here instead of the manifest source')
+  .action(action((ref: string, flags: { from?: string }) => modelPullCommand(ref, flags, createCliContext())));
+model
+  .command('list')
+  .description('list the model manifests and whether their files are in place')
+  .action(action(() => modelListCommand(createCliContext())));
+
+await program.parseAsync();

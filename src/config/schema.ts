@@ -1,0 +1,59 @@
+/**
+ * Every setting of the service, from the environment (and `.env` through dotenv), validated in one place.
+ * `.env.example` documents each variable; keep the two in step.
+ */
+import os from 'node:os';
+import { z } from 'zod';
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const boolean = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+/** Comma-separated Telegram user ids. */
+const idList = z
+  .string()
+  .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, 'comma-separated numeric Telegram user ids')
+  .transform((s) => s.split(',').map((x) => Number(x.trim())));
+
+export const configSchema = z.object({
+  // Telegram
+  BOT_TOKEN: z
+    .string()
+    .regex(/^\d+:[A-Za-z0-9_-]{20,}$/, 'a bot token looks like 123456789:AA… (from @BotFather)')
+    .optional(),
+  TELEGRAM_API_ROOT: z.url().default('https://api.telegram.org'),
+  ADMIN_IDS: idList.default([]),
+  // Queue
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('dog-breeds'),
+  WORKER_CONCURRENCY: int(1, 256).default(8),
+  JOB_ATTEMPTS: int(1, 20).default(5),
+  /** Completed/failed jobs kept in Redis for inspection; older ones are removed. */
+  JOB_RETENTION_COUNT: int(0).default(1000),
+  JOB_RETENTION_SECONDS: int(0).default(24 * 3600),
+  // Rate limit, per user, shared by all bot instances through Redis
+  RATE_LIMIT_PHOTOS: int(1).default(10),
+  RATE_LIMIT_WINDOW_SECONDS: int(1).default(60),
+  // Vision
+  MODELS_DIR: z.string().default('models'),
+  MODEL: z.string().min(1).default('mobilenetv2-imagenet'),
+  GATE_MODEL: z.string().min(1).optional(),
+  DEVICE: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
+  CUDA_DEVICE_ID: int(0).default(0),
+  /** Threads onnxruntime uses per model; 0 = one per core. */
+  INTRA_OP_THREADS: int(0, 256).default(0),
+  MAX_BATCH: int(1, 256).default(8),
+  BATCH_WAIT_MS: int(0, 1000).default(5),
+  DOG_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
+  /** Below this top-1 probability the answer says it is unsure (could be a mix). */
+  UNSURE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
+  FLIP_AVERAGE: boolean.default(false),
+  MAX_INPUT_PIXELS: int(1).default(100_000_000),
+  // Operations
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Sensible default for CPU work: leave nothing idle, but no more threads than cores. */
+export const CORES = os.availableParallelism();

@@ -1,0 +1,130 @@
+/**
+ * Types of the Bot API stand-in. Telegram's own objects come from grammY's type
+ * package, so the stand-in and the bot can never disagree about their shape;
+ * only the stand-in's own vocabulary (options, faults, records) lives here.
+ */
+import type { Chat, File, Message, User } from 'grammy/types';
+
+export type {
+  BotCommand,
+  CallbackQuery,
+  Chat,
+  Document,
+  File,
+  InlineKeyboardMarkup,
+  Message,
+  MessageEntity,
+  PhotoSize,
+  Sticker,
+  Update,
+  User,
+  UserFromGetMe,
+} from 'grammy/types';
+
+export interface StandInOptions {
+  /** The token the bot must use; any other token gets 401. */
+  token: string;
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Bot username reported by getMe; default `dog_breeds_test_bot`. */
+  username?: string;
+  /** Bot display name; default `Dog Breeds (test)`. */
+  firstName?: string;
+  /**
+   * Group privacy mode, on by default as BotFather leaves it: in groups the bot
+   * only receives commands, mentions of itself and replies to its messages.
+   */
+  privacyMode?: boolean;
+  /** Upper bound of getUpdates' `timeout`, in seconds; default 50. */
+  maxPollSeconds?: number;
+}
+
+/** A stored file as getFile reports it (all four fields are always present). */
+export type StoredFile = Required<File>;
+
+export interface AddFileOptions {
+  mimeType?: string;
+  fileName?: string;
+  /** Size to report instead of the real byte count (claim > 20 MB without allocating it). */
+  reportedSize?: number;
+}
+
+/** A file the user sends: raw bytes (stored on the fly) or what `addFile` returned. */
+export type FileInput = Uint8Array | StoredFile;
+
+/** Chats a human can write in (channels are out of scope). */
+export type UserChat = Exclude<Chat, Chat.ChannelChat>;
+
+interface UserAction {
+  chat: UserChat;
+  from: User;
+}
+
+export interface SendTextInput extends UserAction {
+  text: string;
+  /** message_id of the message being replied to. */
+  replyTo?: number;
+}
+
+export interface SendPhotoInput extends UserAction {
+  file: FileInput;
+  caption?: string;
+  mediaGroupId?: string;
+  replyTo?: number;
+}
+
+export interface SendDocumentInput extends UserAction {
+  file: FileInput;
+  mimeType: string;
+  fileName: string;
+  caption?: string;
+  replyTo?: number;
+}
+
+export interface SendAlbumInput extends UserAction {
+  files: FileInput[];
+  /** Caption of the first photo, as Telegram clients do. */
+  caption?: string;
+}
+
+export interface PressButtonInput extends UserAction {
+  messageId: number;
+  data: string;
+}
+
+export type Fault =
+  /** Answer with this HTTP status and a Telegram-shaped error body. */
+  | { kind: 'status'; status: number; retryAfter?: number; description?: string }
+  /** Destroy the socket without answering: the client sees a network error. */
+  | { kind: 'drop' }
+  /** Answer normally, but only after `ms` milliseconds. */
+  | { kind: 'delay'; ms: number };
+
+export interface FaultRule {
+  /** Bot API method name, `'*'` for any method, or `'file'` for file downloads. */
+  method: string;
+  /** How many matching requests the fault applies to; default 1. */
+  times?: number;
+  fault: Fault;
+}
+
+export interface RecordedCall {
+  method: string;
+  params: Record<string, unknown>;
+  /** Date.now() when the request arrived. */
+  at: number;
+  /** Set when an injected fault handled (or delayed) this call. */
+  injected?: Fault['kind'];
+  /** Error description when the call failed. */
+  error?: string;
+}
+
+/** A message as the chat shows it now, plus every earlier text/caption (oldest first). */
+export type ChatMessage = Message & { editHistory: string[] };
+
+export interface WaitOptions {
+  timeoutMs?: number;
+  /** What is being waited for, for the timeout message. */
+  label?: string;
+}
