@@ -46,7 +46,7 @@ export async function inspectImage(
   if (input.length === 0) throw new ImageInputError('empty', 'The file is empty.');
   let meta: Metadata;
   try {
-    meta = await sharp(input, sharpOptions(limits)).metadata();
+    meta = await sharp(input, { ...sharpOptions(limits), limitInputPixels: false }).metadata();
   } catch (error) {
     throw new ImageInputError('not-an-image', 'The file is not an image this service can read.', { cause: error });
   }

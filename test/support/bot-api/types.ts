@@ -11,6 +11,7 @@ export type {
   Chat,
   Document,
   File,
+  InlineKeyboardButton,
   InlineKeyboardMarkup,
   Message,
   MessageEntity,

@@ -1,0 +1,156 @@
+/**
+ * `npm run bench`: speed of the vision core, each figure next to a baseline measured in the same run (this machine
+ * is shared and noisy: compare ratios and medians, not absolute numbers across runs).
+ *
+ * - preprocessing: ms per photo (sharp decode + resize + tensor), per model input spec;
+ * - inference: bare onnxruntime-node `session.run` on the main thread at batch 1 and 8 (the baseline);
+ * - throughput: the full `Classifier.classify` path (photo bytes → result; preprocessing, inference thread,
+ *   micro-batching, postprocessing) against the bare loop over the same photos' pre-made tensors (goal ≥ 0.95);
+ * - event-loop lag (p99) while the classifier is busy, against the lag of the bare loop on the main thread.
+ *
+ * Options: BENCH_PHOTOS (default 32), BENCH_ROUNDS (default 3), BENCH_MODELS (default "mobilenetv2-imagenet,xception-random").
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import * as ort from 'onnxruntime-node';
+import { Classifier, loadManifest, type ResolvedManifest } from '../src/vision/index.ts';
+import { decodeToRgb, rgbToTensor } from '../src/vision/preprocess/index.ts';
+import { IMAGES_DIR, MODELS_DIR } from '../test/support/paths.ts';
+
+const PHOTOS = Number(process.env.BENCH_PHOTOS ?? 32);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const MODELS = (process.env.BENCH_MODELS ?? 'mobilenetv2-imagenet,xception-random').split(',');
+const MAX_BATCH = 8;
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+const fmt = (x: number, digits = 1) => x.toFixed(digits);
+
+async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const start = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - start, value };
+}
+
+const percentile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0;
+};
+
+/**
+ * Event-loop lag (ms) while `fn` runs: a 5 ms timer notes how late each tick comes. (perf_hooks'
+ * monitorEventLoopDelay records nothing while a synchronous `session.run` holds the loop, so it cannot show the
+ * stall this measures.)
+ */
+async function withLagMonitor<T>(fn: () => Promise<T>): Promise<{ value: T; p50: number; p99: number; max: number }> {
+  const intervalMs = 5;
+  const lags: number[] = [];
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    lags.push(Math.max(0, now - last - intervalMs));
+    last = now;
+  }, intervalMs);
+  const value = await fn();
+  await new Promise((resolve) => setTimeout(resolve, intervalMs * 2)); // let a stall at the very end be seen
+  clearInterval(timer);
+  return { value, p50: percentile(lags, 0.5), p99: percentile(lags, 0.99), max: Math.max(0, ...lags) };
+}
+
+async function loadPhotos(): Promise<Buffer[]> {
+  const dir = path.join(IMAGES_DIR, 'dogs');
+  const files = (await readdir(dir)).sort().slice(0, PHOTOS);
+  return Promise.all(files.map((f) => readFile(path.join(dir, f))));
+}
+
+async function preprocessAll(photos: Buffer[], manifest: ResolvedManifest): Promise<Float32Array[]> {
+  return Promise.all(photos.map(async (p) => rgbToTensor(await decodeToRgb(p, manifest.input), manifest.input)));
+}
+
+function batchOf(tensors: Float32Array[], from: number, size: number): Float32Array {
+  const itemSize = (tensors[0] as Float32Array).length;
+  const out = new Float32Array(size * itemSize);
+  for (let i = 0; i < size; i++) out.set(tensors[(from + i) % tensors.length] as Float32Array, i * itemSize);
+  return out;
+}
+
+/** The baseline: the plainest possible onnxruntime-node loop, on the main thread, over pre-made tensors. */
+async function bareLoop(session: ort.InferenceSession, manifest: ResolvedManifest, tensors: Float32Array[], batch: number) {
+  const { width, height, layout, name } = manifest.input;
+  const dims = layout === 'NCHW' ? [3, height, width] : [height, width, 3];
+  const perBatchMs: number[] = [];
+  for (let from = 0; from < tensors.length; from += batch) {
+    const size = Math.min(batch, tensors.length - from);
+    const input = new ort.Tensor('float32', batchOf(tensors, from, size), [size, ...dims]);
+    const { ms } = await time(() => session.run({ [name]: input }));
+    perBatchMs.push(ms / size);
+  }
+  return perBatchMs;
+}
+
+async function benchModel(ref: string, photos: Buffer[]): Promise<void> {
+  const manifest = await loadManifest(ref, MODELS_DIR);
+  console.log(`\n## ${manifest.id}  (${manifest.input.width}×${manifest.input.height} ${manifest.input.layout})`);
+
+  // Preprocessing, one photo at a time (latency), then all at once (throughput with libuv's thread pool).
+  const serialMs: number[] = [];
+  for (const photo of photos) serialMs.push((await time(() => decodeToRgb(photo, manifest.input))).ms);
+  const tensors = await preprocessAll(photos, manifest);
+  console.log(`preprocess: median ${fmt(median(serialMs))} ms/photo (one at a time)`);
+
+  const session = await ort.InferenceSession.create(manifest.modelPath, { executionProviders: ['cpu'] });
+  await bareLoop(session, manifest, tensors.slice(0, MAX_BATCH), MAX_BATCH); // warm-up
+  for (const batch of [1, MAX_BATCH]) {
+    const rounds: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) rounds.push(median(await bareLoop(session, manifest, tensors, batch)));
+    console.log(`inference (bare onnxruntime, main thread): batch ${batch}: median ${fmt(median(rounds))} ms/photo`);
+  }
+
+  const classifier = await Classifier.create({
+    modelsDir: MODELS_DIR,
+    model: manifest.manifestPath,
+    gateModel: 'none', // the gate is another model's cost; measured on its own row
+    device: 'cpu',
+    maxBatch: MAX_BATCH,
+    batchWaitMs: 5,
+  });
+  await Promise.all(photos.slice(0, MAX_BATCH).map((p) => classifier.classify(p))); // warm-up
+
+  const ratios: number[] = [];
+  const tensorRatios: number[] = [];
+  const lags: number[] = [];
+  const bareLags: number[] = [];
+  const maxLags: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const bare = await withLagMonitor(() => time(() => bareLoop(session, manifest, tensors, MAX_BATCH)));
+    bareLags.push(bare.p99);
+    const viaThread = await time(() => Promise.all(tensors.map((t) => classifier.breedModel.infer(t.slice()))));
+    const full = await withLagMonitor(() => time(() => Promise.all(photos.map((p) => classifier.classify(p)))));
+    lags.push(full.p99);
+    maxLags.push(full.max);
+    ratios.push(bare.value.ms / full.value.ms);
+    tensorRatios.push(bare.value.ms / viaThread.ms);
+    console.log(
+      `round ${r + 1}: ${photos.length} photos — bare loop ${fmt(bare.value.ms, 0)} ms, classifier from tensors ` +
+        `${fmt(viaThread.ms, 0)} ms, classify() from photo bytes ${fmt(full.value.ms, 0)} ms`,
+    );
+  }
+  console.log(
+    `throughput ratio classify()/bare loop: median ${fmt(median(ratios), 3)} (from photo bytes, preprocessing included)`,
+  );
+  console.log(`throughput ratio classifier-from-tensors/bare loop: median ${fmt(median(tensorRatios), 3)}`);
+  console.log(
+    `event-loop lag p99: median ${fmt(median(lags))} ms (max ${fmt(Math.max(...maxLags))}) while classify() runs; ` +
+      `${fmt(median(bareLags))} ms with the bare loop on the main thread`,
+  );
+  await classifier.close();
+  await session.release();
+}
+
+console.log(`# vision core benchmark — ${PHOTOS} photos, ${ROUNDS} rounds, node ${process.version}, ${new Date().toISOString()}`);
+const photos = await loadPhotos();
+for (const model of MODELS) await benchModel(model, photos);

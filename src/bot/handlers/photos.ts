@@ -1,0 +1,86 @@
+/**
+ * Photos in, jobs out. In private chats every photo (or image file, or album item) is answered; in groups only when
+ * asked — `/breed` as a reply to a photo, or a caption mentioning the bot — which works with privacy mode on.
+ * The bot never runs the model: it replies with a status message and queues a job that the worker answers.
+ */
+import { Composer, type Context } from 'grammy';
+import type { Message } from 'grammy/types';
+import type { Logger } from '../../ops/logger.ts';
+import { enqueuePhoto, hasPhotoJob, type PhotoQueue } from '../../queue/index.ts';
+import { en } from '../../messages/en.ts';
+import { findPhoto } from '../photo-ref.ts';
+import type { PhotoRateLimiter } from '../rate-limit.ts';
+
+export interface PhotoHandlerDeps {
+  queue: PhotoQueue;
+  rateLimiter: PhotoRateLimiter;
+  logger: Logger;
+}
+
+const isPrivate = (ctx: Context) => ctx.chat?.type === 'private';
+
+/** Whether a caption or text mentions this bot by @username. */
+function mentionsBot(message: Message, username: string): boolean {
+  const text = message.caption ?? message.text ?? '';
+  const entities = message.caption_entities ?? message.entities ?? [];
+  return entities.some(
+    (e) => e.type === 'mention' && text.slice(e.offset, e.offset + e.length).toLowerCase() === `@${username.toLowerCase()}`,
+  );
+}
+
+/** Queues one photo message for the worker, replying to it with a status message first. */
+async function acceptPhoto(ctx: Context, photoMessage: Message, deps: PhotoHandlerDeps): Promise<void> {
+  const chatId = photoMessage.chat.id;
+  const reply = { reply_parameters: { message_id: photoMessage.message_id, allow_sending_without_reply: true } };
+  const lookup = findPhoto(photoMessage);
+  if (lookup.kind === 'none' || lookup.kind === 'not-an-image') {
+    await ctx.api.sendMessage(chatId, lookup.kind === 'none' ? en.groupHint : en.notAnImageFile, reply);
+    return;
+  }
+  if (lookup.kind === 'too-big') {
+    await ctx.api.sendMessage(chatId, en.fileTooBig, reply);
+    return;
+  }
+  if (await hasPhotoJob(deps.queue, chatId, photoMessage.message_id)) {
+    deps.logger.info({ chatId, messageId: photoMessage.message_id }, 'photo already queued (update delivered again)');
+    return;
+  }
+  const userId = ctx.from?.id ?? chatId;
+  const decision = await deps.rateLimiter.take(userId);
+  if (!decision.allowed) {
+    deps.logger.info({ userId, warn: decision.warn }, 'rate limited');
+    if (decision.warn) await ctx.api.sendMessage(chatId, en.slowDown(decision.retryAfterSeconds), reply);
+    return;
+  }
+  const status = await ctx.api.sendMessage(chatId, en.looking, reply);
+  await enqueuePhoto(deps.queue, {
+    chatId,
+    messageId: photoMessage.message_id,
+    fileId: lookup.ref.fileId,
+    fileUniqueId: lookup.ref.fileUniqueId,
+    ...(lookup.ref.fileSize !== undefined ? { fileSize: lookup.ref.fileSize } : {}),
+    statusMessageId: status.message_id,
+    userId,
+    ...(ctx.from?.language_code ? { languageCode: ctx.from.language_code } : {}),
+  });
+  deps.logger.info({ chatId, messageId: photoMessage.message_id, userId }, 'photo queued');
+}
+
+export function photos(deps: PhotoHandlerDeps): Composer<Context> {
+  const composer = new Composer<Context>();
+  // A photo, or a document (image check inside): in private chats always, in groups when the caption mentions us.
+  composer.on(['message:photo', 'message:document'], async (ctx, next) => {
+    if (isPrivate(ctx) || mentionsBot(ctx.msg, ctx.me.username)) return acceptPhoto(ctx, ctx.msg, deps);
+    return next();
+  });
+  // `/breed` as a reply to a photo (groups; works in private chats too).
+  composer.command('breed', async (ctx) => {
+    const target = ctx.msg.reply_to_message;
+    if (target === undefined || findPhoto(target).kind === 'none') {
+      await ctx.reply(en.groupHint, { reply_parameters: { message_id: ctx.msg.message_id } });
+      return;
+    }
+    await acceptPhoto(ctx, target, deps);
+  });
+  return composer;
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+/**
+ * Process entry: `node dist/main.js [bot|worker|all]` (npm run bot / npm run worker / npm start).
+ * Known start-up problems (no token, no Redis, no model) end in one line saying what to do, not a stack trace.
+ */
+import { GrammyError } from 'grammy';
+import { MissingTokenError, type Role, startApp } from './app.ts';
+import { ConfigError, loadConfig } from './config/index.ts';
+import { createLogger } from './ops/logger.ts';
+import { RedisUnavailableError } from './queue/index.ts';
+import { ModelError } from './vision/index.ts';
+
+const ROLES: Record<string, Role[]> = { bot: ['bot'], worker: ['worker'], all: ['bot', 'worker'] };
+
+function fail(message: string): never {
+  process.stderr.write(`dog-breeds: ${message}\n`);
+  process.exit(1);
+}
+
+const roleName = process.argv[2] ?? 'all';
+const roles = ROLES[roleName] ?? fail(`unknown role "${roleName}": use bot, worker or all`);
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  fail((error as Error).message);
+}
+const logger = createLogger({ level: config.LOG_LEVEL, secrets: [config.BOT_TOKEN], name: `dog-breeds-${roleName}` });
+
+try {
+  const app = await startApp(config, roles, logger);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    app.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'unclean shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+} catch (error) {
+  if (
+    error instanceof MissingTokenError ||
+    error instanceof RedisUnavailableError ||
+    error instanceof ModelError ||
+    error instanceof ConfigError
+  ) {
+    fail(error.message);
+  }
+  if (error instanceof GrammyError && error.error_code === 401) {
+    fail('Telegram refused BOT_TOKEN (401 Unauthorized): check the token @BotFather gave you.');
+  }
+  logger.fatal({ err: error }, 'could not start');
+  process.exit(1);
+}

@@ -1,0 +1,43 @@
+/**
+ * The job contract between the bot (producer) and the worker (consumer). A job carries references only — never the
+ * photo's bytes: the worker fetches the file from Telegram itself, so Redis stays small and photos are not kept.
+ */
+
+export const PHOTO_QUEUE = 'photos';
+
+/** One photo to classify and answer. */
+export interface PhotoJobData {
+  chatId: number;
+  /** The person's message holding the photo. */
+  messageId: number;
+  /** Telegram file id of the photo (largest size) or image document. */
+  fileId: string;
+  fileUniqueId: string;
+  /** File size as Telegram reported it, when known. */
+  fileSize?: number;
+  /** The bot's "looking at your photo…" message, edited into the answer. */
+  statusMessageId: number;
+  userId: number;
+  /** The person's Telegram language (IETF tag), for the answer's language. */
+  languageCode?: string;
+}
+
+export type PhotoOutcome = 'answered' | 'not-a-dog' | 'bad-input' | 'file-unavailable';
+
+export interface PhotoJobResult {
+  outcome: PhotoOutcome;
+  /** Breed ids, most likely first (empty when there was nothing to classify). */
+  top: { breed: string; p: number }[];
+  dogScore: number | null;
+  model: string | null;
+  /** Time from the update's arrival to the edited answer, when known. */
+  ms: number;
+}
+
+/**
+ * One job per photo message: a re-delivered update (Telegram sends it again when the bot did not confirm it in time)
+ * maps to the same id, and BullMQ does not add a job whose id exists. BullMQ ids must not contain ':'.
+ */
+export function photoJobId(chatId: number, messageId: number): string {
+  return `photo_${chatId}_${messageId}`;
+}

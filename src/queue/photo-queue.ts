@@ -1,0 +1,40 @@
+/** The producer side: adding photo jobs with retries, backoff and bounded retention. */
+import { type JobsOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { PHOTO_QUEUE, type PhotoJobData, type PhotoJobResult, photoJobId } from './contract.ts';
+
+export interface PhotoQueueOptions {
+  connection: Redis;
+  /** Namespace of every key, so deployments and test runs can share one Redis. */
+  prefix: string;
+  attempts: number;
+  /** Finished jobs kept for inspection: at most this many, for at most this long. */
+  retention: { count: number; seconds: number };
+}
+
+export type PhotoQueue = Queue<PhotoJobData, PhotoJobResult>;
+
+export function createPhotoQueue(options: PhotoQueueOptions): PhotoQueue {
+  const retention = { count: options.retention.count, age: options.retention.seconds };
+  const defaultJobOptions: JobsOptions = {
+    attempts: options.attempts,
+    // 1 s, 2 s, 4 s, …: rides out a Telegram hiccup or a Redis restart without hammering anything.
+    backoff: { type: 'exponential', delay: 1000 },
+    removeOnComplete: retention,
+    removeOnFail: retention,
+  };
+  return new Queue<PhotoJobData, PhotoJobResult>(PHOTO_QUEUE, {
+    connection: options.connection,
+    prefix: options.prefix,
+    defaultJobOptions,
+  });
+}
+
+/** Whether a job for this photo message already exists (a re-delivered update). */
+export async function hasPhotoJob(queue: PhotoQueue, chatId: number, messageId: number): Promise<boolean> {
+  return (await queue.getJob(photoJobId(chatId, messageId))) !== undefined;
+}
+
+export async function enqueuePhoto(queue: PhotoQueue, data: PhotoJobData): Promise<void> {
+  await queue.add('classify', data, { jobId: photoJobId(data.chatId, data.messageId) });
+}

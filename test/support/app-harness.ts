@@ -1,0 +1,75 @@
+/**
+ * Runs the real application (bot + worker, as `npm start` does) against the Bot API stand-in, the local Redis under
+ * a unique QUEUE_PREFIX, and the real default model. Cleans up only its own keys.
+ */
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
+import { type RunningApp, startApp } from '../../src/app.ts';
+import { type Config, configSchema } from '../../src/config/index.ts';
+import { createLogger } from '../../src/ops/logger.ts';
+import { BotApiStandIn } from './bot-api/stand-in.ts';
+import { MODELS_DIR } from './paths.ts';
+
+export const TEST_TOKEN = '123456789:AAE-test_token_for_the_stand_in_0123456789';
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface Harness {
+  standIn: BotApiStandIn;
+  app: RunningApp;
+  config: Config;
+  /** Every log line the app wrote. */
+  logLines: string[];
+  close(): Promise<void>;
+}
+
+/** Deletes every key under `prefix:` (never FLUSHALL: the Redis is shared). */
+export async function deleteKeysWithPrefix(redisUrl: string, prefix: string): Promise<number> {
+  const redis = new Redis(redisUrl);
+  let deleted = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}
+
+export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+  const standIn = await BotApiStandIn.start({ token: TEST_TOKEN });
+  const config = configSchema.parse({
+    BOT_TOKEN: TEST_TOKEN,
+    TELEGRAM_API_ROOT: standIn.apiRoot,
+    REDIS_URL,
+    QUEUE_PREFIX: `test-${randomUUID().slice(0, 8)}`,
+    MODELS_DIR,
+    DEVICE: 'cpu',
+    LOG_LEVEL: 'debug',
+    ...env,
+  });
+  const logLines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      callback();
+    },
+  });
+  const logger = createLogger({ level: 'debug', secrets: [config.BOT_TOKEN], destination: sink });
+  const app = await startApp(config, ['bot', 'worker'], logger);
+  return {
+    standIn,
+    app,
+    config,
+    logLines,
+    async close() {
+      await app.stop();
+      await standIn.close();
+      await deleteKeysWithPrefix(config.REDIS_URL, config.QUEUE_PREFIX);
+    },
+  };
+}
