@@ -79,7 +79,12 @@ function batchOf(tensors: Float32Array[], from: number, size: number): Float32Ar
 }
 
 /** The baseline: the plainest possible onnxruntime-node loop, on the main thread, over pre-made tensors. */
-async function bareLoop(session: ort.InferenceSession, manifest: ResolvedManifest, tensors: Float32Array[], batch: number) {
+async function bareLoop(
+  session: ort.InferenceSession,
+  manifest: ResolvedManifest,
+  tensors: Float32Array[],
+  batch: number,
+) {
   const { width, height, layout, name } = manifest.input;
   const dims = layout === 'NCHW' ? [3, height, width] : [height, width, 3];
   const perBatchMs: number[] = [];
@@ -151,6 +156,8 @@ async function benchModel(ref: string, photos: Buffer[]): Promise<void> {
   await session.release();
 }
 
-console.log(`# vision core benchmark — ${PHOTOS} photos, ${ROUNDS} rounds, node ${process.version}, ${new Date().toISOString()}`);
+console.log(
+  `# vision core benchmark — ${PHOTOS} photos, ${ROUNDS} rounds, node ${process.version}, ${new Date().toISOString()}`,
+);
 const photos = await loadPhotos();
 for (const model of MODELS) await benchModel(model, photos);

@@ -7,7 +7,7 @@ import type { Bot } from 'grammy';
 import type { Redis } from 'ioredis';
 import { BOT_COMMANDS, createBot } from './bot/create-bot.ts';
 import { PhotoRateLimiter } from './bot/rate-limit.ts';
-import { classifierOptions, type Config } from './config/index.ts';
+import { type Config, classifierOptions } from './config/index.ts';
 import type { Logger } from './ops/logger.ts';
 import { connectRedis, createPhotoQueue, type PhotoQueue } from './queue/index.ts';
 import { createTelegramApi } from './telegram/api.ts';
@@ -54,7 +54,11 @@ export async function startApp(config: Config, roles: readonly Role[], logger: L
         }),
       );
       logger.info(
-        { model: app.classifier.breedModel.id, gate: app.classifier.gateModel?.id ?? null, device: app.classifier.device },
+        {
+          model: app.classifier.breedModel.id,
+          gate: app.classifier.gateModel?.id ?? null,
+          device: app.classifier.device,
+        },
         'model loaded',
       );
       app.worker = startPhotoWorker({
@@ -90,10 +94,12 @@ export async function startApp(config: Config, roles: readonly Role[], logger: L
       });
       app.bot = bot;
       await new Promise<void>((resolve, reject) => {
-        bot.start({ allowed_updates: ['message', 'callback_query'], onStart: () => resolve() }).catch((error: unknown) => {
-          logger.fatal({ err: error }, 'polling Telegram stopped with an error');
-          reject(error);
-        });
+        bot
+          .start({ allowed_updates: ['message', 'callback_query'], onStart: () => resolve() })
+          .catch((error: unknown) => {
+            logger.fatal({ err: error }, 'polling Telegram stopped with an error');
+            reject(error);
+          });
       });
       logger.info({ username: bot.botInfo.username }, 'bot polling');
     }

@@ -3,10 +3,10 @@
  * the worker does the looking.
  */
 import { Bot } from 'grammy';
+import { en } from '../messages/en.ts';
 import type { Logger } from '../ops/logger.ts';
 import { installAutoRetry } from '../telegram/api.ts';
 import type { Breed } from '../vision/index.ts';
-import { en } from '../messages/en.ts';
 import { commands } from './handlers/commands.ts';
 import { fallback } from './handlers/fallback.ts';
 import { type PhotoHandlerDeps, photos } from './handlers/photos.ts';

@@ -37,5 +37,8 @@ export function findPhoto(message: Message): PhotoLookup {
 
 function checkSize(ref: PhotoRef): PhotoLookup {
   if (ref.fileSize !== undefined && ref.fileSize > MAX_DOWNLOAD_BYTES) return { kind: 'too-big' };
-  return { kind: 'photo', ref: ref.fileSize === undefined ? { fileId: ref.fileId, fileUniqueId: ref.fileUniqueId } : ref };
+  return {
+    kind: 'photo',
+    ref: ref.fileSize === undefined ? { fileId: ref.fileId, fileUniqueId: ref.fileUniqueId } : ref,
+  };
 }

@@ -20,7 +20,11 @@ export class PhotoRateLimiter {
     const { redis, prefix, limit, windowSeconds } = this.options;
     const window = Math.floor(now / 1000 / windowSeconds);
     const key = `${prefix}:ratelimit:${userId}:${window}`;
-    const results = await redis.multi().incr(key).expire(key, windowSeconds * 2).exec();
+    const results = await redis
+      .multi()
+      .incr(key)
+      .expire(key, windowSeconds * 2)
+      .exec();
     const count = Number(results?.[0]?.[1] ?? 0);
     if (count <= limit) return { allowed: true };
     const retryAfterSeconds = Math.max(1, Math.ceil((window + 1) * windowSeconds - now / 1000));

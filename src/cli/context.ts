@@ -1,5 +1,5 @@
 /** What every command gets: the validated configuration, a logger on stderr, and where to print results. */
-import { classifierOptions, type Config, loadConfig } from '../config/index.ts';
+import { type Config, classifierOptions, loadConfig } from '../config/index.ts';
 import { createLogger, type Logger } from '../ops/logger.ts';
 import { Classifier, type ClassifierOptions } from '../vision/index.ts';
 

@@ -34,8 +34,14 @@ const program = new Command('dog-breeds')
   .description('Names the dog in a photo: the three most likely of 120 breeds.')
   .showHelpAfterError();
 
-const modelOption = ['-m, --model <id|path>', 'model manifest id or path (default: MODEL or mobilenetv2-imagenet)'] as const;
-const flipOption = ['--flip', 'average each prediction with the mirrored photo (slower, slightly more accurate)'] as const;
+const modelOption = [
+  '-m, --model <id|path>',
+  'model manifest id or path (default: MODEL or mobilenetv2-imagenet)',
+] as const;
+const flipOption = [
+  '--flip',
+  'average each prediction with the mirrored photo (slower, slightly more accurate)',
+] as const;
 
 program
   .command('classify')

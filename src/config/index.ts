@@ -1,3 +1,3 @@
-export { ConfigError, loadConfig } from './load.ts';
 export { classifierOptions } from './classifier-options.ts';
-export { type Config, CORES, configSchema } from './schema.ts';
+export { ConfigError, loadConfig } from './load.ts';
+export { CORES, type Config, configSchema } from './schema.ts';

@@ -24,8 +24,14 @@ export const configSchema = z.object({
   TELEGRAM_API_ROOT: z.url().default('https://api.telegram.org'),
   ADMIN_IDS: idList.default([]),
   // Queue
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('dog-breeds'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+    .default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]+$/)
+    .default('dog-breeds'),
   WORKER_CONCURRENCY: int(1, 256).default(8),
   JOB_ATTEMPTS: int(1, 20).default(5),
   /** Completed/failed jobs kept in Redis for inspection; older ones are removed. */

@@ -20,7 +20,7 @@ export const en = {
   help: (limit: number, windowSeconds: number) =>
     '<b>How to use me</b>\n' +
     '• Send a photo of a dog (or an image file, or an album). I reply with the three most likely breeds.\n' +
-    '• In groups, reply to a photo with /breed, or mention me in the photo\'s caption.\n' +
+    "• In groups, reply to a photo with /breed, or mention me in the photo's caption.\n" +
     '• /breeds — the 120 breeds I know.\n\n' +
     '<b>Privacy</b>: your photos are not kept. I download each photo only to look at it, then forget it.\n' +
     `<b>Limits</b>: up to ${limit} photos ${windowSeconds === 60 ? 'a minute' : `every ${windowSeconds} seconds`} per person, files up to 20 MB.`,
@@ -47,10 +47,12 @@ export const en = {
     (bestGuess
       ? `\nIf it is a dog, it looks most like a ${escapeHtml(bestGuess.name)} (${percent(bestGuess.p)}).`
       : ''),
-  badImage: '😕 I could not read this image — it may be damaged or in a format I do not know. Could you send it again as a photo?',
+  badImage:
+    '😕 I could not read this image — it may be damaged or in a format I do not know. Could you send it again as a photo?',
   tooLargeImage: '😕 This image is too large for me to open. Could you send it as a photo instead?',
   tooSmallImage: '🔎 This image is too small for me to see a dog in. Could you send a bigger one?',
-  fileTooBig: '📦 That file is over 20 MB, which is more than Telegram lets bots download. Could you send it as a photo instead?',
+  fileTooBig:
+    '📦 That file is over 20 MB, which is more than Telegram lets bots download. Could you send it as a photo instead?',
   fileUnavailable: '😕 I could not download that photo from Telegram any more. Could you send it again?',
   notAnImageFile: '📄 That file is not an image I can read. Send me a photo of a dog (JPEG, PNG, WebP, GIF, HEIC).',
   failed: '😞 Sorry, something went wrong on my side and I could not look at this photo. Please try again in a minute.',

@@ -25,7 +25,10 @@ export function createTelegramApi(options: TelegramOptions): Api {
   return api;
 }
 
-export function installAutoRetry(api: Api, options: Pick<TelegramOptions, 'maxRetryAttempts' | 'maxDelaySeconds'>): void {
+export function installAutoRetry(
+  api: Api,
+  options: Pick<TelegramOptions, 'maxRetryAttempts' | 'maxDelaySeconds'>,
+): void {
   api.config.use(
     autoRetry({ maxRetryAttempts: options.maxRetryAttempts ?? 5, maxDelaySeconds: options.maxDelaySeconds ?? 60 }),
   );
@@ -65,7 +68,8 @@ export async function downloadTelegramFile(
     throw error; // network or 5xx that outlived the retries: the queue tries again
   }
   if (filePath === undefined) throw new FileDownloadError('unavailable', 'getFile returned no file_path');
-  if (fileSize !== undefined && fileSize > maxBytes) throw new FileDownloadError('too-big', `file has ${fileSize} bytes`);
+  if (fileSize !== undefined && fileSize > maxBytes)
+    throw new FileDownloadError('too-big', `file has ${fileSize} bytes`);
   const url = `${options.apiRoot}/file/bot${options.token}/${filePath}`;
   let response: Response;
   try {

@@ -7,9 +7,15 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Breed } from './labels.ts';
-import { type Device, type LoadModelOptions, LoadedModel } from './model/index.ts';
+import { type Device, LoadedModel, type LoadModelOptions } from './model/index.ts';
 import { averageReadings, type BreedGuess, type OutputReading, topK } from './postprocess.ts';
-import { DEFAULT_DECODE_LIMITS, type DecodeLimits, decodeToRgb, type ImageSource, rgbToTensor } from './preprocess/index.ts';
+import {
+  DEFAULT_DECODE_LIMITS,
+  type DecodeLimits,
+  decodeToRgb,
+  type ImageSource,
+  rgbToTensor,
+} from './preprocess/index.ts';
 
 export const DEFAULT_GATE_MODEL = 'mobilenetv2-imagenet';
 
@@ -87,7 +93,9 @@ export class Classifier {
       else if (gateRef !== 'none') {
         gateModel = await LoadedModel.load(gateRef, loadOptions);
         if (gateModel.manifest.output.kind !== 'imagenet-1k-logits') {
-          throw new Error(`gate model ${gateModel.id} has no dog classes (output kind ${gateModel.manifest.output.kind})`);
+          throw new Error(
+            `gate model ${gateModel.id} has no dog classes (output kind ${gateModel.manifest.output.kind})`,
+          );
         }
       }
     } catch (error) {
@@ -114,7 +122,8 @@ export class Classifier {
   /** Classifies one photo. Throws ImageInputError when the bytes are not a usable photo. */
   async classify(input: ImageSource, options: ClassifyOptions = {}): Promise<Classification> {
     const started = performance.now();
-    const models = this.gateModel && this.gateModel !== this.breedModel ? [this.breedModel, this.gateModel] : [this.breedModel];
+    const models =
+      this.gateModel && this.gateModel !== this.breedModel ? [this.breedModel, this.gateModel] : [this.breedModel];
     const tensors = await Promise.all(models.map((model) => this.tensorsFor(input, model)));
     const preprocessed = performance.now();
     const readings = await Promise.all(
@@ -124,7 +133,8 @@ export class Classifier {
     );
     const finished = performance.now();
     const breedReading = readings[0] as OutputReading;
-    const gateReading = this.gateModel === undefined ? undefined : this.gateModel === this.breedModel ? breedReading : readings[1];
+    const gateReading =
+      this.gateModel === undefined ? undefined : this.gateModel === this.breedModel ? breedReading : readings[1];
     const dogScore = gateReading?.dogScore ?? null;
     return {
       isDog: dogScore === null || dogScore >= this.settings.dogThreshold,

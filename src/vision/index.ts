@@ -1,5 +1,11 @@
 /** The vision core: photo bytes → is it a dog, and its most likely breeds. */
-export { type Classification, Classifier, type ClassifierOptions, type ClassifyOptions, DEFAULT_GATE_MODEL } from './classifier.ts';
+export {
+  type Classification,
+  Classifier,
+  type ClassifierOptions,
+  type ClassifyOptions,
+  DEFAULT_GATE_MODEL,
+} from './classifier.ts';
 export { ImageInputError, type ImageInputProblem, isImageInputError, ModelError } from './errors.ts';
 export { type Breed, loadBreeds } from './labels.ts';
 export { describeIssues, loadManifest, type ModelManifest, type ResolvedManifest } from './manifest.ts';

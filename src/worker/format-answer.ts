@@ -19,7 +19,9 @@ export function formatAnswer(result: Classification, options: AnswerOptions): st
   }
   const mixRatio = options.mixRatio ?? 0.6;
   const mix: [string, string] | undefined =
-    first !== undefined && second !== undefined && second.p >= first.p * mixRatio ? [first.name, second.name] : undefined;
+    first !== undefined && second !== undefined && second.p >= first.p * mixRatio
+      ? [first.name, second.name]
+      : undefined;
   return en.answer(result.top, { unsure: (first?.p ?? 0) < options.unsureThreshold, ...(mix ? { mix } : {}) });
 }
 

@@ -48,11 +48,19 @@ export async function editStatus(api: Api, data: PhotoJobData, text: string): Pr
   }
 }
 
-async function processPhoto(job: Job<PhotoJobData, PhotoJobResult>, options: PhotoWorkerOptions): Promise<PhotoJobResult> {
+async function processPhoto(
+  job: Job<PhotoJobData, PhotoJobResult>,
+  options: PhotoWorkerOptions,
+): Promise<PhotoJobResult> {
   const { api, classifier, logger } = options;
   const data = job.data;
   const started = Date.now();
-  const log = logger.child({ jobId: job.id, chatId: data.chatId, messageId: data.messageId, attempt: job.attemptsMade + 1 });
+  const log = logger.child({
+    jobId: job.id,
+    chatId: data.chatId,
+    messageId: data.messageId,
+    attempt: job.attemptsMade + 1,
+  });
   const finish = (outcome: PhotoJobResult['outcome'], extra: Partial<PhotoJobResult> = {}): PhotoJobResult => ({
     outcome,
     top: [],
@@ -90,7 +98,14 @@ async function processPhoto(job: Job<PhotoJobData, PhotoJobResult>, options: Pho
   const outcome = result.isDog ? 'answered' : 'not-a-dog';
   const top = result.top.map(({ breed, p }) => ({ breed, p }));
   log.info(
-    { outcome, top1: top[0]?.breed, p: top[0]?.p, dogScore: result.dogScore, classifyMs: Math.round(result.ms.total), jobMs: Date.now() - started },
+    {
+      outcome,
+      top1: top[0]?.breed,
+      p: top[0]?.p,
+      dogScore: result.dogScore,
+      classifyMs: Math.round(result.ms.total),
+      jobMs: Date.now() - started,
+    },
     'photo answered',
   );
   return finish(outcome, { top, dogScore: result.dogScore, model: result.model });

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { groupChat, privateChat, user } from '../support/bot-api/stand-in.ts';
-import { type Harness, startHarness, TEST_TOKEN } from '../support/app-harness.ts';
-import { image } from '../support/paths.ts';
 import { photoJobId } from '../../src/queue/index.ts';
+import { type Harness, startHarness, TEST_TOKEN } from '../support/app-harness.ts';
+import { groupChat, privateChat, user } from '../support/bot-api/stand-in.ts';
+import { image } from '../support/paths.ts';
 
 const BEAGLE = 'dogs/beagle-4aea27da2a0b.jpg';
 const BOXER = 'dogs/boxer-5e7846c317a2.jpg';
@@ -80,7 +80,11 @@ describe('a person in a private chat', () => {
       ['Beagle', 'Boxer', 'Golden Retriever'],
     );
     const statusIds = replies.map((r) => r.message_id);
-    assert.deepEqual(statusIds, [...statusIds].sort((a, b) => a - b), 'status messages in album order');
+    assert.deepEqual(
+      statusIds,
+      [...statusIds].sort((a, b) => a - b),
+      'status messages in album order',
+    );
   });
 
   test('an image sent as a file (document) is answered like a photo', async () => {
@@ -110,12 +114,16 @@ describe('a person in a private chat', () => {
   test('a re-delivered update is answered once', async () => {
     const { from, chat } = person();
     const sent = h.standIn.sendPhoto({ chat, from, file: await photoBytes(BOXER) });
-    const update = h.standIn.updates.find((u) => u.message?.message_id === sent.message_id && u.message.chat.id === chat.id);
+    const update = h.standIn.updates.find(
+      (u) => u.message?.message_id === sent.message_id && u.message.chat.id === chat.id,
+    );
     assert.ok(update);
     await answerTo(chat.id, sent.message_id, ANSWER);
     h.standIn.pushUpdate(update);
     // Let the re-delivered update be polled and handled, then check nothing new was said.
-    await h.standIn.waitFor(() => h.logLines.some((l) => l.includes('update delivered again') && l.includes(`"chatId":${chat.id}`)));
+    await h.standIn.waitFor(() =>
+      h.logLines.some((l) => l.includes('update delivered again') && l.includes(`"chatId":${chat.id}`)),
+    );
     assert.equal(h.standIn.botMessagesIn(chat.id).length, 1);
     const sends = h.standIn.calls.filter((c) => c.method === 'sendMessage' && c.params.chat_id === chat.id);
     assert.equal(sends.length, 1);
@@ -123,7 +131,11 @@ describe('a person in a private chat', () => {
 
   test('a 429 from the Bot API delays the answer but it still arrives', async () => {
     const { from, chat } = person();
-    h.standIn.injectFault({ method: 'editMessageText', times: 1, fault: { kind: 'status', status: 429, retryAfter: 1 } });
+    h.standIn.injectFault({
+      method: 'editMessageText',
+      times: 1,
+      fault: { kind: 'status', status: 429, retryAfter: 1 },
+    });
     const sent = h.standIn.sendPhoto({ chat, from, file: await photoBytes(BEAGLE) });
     const reply = await answerTo(chat.id, sent.message_id, ANSWER);
     assert.match(reply.text ?? '', /^🐶 Beagle/);
@@ -136,7 +148,9 @@ describe('a person in a private chat', () => {
     const sent = Array.from({ length: 6 }, () => h.standIn.sendPhoto({ chat, from, file: bytes }));
     await Promise.all(sent.slice(0, 4).map((m) => answerTo(chat.id, m.message_id, ANSWER)));
     await answerTo(chat.id, (sent[4] as { message_id: number }).message_id, /lot of photos at once/);
-    await h.standIn.waitFor(() => h.logLines.filter((l) => l.includes('rate limited') && l.includes(`"userId":${from.id}`)).length === 2);
+    await h.standIn.waitFor(
+      () => h.logLines.filter((l) => l.includes('rate limited') && l.includes(`"userId":${from.id}`)).length === 2,
+    );
     const texts = h.standIn.botMessagesIn(chat.id).map((m) => m.text ?? '');
     assert.equal(texts.filter((t) => /lot of photos at once/.test(t)).length, 1);
     assert.equal(texts.length, 5, '4 answers and 1 warning; the 6th photo is skipped silently');
@@ -149,7 +163,13 @@ describe('a person in a private chat', () => {
     await h.standIn.waitFor(() => hints().length === 1);
     const text = h.standIn.sendText({ chat, from, text: 'hello?' });
     await h.standIn.waitFor(() => hints().length === 2);
-    const pdf = h.standIn.sendDocument({ chat, from, file: Buffer.from('%PDF-1.4'), mimeType: 'application/pdf', fileName: 'a.pdf' });
+    const pdf = h.standIn.sendDocument({
+      chat,
+      from,
+      file: Buffer.from('%PDF-1.4'),
+      mimeType: 'application/pdf',
+      fileName: 'a.pdf',
+    });
     await answerTo(chat.id, pdf.message_id, /not an image/);
     const huge = h.standIn.addFile(Buffer.from('x'), { mimeType: 'image/jpeg', reportedSize: 25 * 1024 * 1024 });
     const big = h.standIn.sendDocument({ chat, from, file: huge, mimeType: 'image/jpeg', fileName: 'big.jpg' });
@@ -174,7 +194,9 @@ describe('a person in a private chat', () => {
     assert.match(start?.text ?? '', /Send me a photo of a dog/);
     assert.match(help?.text ?? '', /not kept/);
     h.standIn.sendText({ chat, from, text: '/breeds' });
-    const list = await h.standIn.waitFor(() => h.standIn.botMessagesIn(chat.id).find((m) => /page 1\/4/.test(m.text ?? '')));
+    const list = await h.standIn.waitFor(() =>
+      h.standIn.botMessagesIn(chat.id).find((m) => /page 1\/4/.test(m.text ?? '')),
+    );
     assert.match(list.text ?? '', /Affenpinscher/);
     h.standIn.pressButton({ chat, from, messageId: list.message_id, data: 'breeds:2' });
     await h.standIn.waitFor(() => h.standIn.botMessagesIn(chat.id).find((m) => /page 2\/4/.test(m.text ?? '')));
@@ -192,7 +214,12 @@ describe('a group', () => {
     assert.ok(asked.message_id > plain.message_id);
     const reply = await answerTo(chat.id, plain.message_id, ANSWER);
     assert.match(reply.text ?? '', /^🐶 Boxer/);
-    const mentioned = h.standIn.sendPhoto({ chat, from, file: bytes, caption: `what breed, @${h.standIn.me.username}?` });
+    const mentioned = h.standIn.sendPhoto({
+      chat,
+      from,
+      file: bytes,
+      caption: `what breed, @${h.standIn.me.username}?`,
+    });
     await answerTo(chat.id, mentioned.message_id, ANSWER);
     assert.equal(h.standIn.botMessagesIn(chat.id).length, 2, 'no answer to the photo nobody asked about');
   });

@@ -1,7 +1,7 @@
 /** /start, /help and /breeds (paged with inline buttons). */
 import { Composer, type Context, InlineKeyboard } from 'grammy';
-import type { Breed } from '../../vision/index.ts';
 import { en } from '../../messages/en.ts';
+import type { Breed } from '../../vision/index.ts';
 
 const BREEDS_PER_PAGE = 30;
 
@@ -18,11 +18,17 @@ function breedsPage(breeds: readonly Breed[], page: number): { text: string; key
   return { text: en.breedsPage(current, pages, names), keyboard };
 }
 
-export function commands(options: { breeds: readonly Breed[]; rateLimit: { limit: number; windowSeconds: number } }): Composer<Context> {
+export function commands(options: {
+  breeds: readonly Breed[];
+  rateLimit: { limit: number; windowSeconds: number };
+}): Composer<Context> {
   const composer = new Composer<Context>();
   composer.command('start', (ctx) => ctx.reply(en.start(ctx.from?.first_name ?? 'there'), { parse_mode: 'HTML' }));
   composer.command('help', (ctx) =>
-    ctx.reply(en.help(options.rateLimit.limit, options.rateLimit.windowSeconds), { parse_mode: 'HTML', link_preview_options: { is_disabled: true } }),
+    ctx.reply(en.help(options.rateLimit.limit, options.rateLimit.windowSeconds), {
+      parse_mode: 'HTML',
+      link_preview_options: { is_disabled: true },
+    }),
   );
   composer.command('breeds', (ctx) => {
     const { text, keyboard } = breedsPage(options.breeds, 1);

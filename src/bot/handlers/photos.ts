@@ -5,9 +5,9 @@
  */
 import { Composer, type Context } from 'grammy';
 import type { Message } from 'grammy/types';
+import { en } from '../../messages/en.ts';
 import type { Logger } from '../../ops/logger.ts';
 import { enqueuePhoto, hasPhotoJob, type PhotoQueue } from '../../queue/index.ts';
-import { en } from '../../messages/en.ts';
 import { findPhoto } from '../photo-ref.ts';
 import type { PhotoRateLimiter } from '../rate-limit.ts';
 
@@ -24,7 +24,8 @@ function mentionsBot(message: Message, username: string): boolean {
   const text = message.caption ?? message.text ?? '';
   const entities = message.caption_entities ?? message.entities ?? [];
   return entities.some(
-    (e) => e.type === 'mention' && text.slice(e.offset, e.offset + e.length).toLowerCase() === `@${username.toLowerCase()}`,
+    (e) =>
+      e.type === 'mention' && text.slice(e.offset, e.offset + e.length).toLowerCase() === `@${username.toLowerCase()}`,
   );
 }
 

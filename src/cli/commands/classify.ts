@@ -1,10 +1,10 @@
 /** `dog-breeds classify <files or folders…>`: one line per photo, human-readable or JSON. */
 import { readFile } from 'node:fs/promises';
+import type { Classification } from '../../vision/index.ts';
+import { forEachConcurrently } from '../concurrency.ts';
 import type { CliContext, ModelFlags } from '../context.ts';
 import { openClassifier } from '../context.ts';
-import { forEachConcurrently } from '../concurrency.ts';
 import { expandImagePaths } from '../labelled-files.ts';
-import type { Classification } from '../../vision/index.ts';
 
 export interface ClassifyFlags extends ModelFlags {
   top: number;

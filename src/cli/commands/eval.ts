@@ -2,10 +2,10 @@
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import cliProgress from 'cli-progress';
-import { EvaluationTally, type EvaluationSummary } from '../../vision/evaluation.ts';
+import { type EvaluationSummary, EvaluationTally } from '../../vision/evaluation.ts';
+import { forEachConcurrently } from '../concurrency.ts';
 import type { CliContext, ModelFlags } from '../context.ts';
 import { openClassifier } from '../context.ts';
-import { forEachConcurrently } from '../concurrency.ts';
 import { readLabelsCsv } from '../labelled-files.ts';
 
 export interface EvalFlags extends ModelFlags {

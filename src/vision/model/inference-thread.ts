@@ -30,9 +30,13 @@ async function openSession(): Promise<{ session: ort.InferenceSession; ready: Th
   const ready = (session: ort.InferenceSession, device: 'cuda' | 'cpu', fallbackReason?: string) => {
     const meta = session.outputMetadata.find((m) => m.name === init.outputName);
     const outputDims = meta?.isTensor ? meta.shape : [];
-    return { session, ready: { type: 'ready', device, outputDims, ...(fallbackReason ? { fallbackReason } : {}) } as const };
+    return {
+      session,
+      ready: { type: 'ready', device, outputDims, ...(fallbackReason ? { fallbackReason } : {}) } as const,
+    };
   };
-  if (init.device === 'cpu') return ready(await ort.InferenceSession.create(init.modelPath, sessionOptions('cpu')), 'cpu');
+  if (init.device === 'cpu')
+    return ready(await ort.InferenceSession.create(init.modelPath, sessionOptions('cpu')), 'cpu');
   try {
     return ready(await ort.InferenceSession.create(init.modelPath, sessionOptions('cuda')), 'cuda');
   } catch (error) {

@@ -2,11 +2,11 @@
  * One model ready to serve: its manifest, labels, output reader and inference thread, behind a micro-batcher.
  * `infer(tensor)` takes one preprocessed image and resolves with what the model says about it.
  */
-import { loadBreeds, type Breed } from '../labels.ts';
+import { type Breed, loadBreeds } from '../labels.ts';
 import { loadManifest, type ResolvedManifest } from '../manifest.ts';
 import { MicroBatcher } from '../micro-batcher.ts';
 import { verifyModelFile } from '../model-file.ts';
-import { type OutputReading, OutputReader } from '../postprocess.ts';
+import { OutputReader, type OutputReading } from '../postprocess.ts';
 import { type Device, ModelRunner } from './model-runner.ts';
 
 export interface LoadModelOptions {

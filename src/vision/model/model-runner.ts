@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ModelError } from '../errors.ts';
-import type { Device, RunResponse, ThreadInit, ThreadReady } from './protocol.ts';
+import type { RunResponse, ThreadInit, ThreadReady } from './protocol.ts';
 
 export type { Device } from './protocol.ts';
 
