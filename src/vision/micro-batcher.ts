@@ -84,8 +84,9 @@ export class MicroBatcher<I, O> {
       await Promise.all(
         batch.map(async (w) => {
           try {
-            const [result] = await this.runBatch([w.item]);
-            w.resolve(result as O);
+            const results = await this.runBatch([w.item]);
+            if (results.length !== 1) throw new Error(`batch of 1 returned ${results.length}`);
+            w.resolve(results[0] as O);
           } catch (singleError) {
             w.reject(singleError);
           }

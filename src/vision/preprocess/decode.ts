@@ -54,6 +54,10 @@ export async function inspectImage(
   if (!ACCEPTED_FORMATS.has(format)) {
     throw new ImageInputError('unsupported-format', `Images of type "${format}" are not accepted.`);
   }
+  // sharp's prebuilt libvips decodes AVIF but not HEVC-coded HEIF (iPhone .heic, patent-encumbered).
+  if (format === 'heif' && meta.compression === 'hevc') {
+    throw new ImageInputError('unsupported-format', 'HEIC (HEVC) images cannot be decoded here.');
+  }
   const width = meta.autoOrient?.width ?? meta.width ?? 0;
   const height = meta.autoOrient?.height ?? meta.height ?? 0;
   if (width * height > limits.maxInputPixels) {

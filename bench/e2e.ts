@@ -1,0 +1,107 @@
+/**
+ * `npm run bench:e2e`: photos through the whole path — Bot API stand-in → grammY bot → Redis (BullMQ) → worker →
+ * vision core → edited reply — against the vision core alone on the same model, in the same process and run.
+ * Also the latency from a photo's update to its edited answer at a steady load below capacity.
+ *
+ * Options: E2E_PHOTOS (default 64), E2E_ROUNDS (3), E2E_RATE (photos/s for the latency run, default 8),
+ * E2E_SECONDS (latency run length, default 10), E2E_MODEL (default mobilenetv2-imagenet; xception-random for the
+ * production model's shape and speed).
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startHarness } from '../test/support/app-harness.ts';
+import { privateChat, user } from '../test/support/bot-api/stand-in.ts';
+import { IMAGES_DIR } from '../test/support/paths.ts';
+
+const PHOTOS = Number(process.env.E2E_PHOTOS ?? 64);
+const ROUNDS = Number(process.env.E2E_ROUNDS ?? 3);
+const RATE = Number(process.env.E2E_RATE ?? 8);
+const SECONDS = Number(process.env.E2E_SECONDS ?? 10);
+const ANSWERED = /^🐶|don't see a dog/;
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+const quantile = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? 0;
+
+const dir = path.join(IMAGES_DIR, 'dogs');
+const photos = await Promise.all(
+  (await readdir(dir))
+    .sort()
+    .slice(0, PHOTOS)
+    .map((f) => readFile(path.join(dir, f))),
+);
+
+const h = await startHarness({
+  MODEL: process.env.E2E_MODEL ?? 'mobilenetv2-imagenet',
+  RATE_LIMIT_PHOTOS: '100000',
+  WORKER_CONCURRENCY: '16',
+});
+const classifier = h.app.classifier;
+if (classifier === undefined) throw new Error('the harness runs a worker');
+let nextUser = 10_000;
+
+/** Sends every photo (one person per photo: no rate limit in the way) and waits for every answer. */
+async function throughPipeline(): Promise<number> {
+  const started = performance.now();
+  await Promise.all(
+    photos.map((file) => {
+      const from = user(nextUser++);
+      const chat = privateChat(from);
+      const sent = h.standIn.sendPhoto({ chat, from, file });
+      return h.standIn.waitForReplyTo(chat.id, sent.message_id, (t) => ANSWERED.test(t), { timeoutMs: 120_000 });
+    }),
+  );
+  return performance.now() - started;
+}
+
+async function visionCoreAlone(): Promise<number> {
+  const started = performance.now();
+  await Promise.all(photos.map((p) => classifier?.classify(p)));
+  return performance.now() - started;
+}
+
+console.log(
+  `# end-to-end benchmark — ${photos.length} photos, ${ROUNDS} rounds, model ${classifier.breedModel.id} on ${classifier.device}`,
+);
+await throughPipeline(); // warm-up: connections, JIT, onnxruntime allocations
+const ratios: number[] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  const core = await visionCoreAlone();
+  const pipeline = await throughPipeline();
+  ratios.push(core / pipeline);
+  console.log(
+    `round ${r + 1}: vision core alone ${((photos.length / core) * 1000).toFixed(1)} photos/s, ` +
+      `whole path ${((photos.length / pipeline) * 1000).toFixed(1)} photos/s`,
+  );
+}
+console.log(`throughput ratio whole path / vision core: median ${median(ratios).toFixed(3)}`);
+
+// Steady load: RATE photos a second for SECONDS seconds; latency from the update to the answer.
+const latencies: number[] = [];
+const pending: Promise<void>[] = [];
+const total = RATE * SECONDS;
+for (let i = 0; i < total; i++) {
+  const from = user(nextUser++);
+  const chat = privateChat(from);
+  const sentAt = performance.now();
+  const sent = h.standIn.sendPhoto({ chat, from, file: photos[i % photos.length] as Buffer });
+  pending.push(
+    h.standIn
+      .waitForReplyTo(chat.id, sent.message_id, (t) => ANSWERED.test(t), { timeoutMs: 120_000 })
+      .then(() => {
+        latencies.push(performance.now() - sentAt);
+      }),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1000 / RATE));
+}
+await Promise.all(pending);
+console.log(
+  `latency at ${RATE} photos/s for ${SECONDS} s (${total} photos): p50 ${quantile(latencies, 0.5).toFixed(0)} ms, ` +
+    `p95 ${quantile(latencies, 0.95).toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms`,
+);
+await h.close();
