@@ -8,7 +8,8 @@
  *   micro-batching, postprocessing) against the bare loop over the same photos' pre-made tensors (goal ≥ 0.95);
  * - event-loop lag (p99) while the classifier is busy, against the lag of the bare loop on the main thread.
  *
- * Options: BENCH_PHOTOS (default 32), BENCH_ROUNDS (default 3), BENCH_MODELS (default "mobilenetv2-imagenet,xception-random").
+ * Options: BENCH_PHOTOS (default 32), BENCH_ROUNDS (default 3), BENCH_MODELS (default "mobilenetv2-imagenet,xception-random"),
+ * BENCH_SPINNING=1 (let the classifier's onnxruntime threads spin, as the bare loop's do by default).
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -21,6 +22,7 @@ import { IMAGES_DIR, MODELS_DIR } from '../test/support/paths.ts';
 const PHOTOS = Number(process.env.BENCH_PHOTOS ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MODELS = (process.env.BENCH_MODELS ?? 'mobilenetv2-imagenet,xception-random').split(',');
+const SPINNING = process.env.BENCH_SPINNING === '1';
 const MAX_BATCH = 8;
 
 const median = (xs: number[]): number => {
@@ -120,6 +122,7 @@ async function benchModel(ref: string, photos: Buffer[]): Promise<void> {
     model: manifest.manifestPath,
     gateModel: 'none', // the gate is another model's cost; measured on its own row
     device: 'cpu',
+    threadSpinning: SPINNING,
     maxBatch: MAX_BATCH,
     batchWaitMs: 5,
   });

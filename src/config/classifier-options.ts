@@ -10,6 +10,7 @@ export function classifierOptions(config: Config, overrides: Partial<ClassifierO
     ...(config.GATE_MODEL !== undefined ? { gateModel: config.GATE_MODEL } : {}),
     device: config.DEVICE,
     intraOpThreads: config.INTRA_OP_THREADS,
+    threadSpinning: config.THREAD_SPINNING,
     cudaDeviceId: config.CUDA_DEVICE_ID,
     maxBatch: config.MAX_BATCH,
     batchWaitMs: config.BATCH_WAIT_MS,

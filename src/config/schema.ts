@@ -48,6 +48,8 @@ export const configSchema = z.object({
   CUDA_DEVICE_ID: int(0).default(0),
   /** Threads onnxruntime uses per model; 0 = one per core. */
   INTRA_OP_THREADS: int(0, 256).default(0),
+  /** Let onnxruntime's threads busy-wait between operators (a little faster, hogs the CPU). */
+  THREAD_SPINNING: boolean.default(false),
   MAX_BATCH: int(1, 256).default(8),
   BATCH_WAIT_MS: int(0, 1000).default(5),
   DOG_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),

@@ -54,7 +54,8 @@ export const en = {
   fileTooBig:
     '📦 That file is over 20 MB, which is more than Telegram lets bots download. Could you send it as a photo instead?',
   fileUnavailable: '😕 I could not download that photo from Telegram any more. Could you send it again?',
-  notAnImageFile: '📄 That file is not an image I can read. Send me a photo of a dog as a photo, or as a JPEG, PNG, WebP, GIF or AVIF file.',
+  notAnImageFile:
+    '📄 That file is not an image I can read. Send me a photo of a dog as a photo, or as a JPEG, PNG, WebP, GIF or AVIF file.',
   failed: '😞 Sorry, something went wrong on my side and I could not look at this photo. Please try again in a minute.',
   slowDown: (seconds: number) =>
     `🐢 That's a lot of photos at once! I'll skip new ones for about ${seconds} seconds — send them again after that.`,

@@ -31,6 +31,8 @@ export interface ClassifierOptions {
   gateModel?: string;
   device: Device;
   intraOpThreads?: number;
+  /** Let onnxruntime's threads busy-wait between operators (default false: they would starve the event loop). */
+  threadSpinning?: boolean;
   cudaDeviceId?: number;
   maxBatch?: number;
   batchWaitMs?: number;
@@ -77,6 +79,7 @@ export class Classifier {
       modelsDir: options.modelsDir,
       device: options.device,
       intraOpThreads: options.intraOpThreads ?? 0,
+      threadSpinning: options.threadSpinning ?? false,
       cudaDeviceId: options.cudaDeviceId ?? 0,
       maxBatch: options.maxBatch ?? 8,
       batchWaitMs: options.batchWaitMs ?? 5,

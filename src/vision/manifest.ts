@@ -14,7 +14,11 @@ const rgbTriple = z.tuple([z.number(), z.number(), z.number()]);
 /** How pixel values 0–255 become model inputs. */
 const normalizeSchema = z.discriminatedUnion('kind', [
   /** torchvision style: (pixel / 255 − mean) / std, per channel. */
-  z.object({ kind: z.literal('mean-std'), mean: rgbTriple, std: rgbTriple.refine((s) => s.every((v) => v > 0), 'every std must be above 0') }),
+  z.object({
+    kind: z.literal('mean-std'),
+    mean: rgbTriple,
+    std: rgbTriple.refine((s) => s.every((v) => v > 0), 'every std must be above 0'),
+  }),
   /** Keras style: pixel × scale + offset (Xception: 1/127.5 and −1, giving −1…1). */
   z.object({ kind: z.literal('scale-offset'), scale: z.number().positive(), offset: z.number() }),
 ]);

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { photoJobId } from '../../src/queue/index.ts';
 import { type Harness, startHarness, TEST_TOKEN } from '../support/app-harness.ts';
-import { groupChat, privateChat, user } from '../support/bot-api/stand-in.ts';
+import { groupChat, privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
 import { image } from '../support/paths.ts';
 
 const BEAGLE = 'dogs/beagle-4aea27da2a0b.jpg';

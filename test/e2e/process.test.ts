@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { deleteKeysWithPrefix, REDIS_URL, TEST_TOKEN } from '../support/app-harness.ts';
-import { BotApiStandIn } from '../support/bot-api/stand-in.ts';
+import { BotApiStandIn } from '../../src/playground/bot-api/stand-in.ts';
 import { MODELS_DIR, ROOT } from '../support/paths.ts';
 
 const MAIN = path.join(ROOT, 'src/main.ts');

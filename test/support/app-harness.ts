@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { type RunningApp, startApp } from '../../src/app.ts';
 import { type Config, configSchema } from '../../src/config/index.ts';
 import { createLogger } from '../../src/ops/logger.ts';
-import { BotApiStandIn } from './bot-api/stand-in.ts';
+import { BotApiStandIn } from '../../src/playground/bot-api/stand-in.ts';
 import { MODELS_DIR } from './paths.ts';
 
 export const TEST_TOKEN = '123456789:AAE-test_token_for_the_stand_in_0123456789';

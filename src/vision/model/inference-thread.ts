@@ -21,6 +21,9 @@ function sessionOptions(provider: 'cuda' | 'cpu'): ort.InferenceSession.SessionO
     executionMode: 'sequential',
     ...(init.intraOpThreads > 0 ? { intraOpNumThreads: init.intraOpThreads } : {}),
     interOpNumThreads: 1,
+    // onnxruntime's pool threads busy-wait between operators by default; in a process that also runs the bot and
+    // the queue (and on small machines) that steals the CPU the event loop needs. Off unless asked for.
+    extra: { session: { intra_op: { allow_spinning: init.spinning ? '1' : '0' } } },
     // 3 = errors only. A failed CUDA probe logs at error level natively; in auto mode we report it ourselves.
     logSeverityLevel: init.device === 'auto' && provider === 'cuda' ? 4 : 3,
   };

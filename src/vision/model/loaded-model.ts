@@ -14,6 +14,7 @@ export interface LoadModelOptions {
   device: Device;
   /** 0 = onnxruntime's default. */
   intraOpThreads: number;
+  threadSpinning: boolean;
   cudaDeviceId: number;
   maxBatch: number;
   batchWaitMs: number;
@@ -56,6 +57,7 @@ export class LoadedModel {
       itemDims: layout === 'NCHW' ? [3, height, width] : [height, width, 3],
       device: options.device,
       intraOpThreads: options.intraOpThreads,
+      spinning: options.threadSpinning,
       cudaDeviceId: options.cudaDeviceId,
       onFallback: (reason) => options.onFallback?.(manifest.id, reason),
     });

@@ -11,6 +11,8 @@ export interface ThreadInit {
   device: Device;
   /** Threads onnxruntime uses inside one operator; 0 = its default (one per physical core). */
   intraOpThreads: number;
+  /** Let onnxruntime's threads spin while waiting for work (lower latency, but they hog the CPU). */
+  spinning: boolean;
   /** CUDA device ordinal. */
   cudaDeviceId: number;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { Api, Bot, GrammyError, HttpError, InputFile } from 'grammy';
-import { BotApiStandIn, groupChat, privateChat, user } from './stand-in.ts';
+import { BotApiStandIn, groupChat, privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
 
 const TOKEN = '123456:TEST-token';
 const NOT_MODIFIED =
