@@ -10,8 +10,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { privateChat, user } from '../src/playground/bot-api/stand-in.ts';
 import { startHarness } from '../test/support/app-harness.ts';
-import { privateChat, user } from '../test/support/bot-api/stand-in.ts';
 import { IMAGES_DIR } from '../test/support/paths.ts';
 
 const PHOTOS = Number(process.env.E2E_PHOTOS ?? 64);

@@ -9,7 +9,9 @@ import { BOT_COMMANDS, createBot } from './bot/create-bot.ts';
 import { PhotoRateLimiter } from './bot/rate-limit.ts';
 import { type Config, classifierOptions } from './config/index.ts';
 import type { Logger } from './ops/logger.ts';
-import { connectRedis, createPhotoQueue, type PhotoQueue } from './queue/index.ts';
+import { Metrics } from './ops/metrics.ts';
+import { type OpsServer, startOpsServer } from './ops/ops-server.ts';
+import { announceWorker, connectRedis, createPhotoQueue, type PhotoQueue, PredictionHistory } from './queue/index.ts';
 import { createTelegramApi } from './telegram/api.ts';
 import { type Breed, Classifier, loadBreeds, loadManifest } from './vision/index.ts';
 import { startPhotoWorker } from './worker/photo-worker.ts';
@@ -29,6 +31,10 @@ export interface RunningApp {
   classifier?: Classifier;
   queue: PhotoQueue;
   redis: Redis;
+  metrics: Metrics;
+  history: PredictionHistory;
+  /** /healthz, /readyz, /metrics (and /board); absent when OPS_PORT is -1. */
+  ops?: OpsServer;
   /** Stops taking updates, lets jobs in flight finish (or hands them back), closes Redis. */
   stop(): Promise<void>;
 }
@@ -44,13 +50,34 @@ export async function startApp(config: Config, roles: readonly Role[], logger: L
     retention: { count: config.JOB_RETENTION_COUNT, seconds: config.JOB_RETENTION_SECONDS },
   });
   const telegram = { token, apiRoot: config.TELEGRAM_API_ROOT };
-  const app: RunningApp = { queue, redis, stop: async () => undefined };
+  const metrics = new Metrics();
+  metrics.trackQueue(queue);
+  const history = new PredictionHistory({
+    redis,
+    prefix: config.QUEUE_PREFIX,
+    retentionSeconds: Math.round(config.HISTORY_RETENTION_DAYS * 24 * 3600),
+    maxRecords: config.HISTORY_MAX_RECORDS,
+  });
+  const app: RunningApp = { queue, redis, metrics, history, stop: async () => undefined };
+  const cleanups: (() => Promise<void>)[] = [];
 
   try {
     if (roles.includes('worker')) {
       app.classifier = await Classifier.create(
         classifierOptions(config, {
           onFallback: (model, reason) => logger.warn({ model, reason }, 'CUDA not available: running on the CPU'),
+          onBatch: (model, size) => metrics.batchSize.observe({ model }, size),
+        }),
+      );
+      for (const model of [app.classifier.breedModel, app.classifier.gateModel]) {
+        if (model) metrics.device.set({ model: model.id, device: model.device }, 1);
+      }
+      cleanups.push(
+        announceWorker(redis, config.QUEUE_PREFIX, {
+          model: app.classifier.breedModel.id,
+          gateModel: app.classifier.gateModel?.id ?? null,
+          device: app.classifier.device,
+          startedAt: Date.now(),
         }),
       );
       logger.info(
@@ -70,6 +97,8 @@ export async function startApp(config: Config, roles: readonly Role[], logger: L
         telegram,
         answer: { unsureThreshold: config.UNSURE_THRESHOLD },
         logger: logger.child({ role: 'worker' }),
+        metrics,
+        history,
       });
     }
     if (roles.includes('bot')) {
@@ -87,6 +116,11 @@ export async function startApp(config: Config, roles: readonly Role[], logger: L
         }),
         rateLimit: { limit: config.RATE_LIMIT_PHOTOS, windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS },
         logger: logger.child({ role: 'bot' }),
+        metrics,
+        adminIds: config.ADMIN_IDS,
+        history,
+        redis,
+        prefix: config.QUEUE_PREFIX,
       });
       await bot.init();
       await bot.api.setMyCommands(BOT_COMMANDS).catch((error: unknown) => {
@@ -103,19 +137,37 @@ export async function startApp(config: Config, roles: readonly Role[], logger: L
       });
       logger.info({ username: bot.botInfo.username }, 'bot polling');
     }
+    if (config.OPS_PORT >= 0) {
+      app.ops = await startOpsServer({
+        host: config.OPS_HOST,
+        port: config.OPS_PORT,
+        metrics,
+        readiness: {
+          redis: async () => (await redis.ping()) === 'PONG',
+          ...(app.classifier ? { model: async () => app.classifier !== undefined } : {}),
+          ...(app.bot ? { bot: async () => app.bot?.isRunning() ?? false } : {}),
+        },
+        ...(config.BOARD_USER && config.BOARD_PASSWORD
+          ? { board: { queues: [queue], user: config.BOARD_USER, password: config.BOARD_PASSWORD } }
+          : {}),
+        logger,
+      });
+    }
   } catch (error) {
-    await stopAll(app, logger);
+    await stopAll(app, cleanups, logger);
     throw error;
   }
-  app.stop = () => stopAll(app, logger);
+  app.stop = () => stopAll(app, cleanups, logger);
   return app;
 }
 
-async function stopAll(app: RunningApp, logger: Logger): Promise<void> {
+async function stopAll(app: RunningApp, cleanups: (() => Promise<void>)[], logger: Logger): Promise<void> {
   // Order matters: no new updates, then no new jobs, then let running jobs finish, then the connections.
   if (app.bot?.isRunning()) await app.bot.stop();
   await app.worker?.close();
   await app.classifier?.close();
+  await app.ops?.close();
+  for (const cleanup of cleanups) await cleanup();
   await app.queue.close();
   app.redis.disconnect();
   logger.info('stopped');

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
  * Process entry: `node dist/main.js [bot|worker|all]` (npm run bot / npm run worker / npm start).
+ * `all` without BOT_TOKEN starts the local playground (the real bot behind a chat page) instead of failing.
  * Known start-up problems (no token, no Redis, no model) end in one line saying what to do, not a stack trace.
  */
 import { GrammyError } from 'grammy';
 import { MissingTokenError, type Role, startApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
 import { createLogger } from './ops/logger.ts';
+import { startPlayground } from './playground/start-playground.ts';
 import { RedisUnavailableError } from './queue/index.ts';
 import { ModelError } from './vision/index.ts';
 
@@ -28,8 +30,11 @@ try {
 }
 const logger = createLogger({ level: config.LOG_LEVEL, secrets: [config.BOT_TOKEN], name: `dog-breeds-${roleName}` });
 
+// No token and both roles: nothing to talk to Telegram with, so run the bot against the local playground.
+const playground = roleName === 'all' && config.BOT_TOKEN === undefined;
+
 try {
-  const app = await startApp(config, roles, logger);
+  const app = playground ? await startPlayground(config) : await startApp(config, roles, logger);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

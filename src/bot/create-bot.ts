@@ -7,11 +7,12 @@ import { en } from '../messages/en.ts';
 import type { Logger } from '../ops/logger.ts';
 import { installAutoRetry } from '../telegram/api.ts';
 import type { Breed } from '../vision/index.ts';
+import { type AdminDeps, admin } from './handlers/admin.ts';
 import { commands } from './handlers/commands.ts';
 import { fallback } from './handlers/fallback.ts';
 import { type PhotoHandlerDeps, photos } from './handlers/photos.ts';
 
-export interface BotOptions extends PhotoHandlerDeps {
+export interface BotOptions extends PhotoHandlerDeps, AdminDeps {
   token: string;
   apiRoot: string;
   breeds: readonly Breed[];
@@ -29,6 +30,7 @@ export function createBot(options: BotOptions): Bot {
   const bot = new Bot(options.token, { client: { apiRoot: options.apiRoot } });
   installAutoRetry(bot.api, {});
   bot.use(commands({ breeds: options.breeds, rateLimit: options.rateLimit }));
+  bot.use(admin(options));
   bot.use(photos(options));
   bot.use(fallback());
   bot.catch(async (error) => {

@@ -57,8 +57,24 @@ export const configSchema = z.object({
   UNSURE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
   FLIP_AVERAGE: boolean.default(false),
   MAX_INPUT_PIXELS: int(1).default(100_000_000),
+  // History of chat answers (for /stats and `dog-breeds reprocess`); never the photos
+  /** Days answers are kept; 0 turns the history off. */
+  HISTORY_RETENTION_DAYS: z.coerce.number().min(0).max(365).default(7),
+  HISTORY_MAX_RECORDS: int(0).default(100_000),
+  // Playground: `npm start` without BOT_TOKEN serves a local chat page with the real bot behind it
+  /** Port of the playground's page (and its Bot API stand-in); 0 = a free one. Taken: a free one, said on start. */
+  PLAYGROUND_PORT: int(0, 65535).default(8080),
+  /** Interface the playground listens on. Loopback by default: it has no login. */
+  PLAYGROUND_HOST: z.string().min(1).default('127.0.0.1'),
   // Operations
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Where /healthz, /readyz, /metrics (and /board) listen. Loopback by default; containers set 0.0.0.0. */
+  OPS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** 0 = a free port; -1 = no ops endpoint. */
+  OPS_PORT: z.coerce.number().int().min(-1).max(65535).default(9090),
+  /** Bull Board at /board is on only when both are set (basic auth). */
+  BOARD_USER: z.string().min(1).optional(),
+  BOARD_PASSWORD: z.string().min(12, 'use at least 12 characters').optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

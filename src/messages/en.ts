@@ -3,6 +3,16 @@
  */
 import { escapeHtml } from './html.ts';
 
+export interface ServiceStats {
+  queue: { waiting: number; active: number; delayed: number; failed: number };
+  historyOn: boolean;
+  lastHour: { answers: number; p50: number | null; p95: number | null };
+  lastDay: { answers: number; p50: number | null; p95: number | null };
+  workers: { model: string; gateModel: string | null; device: string }[];
+}
+
+const seconds = (ms: number | null): string => (ms === null ? '—' : `${(ms / 1000).toFixed(2)} s`);
+
 export interface AnswerGuess {
   name: string;
   wikipedia: string;
@@ -59,6 +69,27 @@ export const en = {
   failed: '😞 Sorry, something went wrong on my side and I could not look at this photo. Please try again in a minute.',
   slowDown: (seconds: number) =>
     `🐢 That's a lot of photos at once! I'll skip new ones for about ${seconds} seconds — send them again after that.`,
+  stats: (s: ServiceStats) =>
+    [
+      '<b>Queue</b>',
+      `waiting ${s.queue.waiting} · active ${s.queue.active} · delayed ${s.queue.delayed} · failed ${s.queue.failed}`,
+      '',
+      s.historyOn ? '<b>Answers</b> (latency from photo to answer, p50 / p95)' : '<b>Answers</b>: history is off',
+      ...(s.historyOn
+        ? [
+            `last hour: ${s.lastHour.answers} · ${seconds(s.lastHour.p50)} / ${seconds(s.lastHour.p95)}`,
+            `last day: ${s.lastDay.answers} · ${seconds(s.lastDay.p50)} / ${seconds(s.lastDay.p95)}`,
+          ]
+        : []),
+      '',
+      '<b>Workers</b>',
+      ...(s.workers.length === 0
+        ? ['none running']
+        : s.workers.map(
+            (w) =>
+              `${escapeHtml(w.model)}${w.gateModel && w.gateModel !== w.model ? ` (gate ${escapeHtml(w.gateModel)})` : ''} on ${escapeHtml(w.device)}`,
+          )),
+    ].join('\n'),
   hint: '📷 Send me a photo of a dog and I will tell you its breed. /help explains more.',
   groupHint: 'Reply to a photo with /breed and I will look at it.',
 } as const;

@@ -11,7 +11,8 @@ import { type Api, GrammyError } from 'grammy';
 import type { Redis } from 'ioredis';
 import { en } from '../messages/en.ts';
 import type { Logger } from '../ops/logger.ts';
-import { PHOTO_QUEUE, type PhotoJobData, type PhotoJobResult } from '../queue/index.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import { PHOTO_QUEUE, type PhotoJobData, type PhotoJobResult, type PredictionHistory } from '../queue/index.ts';
 import { downloadTelegramFile, FileDownloadError } from '../telegram/api.ts';
 import { type Classifier, isImageInputError } from '../vision/index.ts';
 import { type AnswerOptions, formatAnswer, messageForBadImage } from './format-answer.ts';
@@ -25,6 +26,8 @@ export interface PhotoWorkerOptions {
   telegram: { token: string; apiRoot: string };
   answer: AnswerOptions;
   logger: Logger;
+  metrics: Metrics;
+  history: PredictionHistory;
 }
 
 const HTML = { parse_mode: 'HTML', link_preview_options: { is_disabled: true } } as const;
@@ -61,14 +64,12 @@ async function processPhoto(
     messageId: data.messageId,
     attempt: job.attemptsMade + 1,
   });
-  const finish = (outcome: PhotoJobResult['outcome'], extra: Partial<PhotoJobResult> = {}): PhotoJobResult => ({
-    outcome,
-    top: [],
-    dogScore: null,
-    model: null,
-    ...extra,
-    ms: Date.now() - job.timestamp,
-  });
+  const finish = (outcome: PhotoJobResult['outcome'], extra: Partial<PhotoJobResult> = {}): PhotoJobResult => {
+    const ms = Date.now() - job.timestamp;
+    options.metrics.jobs.inc({ queue: PHOTO_QUEUE, outcome });
+    options.metrics.jobSeconds.observe({ queue: PHOTO_QUEUE }, ms / 1000);
+    return { outcome, top: [], dogScore: null, model: null, ...extra, ms };
+  };
 
   let bytes: Buffer;
   try {
@@ -94,9 +95,27 @@ async function processPhoto(
     throw error;
   }
 
+  options.metrics.preprocessSeconds.observe({ model: result.model }, result.ms.preprocess / 1000);
+  options.metrics.inferenceSeconds.observe({ model: result.model }, result.ms.inference / 1000);
   await editStatus(api, data, formatAnswer(result, options.answer));
   const outcome = result.isDog ? 'answered' : 'not-a-dog';
   const top = result.top.map(({ breed, p }) => ({ breed, p }));
+  await options.history
+    .add({
+      jobId: job.id ?? '',
+      chatId: data.chatId,
+      userId: data.userId,
+      fileId: data.fileId,
+      fileUniqueId: data.fileUniqueId,
+      model: result.model,
+      outcome,
+      isDog: result.isDog,
+      dogScore: result.dogScore,
+      top,
+      ms: Date.now() - job.timestamp,
+      at: Date.now(),
+    })
+    .catch((error: unknown) => log.warn({ err: error }, 'could not record the answer in the history'));
   log.info(
     {
       outcome,
@@ -122,6 +141,7 @@ export function startPhotoWorker(options: PhotoWorkerOptions): Worker<PhotoJobDa
     const final = job.attemptsMade >= (job.opts.attempts ?? 1);
     options.logger.warn({ jobId: job.id, attempt: job.attemptsMade, final, err: error }, 'photo job failed');
     if (final) {
+      options.metrics.jobs.inc({ queue: PHOTO_QUEUE, outcome: 'failed' });
       editStatus(options.api, job.data, en.failed).catch((editError: unknown) =>
         options.logger.error({ jobId: job.id, err: editError }, 'could not send the apology'),
       );

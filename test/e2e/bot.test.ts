@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
+import { groupChat, privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
 import { photoJobId } from '../../src/queue/index.ts';
 import { type Harness, startHarness, TEST_TOKEN } from '../support/app-harness.ts';
-import { groupChat, privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
 import { image } from '../support/paths.ts';
 
 const BEAGLE = 'dogs/beagle-4aea27da2a0b.jpg';

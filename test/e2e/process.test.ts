@@ -1,6 +1,6 @@
 /**
  * The service as a process (`src/main.ts`), the way an admin starts it: clear one-line failures for what an admin
- * can fix, and a clean exit on SIGTERM.
+ * can fix, a clean exit on SIGTERM, and the local playground when there is no BOT_TOKEN.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -8,8 +8,9 @@ import { copyFile, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { deleteKeysWithPrefix, REDIS_URL, TEST_TOKEN } from '../support/app-harness.ts';
+import { Redis } from 'ioredis';
 import { BotApiStandIn } from '../../src/playground/bot-api/stand-in.ts';
+import { deleteKeysWithPrefix, REDIS_URL, TEST_TOKEN } from '../support/app-harness.ts';
 import { MODELS_DIR, ROOT } from '../support/paths.ts';
 
 const MAIN = path.join(ROOT, 'src/main.ts');
@@ -37,6 +38,7 @@ function run(env: Record<string, string>, role = 'all'): Run {
       NODE_PATH: path.join(ROOT, 'node_modules'),
       MODELS_DIR,
       DEVICE: 'cpu',
+      OPS_PORT: '0',
       ...env,
     },
   });
@@ -62,10 +64,77 @@ function assertOneClearLine(r: Run, pattern: RegExp): void {
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
 }
 
-test('without BOT_TOKEN: one line saying how to get one', async () => {
-  const r = run({ REDIS_URL });
+test('the bot role without BOT_TOKEN: one line saying how to get one', async () => {
+  const r = run({ REDIS_URL }, 'bot');
   assert.equal(await r.exited, 1);
   assertOneClearLine(r, /BOT_TOKEN is not set.*@BotFather/);
+});
+
+/** Resolves with the first match of `pattern` on stdout; rejects if the process ends first or time runs out. */
+async function waitForOutput(r: Run, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
+  let exited = false;
+  void r.exited.then(() => {
+    exited = true;
+  });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const match = pattern.exec(r.stdout);
+    if (match) return match;
+    if (exited) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no ${pattern} on stdout.\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+}
+
+/** The playground's generated token is `7000000001:` and 36 more characters: never printed. */
+const PLAYGROUND_TOKEN = /7000000001:[A-Za-z0-9_-]{20,}/;
+
+test('all roles without BOT_TOKEN: the playground starts, prints its address, serves the page, SIGTERM exits 0', async () => {
+  const prefix = `test-playground-${process.pid}`;
+  const r = run({ REDIS_URL, QUEUE_PREFIX: prefix, PLAYGROUND_PORT: '0', OPS_PORT: '0' });
+  try {
+    const [, port] = await waitForOutput(r, /^Playground: http:\/\/localhost:(\d+)$/m);
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<title>Dog Breeds · playground<\/title>/);
+    r.child.kill('SIGTERM');
+    assert.equal(await r.exited, 0);
+    assert.doesNotMatch(`${r.stdout}${r.stderr}`, PLAYGROUND_TOKEN);
+  } finally {
+    r.child.kill('SIGKILL');
+    await deleteKeysWithPrefix(REDIS_URL, prefix);
+  }
+});
+
+test('playground with REDIS_URL unreachable: a private redis-server, stopped on exit', async () => {
+  const r = run({ REDIS_URL: 'redis://127.0.0.1:1', PLAYGROUND_PORT: '0', OPS_PORT: '0' });
+  try {
+    const [, redisPort] = await waitForOutput(r, /started a private one on redis:\/\/127\.0\.0\.1:(\d+)/);
+    await waitForOutput(r, /^Playground: http:\/\/localhost:\d+$/m);
+    const redis = new Redis(Number(redisPort), '127.0.0.1', { lazyConnect: true, retryStrategy: () => null });
+    redis.on('error', () => undefined);
+    await redis.connect();
+    assert.equal(await redis.ping(), 'PONG');
+    redis.disconnect();
+    r.child.kill('SIGTERM');
+    assert.equal(await r.exited, 0);
+    const gone = new Redis(Number(redisPort), '127.0.0.1', { lazyConnect: true, retryStrategy: () => null });
+    gone.on('error', () => undefined);
+    await assert.rejects(gone.connect(), 'the private Redis is stopped with the playground');
+    gone.disconnect();
+  } finally {
+    r.child.kill('SIGKILL');
+  }
+});
+
+test('playground with no Redis at all: one line saying how to get one', async () => {
+  // No redis-server on this PATH (node itself is started by its full path).
+  const r = run({ REDIS_URL: 'redis://127.0.0.1:1', PLAYGROUND_PORT: '0', OPS_PORT: '0', PATH: '/nonexistent' });
+  assert.equal(await r.exited, 1);
+  assertOneClearLine(
+    r,
+    /needs Redis.*no redis-server on the PATH.*docker compose up -d redis.*apt-get install redis-server/,
+  );
 });
 
 test('Redis unreachable: one line saying what to do', async () => {

@@ -50,6 +50,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     MODELS_DIR,
     DEVICE: 'cpu',
     LOG_LEVEL: 'debug',
+    OPS_PORT: '0',
     ...env,
   });
   const logLines: string[] = [];

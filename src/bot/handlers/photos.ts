@@ -7,6 +7,7 @@ import { Composer, type Context } from 'grammy';
 import type { Message } from 'grammy/types';
 import { en } from '../../messages/en.ts';
 import type { Logger } from '../../ops/logger.ts';
+import type { Metrics } from '../../ops/metrics.ts';
 import { enqueuePhoto, hasPhotoJob, type PhotoQueue } from '../../queue/index.ts';
 import { findPhoto } from '../photo-ref.ts';
 import type { PhotoRateLimiter } from '../rate-limit.ts';
@@ -15,6 +16,7 @@ export interface PhotoHandlerDeps {
   queue: PhotoQueue;
   rateLimiter: PhotoRateLimiter;
   logger: Logger;
+  metrics: Metrics;
 }
 
 const isPrivate = (ctx: Context) => ctx.chat?.type === 'private';
@@ -34,21 +36,26 @@ async function acceptPhoto(ctx: Context, photoMessage: Message, deps: PhotoHandl
   const chatId = photoMessage.chat.id;
   const reply = { reply_parameters: { message_id: photoMessage.message_id, allow_sending_without_reply: true } };
   const lookup = findPhoto(photoMessage);
+  const count = (action: string) => deps.metrics.updates.inc({ action });
   if (lookup.kind === 'none' || lookup.kind === 'not-an-image') {
+    count('refused');
     await ctx.api.sendMessage(chatId, lookup.kind === 'none' ? en.groupHint : en.notAnImageFile, reply);
     return;
   }
   if (lookup.kind === 'too-big') {
+    count('refused');
     await ctx.api.sendMessage(chatId, en.fileTooBig, reply);
     return;
   }
   if (await hasPhotoJob(deps.queue, chatId, photoMessage.message_id)) {
+    count('duplicate');
     deps.logger.info({ chatId, messageId: photoMessage.message_id }, 'photo already queued (update delivered again)');
     return;
   }
   const userId = ctx.from?.id ?? chatId;
   const decision = await deps.rateLimiter.take(userId);
   if (!decision.allowed) {
+    count('rate-limited');
     deps.logger.info({ userId, warn: decision.warn }, 'rate limited');
     if (decision.warn) await ctx.api.sendMessage(chatId, en.slowDown(decision.retryAfterSeconds), reply);
     return;
@@ -64,6 +71,7 @@ async function acceptPhoto(ctx: Context, photoMessage: Message, deps: PhotoHandl
     userId,
     ...(ctx.from?.language_code ? { languageCode: ctx.from.language_code } : {}),
   });
+  count('queued');
   deps.logger.info({ chatId, messageId: photoMessage.message_id, userId }, 'photo queued');
 }
 

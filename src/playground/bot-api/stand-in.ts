@@ -1,10 +1,13 @@
 /**
  * A Telegram Bot API stand-in: an HTTP server that answers like api.telegram.org
- * closely enough for grammY, while a test plays the human (sends photos, presses
- * buttons) and watches what the bot does. It keeps Telegram's awkward habits on
- * purpose (unconfirmed updates come back, "message is not modified", 20 MB
- * download cap, entity parse errors, privacy mode in groups), because those are
- * what our code must survive.
+ * closely enough for grammY, while a test (or the playground's web page) plays the
+ * human (sends photos, presses buttons) and watches what the bot does. It keeps
+ * Telegram's awkward habits on purpose (unconfirmed updates come back, "message is
+ * not modified", 20 MB download cap, entity parse errors, privacy mode in groups),
+ * because those are what our code must survive.
+ *
+ * Shared by the tests and `src/playground/`: it must depend on nothing but Node
+ * and grammY's types.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
@@ -58,7 +61,7 @@ const CHAT_ACTIONS = new Set([
 ]);
 
 type Params = Record<string, unknown>;
-interface Upload {
+export interface Upload {
   fileName: string;
   mimeType: string;
   bytes: Uint8Array;
@@ -69,6 +72,8 @@ interface CallContext {
   signal: AbortSignal;
 }
 type Handler = (params: Params, ctx: CallContext) => unknown;
+/** Serves requests that are neither Bot API calls nor file downloads (the playground's page). */
+export type OtherRequestHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 interface FileRecord extends StoredFile {
   bytes: Uint8Array;
@@ -141,6 +146,8 @@ export class BotApiStandIn {
   private readonly faults: Array<{ method: string; remaining: number; fault: Fault }> = [];
   private readonly sleepers = new Set<() => void>();
   private readonly waiters = new Set<() => void>();
+  private readonly listeners = new Set<() => void>();
+  private otherRequests: OtherRequestHandler | undefined;
   private readonly callbackQueries = new Map<string, { answered: boolean }>();
   private nextCallbackQueryId = 1;
   private readonly commands = new Map<string, BotCommand[]>();
@@ -346,6 +353,31 @@ export class BotApiStandIn {
     return this.messagesIn(chatId).filter((m) => m.from?.id === this.botUser.id);
   }
 
+  /** The bytes and type of a stored file (any size of a photo), unless it is unknown or deleted. */
+  fileContent(fileId: string): { bytes: Uint8Array; mimeType: string; fileName: string } | undefined {
+    const file = this.files.get(fileId);
+    return file && !file.deleted ? { bytes: file.bytes, mimeType: file.mimeType, fileName: file.fileName } : undefined;
+  }
+
+  /** The command menu the bot set for everyone (default scope), optionally for one language. */
+  commandMenu(languageCode = ''): BotCommand[] {
+    return structuredClone(this.commands.get(`${JSON.stringify({ type: 'default' })}:${languageCode}`) ?? []);
+  }
+
+  /**
+   * Calls `listener` after every API call, download and user action (they may have changed a chat).
+   * Returns the function that unsubscribes it.
+   */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Hands every request that is not for the Bot API or a file download to `handler` (default: 404). */
+  serveOtherRequests(handler: OtherRequestHandler | undefined): void {
+    this.otherRequests = handler;
+  }
+
   isDeleted(chatId: number, messageId: number): boolean {
     return this.messages.get(chatId)?.get(messageId)?.deleted ?? false;
   }
@@ -446,6 +478,7 @@ export class BotApiStandIn {
       const file = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
       if (file) return await this.serveFile(decodeURIComponent(file[1] ?? ''), decodeURIComponent(file[2] ?? ''), res);
       const api = /^\/bot([^/]+)\/([A-Za-z0-9_]+)$/.exec(url.pathname);
+      if (!api && this.otherRequests) return await this.otherRequests(req, res);
       if (!api) return sendJson(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
       const { params, uploads } = parseParams(req.headers['content-type'] ?? '', await readBody(req), url.searchParams);
       const route = this.methodsByLowerName.get((api[2] ?? '').toLowerCase());
@@ -523,6 +556,7 @@ export class BotApiStandIn {
 
   private changed(): void {
     for (const check of [...this.waiters]) check();
+    for (const listener of [...this.listeners]) listener();
   }
 
   private describeRecentCalls(): string {
@@ -981,7 +1015,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 /** Query string, then the body (JSON, urlencoded or multipart) on top, as the Bot API accepts all of them. */
-function parseParams(
+export function parseParams(
   contentType: string,
   body: Buffer,
   query: URLSearchParams,

@@ -1,0 +1,58 @@
+/**
+ * `/stats` for the admins in ADMIN_IDS: queue depth, answers in the last hour and day, latency percentiles, and which
+ * model runs on which device. Anyone else gets what any unknown text gets — no hint that the command exists.
+ */
+import { Composer, type Context } from 'grammy';
+import type { Redis } from 'ioredis';
+import { en, type ServiceStats } from '../../messages/en.ts';
+import { listWorkers, type PhotoQueue, type PredictionHistory } from '../../queue/index.ts';
+
+export interface AdminDeps {
+  adminIds: readonly number[];
+  queue: PhotoQueue;
+  history: PredictionHistory;
+  redis: Redis;
+  prefix: string;
+}
+
+const HOUR = 3600_000;
+
+function percentile(sorted: readonly number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? null;
+}
+
+export async function collectStats(deps: AdminDeps, now = Date.now()): Promise<ServiceStats> {
+  const [counts, lastDay, workers] = await Promise.all([
+    deps.queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
+    deps.history.since(now - 24 * HOUR),
+    listWorkers(deps.redis, deps.prefix),
+  ]);
+  const lastHour = lastDay.filter((r) => r.at >= now - HOUR);
+  const latencies = (records: typeof lastDay) => records.map((r) => r.ms).sort((a, b) => a - b);
+  const window = (records: typeof lastDay) => {
+    const ms = latencies(records);
+    return { answers: records.length, p50: percentile(ms, 0.5), p95: percentile(ms, 0.95) };
+  };
+  return {
+    queue: {
+      waiting: counts.waiting ?? 0,
+      active: counts.active ?? 0,
+      delayed: counts.delayed ?? 0,
+      failed: counts.failed ?? 0,
+    },
+    historyOn: deps.history.enabled,
+    lastHour: window(lastHour),
+    lastDay: window(lastDay),
+    workers: workers.map((w) => ({ model: w.model, gateModel: w.gateModel, device: w.device })),
+  };
+}
+
+export function admin(deps: AdminDeps): Composer<Context> {
+  const composer = new Composer<Context>();
+  composer.command('stats', async (ctx, next) => {
+    if (ctx.from === undefined || !deps.adminIds.includes(ctx.from.id)) return next();
+    await ctx.reply(en.stats(await collectStats(deps)), { parse_mode: 'HTML' });
+  });
+  return composer;
+}

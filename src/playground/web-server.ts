@@ -1,0 +1,463 @@
+/**
+ * The playground's web side, served by the Bot API stand-in on its own port: a chat page (static files from
+ * `src/playground/web/`) and a small JSON + Server-Sent Events API through which one person, in one private chat,
+ * plays the human the tests play: sends photos, albums, texts and button presses, and watches the bot's messages
+ * appear and change.
+ *
+ * The page never gets HTML from here: texts travel with Telegram's entity list and the page builds the DOM itself.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import { type BotApiStandIn, parseParams, privateChat, type Upload, user } from './bot-api/stand-in.ts';
+import type { ChatMessage, MessageEntity, User } from './bot-api/types.ts';
+
+/** The Bot API lets bots download files up to 20 MB; the page refuses bigger ones, and so does the server (413). */
+export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
+/** Telegram albums hold at most 10 items. */
+export const MAX_ALBUM = 10;
+/** The playground's one person (a private chat has the person's id). */
+export const PLAYGROUND_PERSON: User = user(100_000_001, { firstName: 'Guest', languageCode: 'en' });
+
+/** Image types Telegram clients send as photos; anything else goes as a file (document), as "send as file" does. */
+const PHOTO_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp']);
+const MAX_TEXT = 4096;
+const MAX_JSON_BYTES = 64 * 1024;
+const HEARTBEAT_MS = 15_000;
+const STATIC_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+const PAGE_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** Where the page's files are: beside this module in `src/`, or in `src/playground/web` when running from `dist/`. */
+export function findWebDir(): string {
+  const candidates = [
+    path.join(import.meta.dirname, 'web'),
+    path.resolve(import.meta.dirname, '..', '..', 'src', 'playground', 'web'),
+  ];
+  const found = candidates.find((dir) => existsSync(path.join(dir, 'index.html')));
+  if (!found) throw new Error(`playground: the web page is missing (looked in ${candidates.join(', ')})`);
+  return found;
+}
+
+/** One message as the page shows it. */
+export interface ChatItem {
+  id: number;
+  from: 'person' | 'bot';
+  /** Text or caption, plain, with Telegram's entities (UTF-16 offsets, like JavaScript strings). */
+  text: string;
+  entities: MessageEntity[];
+  photo?: { url: string; width: number; height: number; name: string };
+  document?: { name: string; mimeType: string; size: number; url?: string };
+  replyTo?: { id: number; from: 'person' | 'bot'; text: string; photoUrl?: string };
+  keyboard?: Array<Array<{ text: string; data?: string; url?: string }>>;
+  albumId?: string;
+  edited: boolean;
+  /** Unix time, seconds. */
+  date: number;
+}
+
+class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface EventClient {
+  res: ServerResponse;
+  heartbeat: NodeJS.Timeout;
+}
+
+export class PlaygroundWeb {
+  readonly person: User;
+  readonly chat: ReturnType<typeof privateChat>;
+  private readonly clients = new Set<EventClient>();
+  /** What every connected page was last told, by message id (JSON of its ChatItem). */
+  private shown = new Map<number, string>();
+  private flushScheduled = false;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly standIn: BotApiStandIn,
+    private readonly options: { webDir?: string; person?: User; maxUploadBytes?: number } = {},
+  ) {
+    this.person = options.person ?? PLAYGROUND_PERSON;
+    this.chat = privateChat(this.person);
+    this.unsubscribe = standIn.onChange(() => this.scheduleFlush());
+  }
+
+  /** Serves the page and its API from the stand-in's own port. */
+  static attach(
+    standIn: BotApiStandIn,
+    options: { webDir?: string; person?: User; maxUploadBytes?: number } = {},
+  ): PlaygroundWeb {
+    const web = new PlaygroundWeb(standIn, { ...options, webDir: options.webDir ?? findWebDir() });
+    standIn.serveOtherRequests((req, res) => web.handle(req, res));
+    return web;
+  }
+
+  /** Ends the event streams (the stand-in closes the sockets when it closes). */
+  close(): void {
+    this.unsubscribe();
+    this.standIn.serveOtherRequests(undefined);
+    for (const client of this.clients) {
+      clearInterval(client.heartbeat);
+      client.res.end();
+    }
+    this.clients.clear();
+  }
+
+  /** The chat as the page shows it. */
+  items(): ChatItem[] {
+    return this.standIn.messagesIn(this.chat.id).map((m) => this.toItem(m));
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'http://playground');
+      const route = `${req.method ?? 'GET'} ${url.pathname}`;
+      if (req.method === 'POST') this.checkOrigin(req);
+      if (route === 'GET /' || route === 'GET /index.html') return await this.serveStatic('index.html', res);
+      const asset = /^GET \/playground\/static\/([A-Za-z0-9_-]+\.(?:css|js|svg))$/.exec(route);
+      if (asset) return await this.serveStatic(asset[1] ?? '', res);
+      if (route === 'GET /playground/info') return sendJson(res, 200, this.info());
+      if (route === 'GET /playground/events') return this.openEvents(req, res);
+      const file = /^GET \/playground\/files\/([A-Za-z0-9_-]+)$/.exec(route);
+      if (file) return this.serveFile(file[1] ?? '', res);
+      if (route === 'POST /playground/photos') return sendJson(res, 200, await this.postPhotos(req));
+      if (route === 'POST /playground/text') return sendJson(res, 200, await this.postText(req));
+      if (route === 'POST /playground/button') return sendJson(res, 200, await this.postButton(req));
+      throw new HttpProblem(404, 'Not found');
+    } catch (error) {
+      if (error instanceof HttpProblem) return sendJson(res, error.status, { error: error.message });
+      console.error('playground:', error);
+      sendJson(res, 500, { error: 'Something went wrong in the playground (see its console).' });
+    }
+  }
+
+  // ---------------------------------------------------------------------------
+  // Reading: the page, its files, the chat.
+
+  private async serveStatic(name: string, res: ServerResponse): Promise<void> {
+    const type = STATIC_TYPES[path.extname(name)];
+    if (!type) throw new HttpProblem(404, 'Not found');
+    // Read on every request (they are small): edit the page, reload the browser.
+    let body: Buffer;
+    try {
+      body = await readFile(path.join(this.options.webDir ?? findWebDir(), name));
+    } catch {
+      throw new HttpProblem(404, 'Not found');
+    }
+    res.writeHead(200, {
+      'content-type': type,
+      'content-length': body.byteLength,
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+      ...(name.endsWith('.html') ? { 'content-security-policy': PAGE_POLICY, 'referrer-policy': 'no-referrer' } : {}),
+    });
+    res.end(body);
+  }
+
+  private serveFile(fileId: string, res: ServerResponse): void {
+    const file = this.standIn.fileContent(fileId);
+    // Only images are shown inline; nothing else the person sent is served back.
+    if (!file?.mimeType.startsWith('image/') || file.mimeType.includes('svg')) {
+      throw new HttpProblem(404, 'Not found');
+    }
+    res.writeHead(200, {
+      'content-type': file.mimeType,
+      'content-length': file.bytes.byteLength,
+      'cache-control': 'private, max-age=3600, immutable',
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': "default-src 'none'",
+    });
+    res.end(file.bytes);
+  }
+
+  private info() {
+    const me = this.standIn.me;
+    return {
+      bot: { name: me.first_name, username: me.username },
+      person: { name: this.person.first_name },
+      commands: [{ command: 'start', description: 'Say hello' }, ...this.standIn.commandMenu()],
+      maxUploadBytes: this.maxUploadBytes,
+      maxAlbum: MAX_ALBUM,
+    };
+  }
+
+  private get maxUploadBytes(): number {
+    return this.options.maxUploadBytes ?? MAX_UPLOAD_BYTES;
+  }
+
+  private openEvents(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    // Bring the pages already open up to date, then give the new one the whole chat.
+    this.flush();
+    const client: EventClient = {
+      res,
+      heartbeat: setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS),
+    };
+    client.heartbeat.unref();
+    this.clients.add(client);
+    res.write('retry: 1000\n\n');
+    writeEvent(
+      res,
+      'reset',
+      [...this.shown.values()].map((json) => JSON.parse(json) as unknown),
+    );
+    req.on('close', () => {
+      clearInterval(client.heartbeat);
+      this.clients.delete(client);
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.clients.size === 0) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  /** Sends every page the messages that appeared or changed since the last flush, and the ones deleted. */
+  private flush(): void {
+    const now = new Map(this.items().map((item) => [item.id, JSON.stringify(item)]));
+    const events: string[] = [];
+    for (const [id, json] of now) if (this.shown.get(id) !== json) events.push(eventText('message', json));
+    for (const id of this.shown.keys()) if (!now.has(id)) events.push(eventText('remove', JSON.stringify({ id })));
+    this.shown = now;
+    if (events.length === 0) return;
+    const payload = events.join('');
+    for (const client of this.clients) client.res.write(payload);
+  }
+
+  private toItem(m: ChatMessage): ChatItem {
+    const fromBot = m.from?.id === this.standIn.me.id;
+    const item: ChatItem = {
+      id: m.message_id,
+      from: fromBot ? 'bot' : 'person',
+      text: m.text ?? m.caption ?? '',
+      entities: m.entities ?? m.caption_entities ?? [],
+      edited: m.edit_date !== undefined,
+      date: m.date,
+    };
+    const largest = m.photo?.at(-1);
+    if (largest) {
+      item.photo = {
+        url: fileUrl(largest.file_id),
+        width: largest.width,
+        height: largest.height,
+        name: this.standIn.fileContent(largest.file_id)?.fileName ?? 'photo',
+      };
+    }
+    if (m.document) {
+      const mimeType = m.document.mime_type ?? 'application/octet-stream';
+      item.document = {
+        name: m.document.file_name ?? 'file',
+        mimeType,
+        size: m.document.file_size ?? 0,
+        ...(mimeType.startsWith('image/') && !mimeType.includes('svg') ? { url: fileUrl(m.document.file_id) } : {}),
+      };
+    }
+    const replied = m.reply_to_message;
+    if (replied) {
+      const photo = replied.photo?.[0];
+      item.replyTo = {
+        id: replied.message_id,
+        from: replied.from?.id === this.standIn.me.id ? 'bot' : 'person',
+        text: replied.text ?? replied.caption ?? (replied.photo ? 'Photo' : replied.document ? 'File' : 'Message'),
+        ...(photo ? { photoUrl: fileUrl(photo.file_id) } : {}),
+      };
+    }
+    const rows = m.reply_markup?.inline_keyboard;
+    if (rows?.length) {
+      item.keyboard = rows.map((row) =>
+        row.map((b) => ({
+          text: b.text,
+          ...('callback_data' in b && b.callback_data !== undefined ? { data: b.callback_data } : {}),
+          ...('url' in b && b.url !== undefined ? { url: b.url } : {}),
+        })),
+      );
+    }
+    if (m.media_group_id !== undefined) item.albumId = m.media_group_id;
+    return item;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Writing: what the person does.
+
+  /** Browsers send Origin on cross-site POSTs: a page elsewhere must not drive this chat. */
+  private checkOrigin(req: IncomingMessage): void {
+    const origin = req.headers.origin;
+    if (origin === undefined || origin === 'null') return;
+    let host: string;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      throw new HttpProblem(403, 'Bad origin');
+    }
+    if (host !== req.headers.host) throw new HttpProblem(403, 'Cross-origin requests are not allowed');
+  }
+
+  /** Multipart form with fields file0…file9: one file is a message of its own, several an album. */
+  private async postPhotos(req: IncomingMessage): Promise<{ messageIds: number[] }> {
+    const contentType = req.headers['content-type'] ?? '';
+    if (!/^multipart\/form-data/i.test(contentType))
+      throw new HttpProblem(415, 'Send the files as multipart/form-data');
+    const limit = MAX_ALBUM * this.maxUploadBytes + 64 * 1024;
+    const body = await readBody(req, limit, `At most ${MAX_ALBUM} files of ${megabytes(this.maxUploadBytes)} each`);
+    let uploads: Map<string, Upload>;
+    try {
+      uploads = parseParams(contentType, body, new URLSearchParams()).uploads;
+    } catch {
+      throw new HttpProblem(400, 'Could not read the upload');
+    }
+    const files = [...uploads.entries()]
+      .filter(([field, upload]) => /^file\d+$/.test(field) && upload.bytes.byteLength > 0)
+      .sort(([a], [b]) => Number(a.slice(4)) - Number(b.slice(4)))
+      .map(([, upload]) => upload);
+    if (files.length === 0) throw new HttpProblem(400, 'No file in the upload (fields file0, file1, …)');
+    if (files.length > MAX_ALBUM) throw new HttpProblem(400, `At most ${MAX_ALBUM} files at once, as in Telegram`);
+    const tooBig = files.find((f) => f.bytes.byteLength > this.maxUploadBytes);
+    if (tooBig) {
+      throw new HttpProblem(413, `${tooBig.fileName} is over ${megabytes(this.maxUploadBytes)}, the Bot API's limit`);
+    }
+    const { chat, person: from } = this;
+    const photos = files.filter((f) => PHOTO_TYPES.has(f.mimeType.toLowerCase()));
+    const documents = files.filter((f) => !PHOTO_TYPES.has(f.mimeType.toLowerCase()));
+    const ids: number[] = [];
+    if (photos.length === 1 && photos[0]) {
+      ids.push(this.standIn.sendPhoto({ chat, from, file: this.store(photos[0]) }).message_id);
+    } else if (photos.length > 1) {
+      const album = this.standIn.sendAlbum({ chat, from, files: photos.map((f) => this.store(f)) });
+      ids.push(...album.map((m) => m.message_id));
+    }
+    for (const doc of documents) {
+      const mimeType = doc.mimeType || 'application/octet-stream';
+      const fileName = cleanFileName(doc.fileName);
+      ids.push(this.standIn.sendDocument({ chat, from, file: doc.bytes, mimeType, fileName }).message_id);
+    }
+    return { messageIds: ids };
+  }
+
+  /** Stores the upload with its real name and type (so the page can name it and show it). */
+  private store(upload: Upload) {
+    return this.standIn.addFile(upload.bytes, {
+      mimeType: upload.mimeType.toLowerCase(),
+      fileName: cleanFileName(upload.fileName),
+    });
+  }
+
+  private async postText(req: IncomingMessage): Promise<{ messageId: number }> {
+    const body = await readJson(req);
+    const text = typeof body.text === 'string' ? body.text.trim() : '';
+    if (text === '') throw new HttpProblem(400, 'The message is empty');
+    if (text.length > MAX_TEXT) throw new HttpProblem(400, `A message holds at most ${MAX_TEXT} characters`);
+    return { messageId: this.standIn.sendText({ chat: this.chat, from: this.person, text }).message_id };
+  }
+
+  private async postButton(req: IncomingMessage): Promise<{ ok: true }> {
+    const body = await readJson(req);
+    const { messageId, data } = body;
+    if (typeof messageId !== 'number' || typeof data !== 'string') {
+      throw new HttpProblem(400, 'Expected {"messageId": number, "data": string}');
+    }
+    try {
+      this.standIn.pressButton({ chat: this.chat, from: this.person, messageId, data });
+    } catch {
+      throw new HttpProblem(409, 'That button is gone (the message changed)');
+    }
+    return { ok: true };
+  }
+}
+
+// -----------------------------------------------------------------------------
+
+const fileUrl = (fileId: string) => `/playground/files/${encodeURIComponent(fileId)}`;
+const megabytes = (bytes: number) => `${Math.round(bytes / (1024 * 1024))} MB`;
+
+/** A file name fit to show and store: no folders, no control characters, not too long. */
+function cleanFileName(name: string): string {
+  const base =
+    name
+      .split(/[\\/]/)
+      .pop()
+      ?.replace(/[\p{Cc}\p{Cf}]/gu, '')
+      .trim() ?? '';
+  return (base || 'file').slice(0, 120);
+}
+
+function eventText(event: string, json: string): string {
+  return `event: ${event}\ndata: ${json}\n\n`;
+}
+
+function writeEvent(res: ServerResponse, event: string, data: unknown): void {
+  res.write(eventText(event, JSON.stringify(data)));
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent || res.destroyed) return;
+  const data = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(data),
+    'cache-control': 'no-store',
+  });
+  res.end(data);
+}
+
+/**
+ * The whole body, or 413 once it passes `limit`. The rest of an oversized body is read and dropped rather than cut
+ * off, so that the client gets to see the 413.
+ */
+async function readBody(req: IncomingMessage, limit: number, what: string): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? Number.NaN);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let over = Number.isFinite(declared) && declared > limit;
+  for await (const chunk of req) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buffer.byteLength;
+    if (size > limit) over = true;
+    if (!over) chunks.push(buffer);
+  }
+  if (over) throw new HttpProblem(413, `Too large: ${what}`);
+  return Buffer.concat(chunks);
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const body = await readBody(req, MAX_JSON_BYTES, `${MAX_JSON_BYTES} bytes of JSON`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new HttpProblem(400, 'Expected a JSON body');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new HttpProblem(400, 'Expected a JSON object');
+  }
+  return parsed as Record<string, unknown>;
+}

@@ -1,0 +1,480 @@
+// The playground's chat page: plain JavaScript, no build step. It talks to the playground's small API
+// (src/playground/web-server.ts) and builds every message from text + Telegram entities with DOM calls only:
+// no HTML string from the bot or the person ever reaches innerHTML.
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  chat: $('chat'),
+  list: $('messages'),
+  empty: $('empty'),
+  start: $('start'),
+  form: $('composer'),
+  text: $('text'),
+  file: $('file'),
+  commands: $('commands'),
+  notice: $('notice'),
+  botName: $('bot-name'),
+  botStatus: $('bot-status'),
+  dropHint: $('drop-hint'),
+};
+
+const state = {
+  /** message id → the item last rendered */
+  items: new Map(),
+  botName: 'Dog Breeds',
+  maxUploadBytes: 20 * 1024 * 1024,
+  maxAlbum: 10,
+};
+
+// ---------------------------------------------------------------------------
+// Talking to the playground
+
+async function post(path, body) {
+  const isForm = body instanceof FormData;
+  const res = await fetch(path, {
+    method: 'POST',
+    body: isForm ? body : JSON.stringify(body),
+    headers: isForm ? {} : { 'content-type': 'application/json' },
+  });
+  if (!res.ok) {
+    let message = `${res.status} ${res.statusText}`;
+    try {
+      message = (await res.json()).error ?? message;
+    } catch {
+      // not JSON: keep the status line
+    }
+    throw new Error(message);
+  }
+  return res.json();
+}
+
+async function sendText(text) {
+  const trimmed = text.trim();
+  if (trimmed === '') return false;
+  try {
+    await post('/playground/text', { text: trimmed });
+    return true;
+  } catch (error) {
+    showNotice(`Could not send: ${error.message}`);
+    return false;
+  }
+}
+
+async function sendFiles(fileList) {
+  const files = [...fileList];
+  if (files.length === 0) return;
+  const tooBig = files.filter((f) => f.size > state.maxUploadBytes);
+  const ok = files.filter((f) => f.size <= state.maxUploadBytes);
+  if (tooBig.length > 0) {
+    const names = tooBig.map((f) => f.name).join(', ');
+    showNotice(`Not sent, over ${formatSize(state.maxUploadBytes)} (the Bot API's limit): ${names}`);
+  }
+  // Telegram albums hold at most 10 items: more become several albums.
+  for (let i = 0; i < ok.length; i += state.maxAlbum) {
+    const form = new FormData();
+    ok.slice(i, i + state.maxAlbum).forEach((file, n) => {
+      form.append(`file${n}`, file, file.name || `photo-${n + 1}.jpg`);
+    });
+    try {
+      await post('/playground/photos', form);
+    } catch (error) {
+      showNotice(`Could not send: ${error.message}`);
+      return;
+    }
+  }
+}
+
+async function pressButton(button, messageId, data) {
+  if (button.getAttribute('aria-busy') === 'true') return;
+  button.setAttribute('aria-busy', 'true');
+  try {
+    await post('/playground/button', { messageId, data });
+  } catch (error) {
+    button.removeAttribute('aria-busy');
+    showNotice(error.message);
+    return;
+  }
+  // The bot answers by editing the message, which re-renders its buttons; if it does not, free the button again.
+  setTimeout(() => button.removeAttribute('aria-busy'), 10_000);
+}
+
+let noticeTimer;
+function showNotice(message, kind = 'error') {
+  clearTimeout(noticeTimer);
+  ui.notice.className = kind === 'error' ? 'notice' : 'notice info';
+  ui.notice.textContent = message;
+  noticeTimer = setTimeout(() => {
+    ui.notice.textContent = '';
+  }, 8000);
+}
+
+// ---------------------------------------------------------------------------
+// Rendering Telegram text: entities → elements, everything else → text nodes
+
+const SAFE_PROTOCOLS = new Set(['http:', 'https:', 'mailto:', 'tel:']);
+
+function safeUrl(raw) {
+  try {
+    const url = new URL(raw);
+    return SAFE_PROTOCOLS.has(url.protocol) ? url.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function link(href, external = true) {
+  const a = document.createElement('a');
+  a.href = href;
+  if (external) {
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer';
+  }
+  return a;
+}
+
+function elementFor(entity, part) {
+  switch (entity.type) {
+    case 'bold':
+      return document.createElement('strong');
+    case 'italic':
+      return document.createElement('em');
+    case 'underline':
+      return document.createElement('u');
+    case 'strikethrough':
+      return document.createElement('s');
+    case 'code':
+      return document.createElement('code');
+    case 'pre':
+      return document.createElement('pre');
+    case 'blockquote':
+    case 'expandable_blockquote':
+      return document.createElement('blockquote');
+    case 'spoiler': {
+      const span = document.createElement('span');
+      span.className = 'spoiler';
+      span.tabIndex = 0;
+      span.title = 'Spoiler';
+      return span;
+    }
+    case 'text_link': {
+      const href = safeUrl(entity.url ?? '');
+      return href ? link(href) : document.createElement('span');
+    }
+    case 'url': {
+      const href = safeUrl(/^[a-z][\w+.-]*:/i.test(part) ? part : `https://${part}`);
+      return href ? link(href) : document.createElement('span');
+    }
+    case 'email':
+      return link(`mailto:${part}`, false);
+    case 'bot_command': {
+      // As in Telegram: a command in a message can be tapped to send it.
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'cmd';
+      button.title = `Send ${part}`;
+      button.addEventListener('click', () => sendText(part.replace(/@\w+$/, '')));
+      return button;
+    }
+    default:
+      return document.createElement('span');
+  }
+}
+
+/** Text with entities (UTF-16 offsets, as JavaScript strings count) as a fragment of safe DOM nodes. */
+function renderText(text, entities) {
+  const sorted = (entities ?? [])
+    .filter((e) => Number.isInteger(e.offset) && Number.isInteger(e.length) && e.length > 0)
+    .sort((a, b) => a.offset - b.offset || b.length - a.length);
+  const fragment = document.createDocumentFragment();
+  const build = (parent, start, end, list) => {
+    let pos = start;
+    let i = 0;
+    while (i < list.length) {
+      const entity = list[i];
+      const from = Math.max(entity.offset, pos);
+      const to = Math.min(entity.offset + entity.length, end);
+      if (from >= to) {
+        i++;
+        continue;
+      }
+      if (from > pos) parent.append(text.slice(pos, from));
+      // Entities starting inside this one nest in it (clipped to it).
+      let j = i + 1;
+      while (j < list.length && list[j].offset < to) j++;
+      const element = elementFor(entity, text.slice(from, to));
+      build(element, from, to, list.slice(i + 1, j));
+      parent.append(element);
+      pos = to;
+      i = j;
+    }
+    if (pos < end) parent.append(text.slice(pos, end));
+  };
+  build(fragment, 0, text.length, sorted);
+  return fragment;
+}
+
+// ---------------------------------------------------------------------------
+// Messages
+
+function formatSize(bytes) {
+  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${bytes} B`;
+}
+
+function formatTime(seconds) {
+  return new Date(seconds * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function renderBubble(item) {
+  const bubble = el('div', 'bubble');
+  bubble.append(el('span', 'visually-hidden', item.from === 'bot' ? `${state.botName}:` : 'You:'));
+
+  if (item.replyTo) {
+    const quote = el('div', 'reply');
+    if (item.replyTo.photoUrl) {
+      const thumb = document.createElement('img');
+      thumb.src = item.replyTo.photoUrl;
+      thumb.alt = '';
+      quote.append(thumb);
+    }
+    const who = item.replyTo.from === 'bot' ? state.botName : 'You';
+    quote.append(el('span', '', `${who}: ${item.replyTo.text.split('\n')[0]}`));
+    quote.prepend(el('span', 'visually-hidden', 'In reply to'));
+    bubble.append(quote);
+  }
+
+  if (item.photo) {
+    const img = document.createElement('img');
+    img.className = 'photo';
+    img.src = item.photo.url;
+    img.alt = `Photo: ${item.photo.name}`;
+    img.width = item.photo.width;
+    img.height = item.photo.height;
+    img.decoding = 'async';
+    bubble.append(img);
+  }
+
+  if (item.document) {
+    if (item.document.url) {
+      const img = document.createElement('img');
+      img.className = 'photo';
+      img.src = item.document.url;
+      img.alt = `Image file: ${item.document.name}`;
+      bubble.append(img);
+    }
+    const doc = el('div', 'doc');
+    doc.append(el('span', 'icon', '📄'));
+    const label = el('span', '');
+    label.append(el('span', 'name', item.document.name));
+    label.append(el('span', 'size', `${formatSize(item.document.size)} · ${item.document.mimeType}`));
+    doc.append(label);
+    bubble.append(doc);
+  }
+
+  if (item.text) {
+    const text = el('div', 'text');
+    text.append(renderText(item.text, item.entities));
+    bubble.append(text);
+  }
+
+  const meta = el('div', 'meta');
+  if (item.edited) meta.append(el('span', '', 'edited'));
+  const time = el('time', '', formatTime(item.date));
+  time.dateTime = new Date(item.date * 1000).toISOString();
+  meta.append(time);
+  bubble.append(meta);
+  return bubble;
+}
+
+function renderKeyboard(item) {
+  const keyboard = el('div', 'keyboard');
+  keyboard.setAttribute('role', 'group');
+  keyboard.setAttribute('aria-label', 'Message buttons');
+  for (const row of item.keyboard) {
+    const line = el('div', 'kb-row');
+    for (const b of row) {
+      const href = b.url ? safeUrl(b.url) : undefined;
+      if (href) {
+        const a = link(href);
+        a.textContent = b.text;
+        line.append(a);
+      } else if (b.data !== undefined) {
+        const button = el('button', '', b.text);
+        button.type = 'button';
+        button.dataset.data = b.data;
+        button.addEventListener('click', () => pressButton(button, item.id, b.data));
+        line.append(button);
+      }
+    }
+    keyboard.append(line);
+  }
+  return keyboard;
+}
+
+function nearBottom() {
+  const { scrollTop, scrollHeight, clientHeight } = ui.chat;
+  return scrollHeight - scrollTop - clientHeight < 80;
+}
+
+function scrollToBottom() {
+  ui.chat.scrollTop = ui.chat.scrollHeight;
+}
+
+function upsert(item) {
+  const previous = state.items.get(item.id);
+  state.items.set(item.id, item);
+  let li = document.getElementById(`m-${item.id}`);
+  const stick = nearBottom() || (!previous && item.from === 'person');
+
+  // Keep the keyboard focus on an edited message's buttons (the /breeds pager): same button, or the same label.
+  const focused = li?.contains(document.activeElement) ? document.activeElement : undefined;
+  const focusData = focused?.dataset?.data;
+  const focusText = focused?.textContent;
+
+  if (!li) {
+    li = el('li', `msg from-${item.from}`);
+    li.id = `m-${item.id}`;
+    li.dataset.id = String(item.id);
+    const after = [...ui.list.children].find((child) => Number(child.dataset.id) > item.id);
+    ui.list.insertBefore(li, after ?? null);
+  }
+  const children = [renderBubble(item)];
+  if (item.keyboard) children.push(renderKeyboard(item));
+  li.replaceChildren(...children);
+  if (item.albumId) li.dataset.album = item.albumId;
+  if (item.replyTo) li.dataset.replyTo = String(item.replyTo.id);
+
+  if (focused) {
+    const buttons = [...li.querySelectorAll('.keyboard button')];
+    const again =
+      buttons.find((b) => b.dataset.data === focusData) ??
+      buttons.find((b) => b.textContent === focusText) ??
+      buttons[0];
+    if (again) again.focus();
+    else ui.text.focus();
+  }
+  updateEmpty();
+  if (stick) scrollToBottom();
+}
+
+function remove(id) {
+  state.items.delete(id);
+  const li = document.getElementById(`m-${id}`);
+  if (li?.contains(document.activeElement)) ui.text.focus();
+  li?.remove();
+  updateEmpty();
+}
+
+function reset(items) {
+  state.items.clear();
+  ui.list.replaceChildren();
+  for (const item of items) upsert(item);
+  updateEmpty();
+  scrollToBottom();
+}
+
+function updateEmpty() {
+  ui.empty.hidden = state.items.size > 0;
+}
+
+// ---------------------------------------------------------------------------
+// Wiring
+
+async function loadInfo() {
+  try {
+    const res = await fetch('/playground/info');
+    const info = await res.json();
+    state.botName = info.bot.name;
+    state.maxUploadBytes = info.maxUploadBytes;
+    state.maxAlbum = info.maxAlbum;
+    ui.botName.textContent = info.bot.name;
+    document.title = `${info.bot.name} · playground`;
+    const chips = info.commands.map((c) => {
+      const chip = el('button', 'chip', `/${c.command}`);
+      chip.type = 'button';
+      chip.title = c.description;
+      chip.addEventListener('click', () => sendText(`/${c.command}`));
+      return chip;
+    });
+    ui.commands.replaceChildren(...chips);
+  } catch {
+    showNotice('Could not reach the playground. Is it still running?');
+  }
+}
+
+function connect() {
+  const events = new EventSource('/playground/events');
+  events.addEventListener('open', () => {
+    ui.botStatus.textContent = 'bot · online';
+  });
+  events.addEventListener('error', () => {
+    ui.botStatus.textContent = 'bot · reconnecting…';
+  });
+  events.addEventListener('reset', (e) => reset(JSON.parse(e.data)));
+  events.addEventListener('message', (e) => upsert(JSON.parse(e.data)));
+  events.addEventListener('remove', (e) => remove(JSON.parse(e.data).id));
+}
+
+ui.form.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const text = ui.text.value;
+  if (await sendText(text)) ui.text.value = '';
+  ui.text.focus();
+});
+
+ui.start.addEventListener('click', async () => {
+  await sendText('/start');
+  ui.text.focus();
+});
+
+ui.file.addEventListener('change', async () => {
+  const files = [...ui.file.files];
+  ui.file.value = '';
+  await sendFiles(files);
+});
+
+// Drag and drop anywhere on the page; a counter, because enter/leave fire for every child crossed.
+let dragDepth = 0;
+const hasFiles = (event) => [...(event.dataTransfer?.types ?? [])].includes('Files');
+document.addEventListener('dragenter', (event) => {
+  if (!hasFiles(event)) return;
+  event.preventDefault();
+  dragDepth++;
+  ui.dropHint.hidden = false;
+});
+document.addEventListener('dragover', (event) => {
+  if (!hasFiles(event)) return;
+  event.preventDefault();
+  event.dataTransfer.dropEffect = 'copy';
+});
+document.addEventListener('dragleave', (event) => {
+  if (!hasFiles(event)) return;
+  dragDepth = Math.max(0, dragDepth - 1);
+  if (dragDepth === 0) ui.dropHint.hidden = true;
+});
+document.addEventListener('drop', (event) => {
+  if (!hasFiles(event)) return;
+  event.preventDefault();
+  dragDepth = 0;
+  ui.dropHint.hidden = true;
+  sendFiles(event.dataTransfer.files);
+});
+
+// Pasting an image sends it too.
+document.addEventListener('paste', (event) => {
+  const files = [...(event.clipboardData?.files ?? [])];
+  if (files.length === 0) return;
+  event.preventDefault();
+  sendFiles(files);
+});
+
+await loadInfo();
+connect();

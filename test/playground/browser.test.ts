@@ -1,0 +1,219 @@
+/**
+ * The playground in a real browser: headless Chromium (Debian's `chromium` package, driven by playwright-core)
+ * against the playground as `npm start` runs it without BOT_TOKEN — the real bot, worker, model and Redis behind
+ * the chat page. Screenshots go to test-results/.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { configSchema } from '../../src/config/index.ts';
+import { type RunningPlayground, startPlayground } from '../../src/playground/start-playground.ts';
+import { deleteKeysWithPrefix, REDIS_URL } from '../support/app-harness.ts';
+import { image, MODELS_DIR, ROOT } from '../support/paths.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOTS = path.join(ROOT, 'test-results');
+const BOXER = image('dogs/boxer-5e7846c317a2.jpg');
+const BEAGLE = image('dogs/beagle-4aea27da2a0b.jpg');
+const GOLDEN = image('dogs/golden_retriever-778c607c7b99.jpg');
+const ANSWER_MS = 30_000;
+
+let playground: RunningPlayground;
+let context: BrowserContext;
+let page: Page;
+let userDataDir: string;
+const prefix = `test-playground-${randomUUID().slice(0, 8)}`;
+const printed: string[] = [];
+const pageErrors: string[] = [];
+
+before(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: the browser test needs Debian's package — ` +
+        '`apt-get update && apt-get install -y chromium` (.ci/run installs it).',
+    );
+  }
+  const config = configSchema.parse({
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    MODELS_DIR,
+    DEVICE: 'cpu',
+    PLAYGROUND_PORT: '0',
+    OPS_PORT: '0',
+    LOG_LEVEL: 'info',
+  });
+  playground = await startPlayground(config, {
+    logDestination: new Writable({ write: (_chunk, _encoding, callback) => callback() }),
+    print: (line) => printed.push(line),
+  });
+  userDataDir = await mkdtemp(path.join(os.tmpdir(), 'dog-breeds-chromium-'));
+  await mkdir(SCREENSHOTS, { recursive: true });
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1000, height: 800 },
+    colorScheme: 'light',
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
+  });
+});
+
+after(async () => {
+  await context?.close();
+  await playground?.stop();
+  await deleteKeysWithPrefix(REDIS_URL, prefix);
+  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+});
+
+/**
+ * The text of the bot's message replying to the person's message `id`, once it matches. (Page-side code is kept to
+ * locators, expressions and functions typed by what they use: the project's TypeScript has no DOM types.)
+ */
+async function answerTo(id: number, pattern: RegExp): Promise<string> {
+  const replies = page.locator(`.msg.from-bot[data-reply-to="${id}"]`);
+  try {
+    return (await replies.filter({ hasText: pattern }).first().textContent({ timeout: ANSWER_MS })) ?? '';
+  } catch (error) {
+    const got = await replies.allTextContents();
+    throw new Error(`no answer to message ${id} matching ${pattern}; the bot said ${JSON.stringify(got)}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Presses Tab (or Shift+Tab) until the expression `isTarget` holds for the focused element. */
+async function tabTo(isTarget: string, backwards = false, max = 40): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press(backwards ? 'Shift+Tab' : 'Tab');
+    if (await page.evaluate<boolean>(`Boolean(${isTarget})`)) return;
+  }
+  assert.fail(`keyboard focus never reached ${isTarget}`);
+}
+
+/** message ids of the person's photo messages, oldest first. */
+async function personPhotoIds(): Promise<number[]> {
+  const items = await page.locator('.msg.from-person:has(img.photo)').all();
+  return Promise.all(items.map(async (li) => Number(await li.getAttribute('data-id'))));
+}
+
+const photoBubbles = () => page.locator('.msg.from-person img.photo');
+
+describe('the playground in Chromium', () => {
+  test('prints its address and serves the chat page', async () => {
+    assert.ok(printed.includes(`Playground: ${playground.url}`), printed.join('\n'));
+    await page.goto(playground.url);
+    await page.getByText('bot · online').waitFor();
+    assert.equal(await page.title(), 'Dog Breeds · playground');
+    // Every control has a name a screen reader can say.
+    await page.getByRole('textbox', { name: 'Message' }).waitFor();
+    await page.getByRole('button', { name: 'Send', exact: true }).waitFor();
+    await page.getByLabel('Send photos').waitFor({ state: 'attached' });
+    assert.equal(await page.getAttribute('#messages', 'aria-live'), 'polite');
+  });
+
+  test('a dog photo through the file picker: the status message becomes the answer, linked to Wikipedia', async () => {
+    await page.setInputFiles('#file', BOXER);
+    await photoBubbles().first().waitFor();
+    const [photoId] = await personPhotoIds();
+    assert.ok(photoId);
+    const text = await answerTo(photoId, /🐶 Boxer — \d+%/);
+    assert.match(text, /2\. .+ — \d+%/);
+    assert.match(text, /edited/, 'the status message was edited into the answer');
+    const link = page.locator('.msg.from-bot a', { hasText: 'Boxer' }).first();
+    assert.equal(await link.getAttribute('href'), 'https://en.wikipedia.org/wiki/Boxer_(dog)');
+    assert.equal(await link.getAttribute('rel'), 'noopener noreferrer');
+    const loaded = await photoBubbles()
+      .first()
+      .evaluate((img: { decode(): Promise<void>; naturalWidth: number }) => img.decode().then(() => img.naturalWidth));
+    assert.ok(loaded > 0, 'the photo shows in the chat');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'playground-answer.png') });
+  });
+
+  test('/breeds with the keyboard alone, then Next on its pager', async () => {
+    await tabTo('document.activeElement?.id === "text"');
+    await page.keyboard.type('/breeds');
+    await page.keyboard.press('Enter');
+    const pager = page.locator('.msg.from-bot', { hasText: 'The 120 breeds I know (page 1/4)' });
+    await pager.waitFor({ timeout: ANSWER_MS });
+    assert.equal(await page.inputValue('#text'), '', 'the box is cleared after sending');
+    await tabTo('document.activeElement?.textContent?.includes("Next")', true);
+    await page.keyboard.press('Enter');
+    await page.locator('.msg.from-bot', { hasText: '(page 2/4)' }).waitFor({ timeout: ANSWER_MS });
+    // The edited message keeps the keyboard focus on its buttons, so Enter goes on paging.
+    const focused = await page.evaluate<string>('document.activeElement?.textContent ?? ""');
+    assert.match(focused, /Next/);
+    await page.keyboard.press('Enter');
+    await page.locator('.msg.from-bot', { hasText: '(page 3/4)' }).waitFor({ timeout: ANSWER_MS });
+    assert.equal(await page.locator('.msg.from-bot', { hasText: 'The 120 breeds' }).count(), 1, 'edited in place');
+  });
+
+  test('two files at once are an album: each photo answered', async () => {
+    const before = new Set(await personPhotoIds());
+    await page.setInputFiles('#file', [BEAGLE, GOLDEN]);
+    await photoBubbles()
+      .nth(before.size + 1)
+      .waitFor();
+    const album = (await personPhotoIds()).filter((id) => !before.has(id));
+    assert.equal(album.length, 2);
+    const groups = await Promise.all(album.map((id) => page.locator(`#m-${id}`).getAttribute('data-album')));
+    assert.ok(groups[0], 'album items carry their media group');
+    assert.equal(new Set(groups).size, 1, 'one media group');
+    const [beagle, golden] = album as [number, number];
+    await answerTo(beagle, /🐶 Beagle — \d+%/);
+    await answerTo(golden, /🐶 Golden Retriever — \d+%/);
+  });
+
+  test('a photo dropped on the page is sent too', async () => {
+    const base64 = (await readFile(BOXER)).toString('base64');
+    const before = await photoBubbles().count();
+    const dataTransfer = await page.evaluateHandle(`(() => {
+      const bytes = Uint8Array.from(atob(${JSON.stringify(base64)}), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], 'dropped-boxer.jpg', { type: 'image/jpeg' }));
+      return transfer;
+    })()`);
+    for (const type of ['dragenter', 'dragover', 'drop']) await page.dispatchEvent('#chat', type, { dataTransfer });
+    await photoBubbles().nth(before).waitFor();
+    const dropped = (await personPhotoIds()).at(-1);
+    assert.ok(dropped);
+    await answerTo(dropped, /🐶 Boxer — \d+%/);
+    assert.equal(await page.isHidden('#drop-hint'), true);
+  });
+
+  test('on a 360 px wide phone screen: no sideways scrolling, the composer in view', async () => {
+    await page.setViewportSize({ width: 360, height: 740 });
+    await page.locator('#chat').evaluate((chat: { scrollTop: number; scrollHeight: number }) => {
+      chat.scrollTop = chat.scrollHeight;
+    });
+    const widths = await page.evaluate<{ page: number; chat: number }>(`({
+      page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      chat: document.getElementById('chat').scrollWidth - document.getElementById('chat').clientWidth,
+    })`);
+    assert.deepEqual(widths, { page: 0, chat: 0 }, 'content wider than the screen');
+    for (const selector of ['#text', '.send', '.attach']) {
+      const box = await page.locator(selector).boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= 360 && box.y + box.height <= 740, `${selector} in view`);
+    }
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'playground-360.png') });
+    assert.deepEqual(pageErrors, [], 'no script errors or blocked resources');
+  });
+});
