@@ -14,6 +14,7 @@ import { type OpsServer, startOpsServer } from './ops/ops-server.ts';
 import { announceWorker, connectRedis, createPhotoQueue, type PhotoQueue, PredictionHistory } from './queue/index.ts';
 import { createTelegramApi } from './telegram/api.ts';
 import { type Breed, Classifier, loadBreeds, loadManifest } from './vision/index.ts';
+import { startBatchWorker } from './worker/batch-worker.ts';
 import { startPhotoWorker } from './worker/photo-worker.ts';
 
 export type Role = 'bot' | 'worker';
@@ -28,6 +29,7 @@ export class MissingTokenError extends Error {
 export interface RunningApp {
   bot?: Bot;
   worker?: Worker;
+  batchWorker?: Worker;
   classifier?: Classifier;
   queue: PhotoQueue;
   redis: Redis;
@@ -88,12 +90,24 @@ export async function startApp(config: Config, roles: readonly Role[], logger: L
         },
         'model loaded',
       );
+      const telegramApi = createTelegramApi(telegram);
+      if (config.BATCH_WORKER_CONCURRENCY > 0) {
+        app.batchWorker = startBatchWorker({
+          connection: redis,
+          prefix: config.QUEUE_PREFIX,
+          classifier: app.classifier,
+          concurrency: config.BATCH_WORKER_CONCURRENCY,
+          access: { telegram: { api: telegramApi, ...telegram } },
+          logger: logger.child({ role: 'batch-worker' }),
+          metrics,
+        });
+      }
       app.worker = startPhotoWorker({
         connection: redis,
         prefix: config.QUEUE_PREFIX,
         concurrency: config.WORKER_CONCURRENCY,
         classifier: app.classifier,
-        api: createTelegramApi(telegram),
+        api: telegramApi,
         telegram,
         answer: { unsureThreshold: config.UNSURE_THRESHOLD },
         logger: logger.child({ role: 'worker' }),
@@ -164,7 +178,7 @@ export async function startApp(config: Config, roles: readonly Role[], logger: L
 async function stopAll(app: RunningApp, cleanups: (() => Promise<void>)[], logger: Logger): Promise<void> {
   // Order matters: no new updates, then no new jobs, then let running jobs finish, then the connections.
   if (app.bot?.isRunning()) await app.bot.stop();
-  await app.worker?.close();
+  await Promise.all([app.worker?.close(), app.batchWorker?.close()]);
   await app.classifier?.close();
   await app.ops?.close();
   for (const cleanup of cleanups) await cleanup();

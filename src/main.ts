@@ -8,6 +8,7 @@ import { GrammyError } from 'grammy';
 import { MissingTokenError, type Role, startApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
 import { createLogger } from './ops/logger.ts';
+import { OpsPortInUseError } from './ops/ops-server.ts';
 import { startPlayground } from './playground/start-playground.ts';
 import { RedisUnavailableError } from './queue/index.ts';
 import { ModelError } from './vision/index.ts';
@@ -55,7 +56,8 @@ try {
     error instanceof MissingTokenError ||
     error instanceof RedisUnavailableError ||
     error instanceof ModelError ||
-    error instanceof ConfigError
+    error instanceof ConfigError ||
+    error instanceof OpsPortInUseError
   ) {
     fail(error.message);
   }

@@ -2,10 +2,13 @@
 /** `dog-breeds`: the command line of the dog-breed service. */
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../config/index.ts';
+import { RedisUnavailableError } from '../queue/index.ts';
 import { ModelError } from '../vision/index.ts';
+import { batchCommand } from './commands/batch.ts';
 import { classifyCommand } from './commands/classify.ts';
 import { evalCommand } from './commands/eval.ts';
 import { modelListCommand, modelPullCommand } from './commands/model.ts';
+import { reprocessCommand } from './commands/reprocess.ts';
 import { createCliContext } from './context.ts';
 
 function positiveInt(value: string): number {
@@ -20,7 +23,7 @@ function action<A extends unknown[]>(run: (...args: A) => Promise<number>) {
     try {
       process.exitCode = await run(...args);
     } catch (error) {
-      if (error instanceof ModelError || error instanceof ConfigError) {
+      if (error instanceof ModelError || error instanceof ConfigError || error instanceof RedisUnavailableError) {
         process.stderr.write(`dog-breeds: ${error.message}\n`);
         process.exitCode = 2;
         return;
@@ -61,6 +64,25 @@ program
   .option(...flipOption)
   .option('--json', 'print the summary as one JSON object')
   .action(action((csv: string, flags) => evalCommand(csv, flags, createCliContext())));
+
+program
+  .command('batch')
+  .description('classify photos in bulk through the queue (resumable: run it again to continue)')
+  .argument('<inputs...>', 'folders, image files, labels.csv files, or http(s) URLs')
+  .requiredOption('-o, --out <file>', 'results file: .jsonl (one JSON object per photo) or .csv')
+  .option(...modelOption)
+  .option('--local', 'also run a worker in this process (no separate worker needed)')
+  .action(action((inputs: string[], flags) => batchCommand(inputs, flags, createCliContext())));
+
+program
+  .command('reprocess')
+  .description('re-run recent chat photos through another model and report how the answers would change')
+  .requiredOption('--since <duration>', 'how far back: 30m, 12h, 7d, 2w')
+  .requiredOption('-m, --model <id|path>', 'the model to compare with')
+  .option('--local', 'also run a worker in this process (it needs BOT_TOKEN to download the photos)')
+  .option('-o, --out <file>', 'also write each new answer to a .jsonl or .csv file')
+  .option('--json', 'print the report as one JSON object')
+  .action(action((flags) => reprocessCommand(flags, createCliContext())));
 
 const model = program.command('model').description('model files');
 model

@@ -33,6 +33,8 @@ export const configSchema = z.object({
     .regex(/^[A-Za-z0-9:_-]+$/)
     .default('dog-breeds'),
   WORKER_CONCURRENCY: int(1, 256).default(8),
+  /** Batch jobs (`dog-breeds batch`/`reprocess`) a worker process takes at once; 0 = none. */
+  BATCH_WORKER_CONCURRENCY: int(0, 256).default(2),
   JOB_ATTEMPTS: int(1, 20).default(5),
   /** Completed/failed jobs kept in Redis for inspection; older ones are removed. */
   JOB_RETENTION_COUNT: int(0).default(1000),

@@ -4,7 +4,7 @@
  * configured. Binds to OPS_HOST (loopback unless a container says otherwise).
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
@@ -13,6 +13,10 @@ import type { Queue } from 'bullmq';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
+
+export class OpsPortInUseError extends Error {
+  override readonly name = 'OpsPortInUseError';
+}
 
 export type ReadinessCheck = () => Promise<boolean>;
 
@@ -84,8 +88,18 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
     app.use('/board', basicAuth(options.board.user, options.board.password), adapter.getRouter());
   }
 
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(options.port, options.host, () => resolve(s)).on('error', reject);
+  const server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new OpsPortInUseError(
+              `OPS_PORT ${options.port} on ${options.host} is taken: set OPS_PORT to a free port, 0 for any, or -1 for none.`,
+            )
+          : error,
+      ),
+    );
+    server.listen(options.port, options.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;

@@ -2,7 +2,11 @@
  * Accuracy over labelled photos: top-1 / top-3 over the dog photos, how many dogs and non-dogs the gate lets
  * through, and the breed pairs confused most often. Labels are breed ids or `not_dog`.
  */
-import type { Classification } from './classifier.ts';
+/** What a tally needs of a result: a Classification, or a batch job's result. */
+export interface ScoredResult {
+  isDog: boolean;
+  top: readonly { breed: string }[];
+}
 
 export const NOT_DOG = 'not_dog';
 
@@ -33,7 +37,7 @@ export class EvaluationTally {
   private notDogsPassing = 0;
   private readonly confusions = new Map<string, number>();
 
-  add(label: string, result: Classification): void {
+  add(label: string, result: ScoredResult): void {
     if (label === NOT_DOG) {
       this.notDogs++;
       if (result.isDog) this.notDogsPassing++;

@@ -164,6 +164,7 @@ describe('the playground in Chromium', () => {
     await page.keyboard.press('Enter');
     await page.locator('.msg.from-bot', { hasText: '(page 3/4)' }).waitFor({ timeout: ANSWER_MS });
     assert.equal(await page.locator('.msg.from-bot', { hasText: 'The 120 breeds' }).count(), 1, 'edited in place');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'playground-breeds.png') });
   });
 
   test('two files at once are an album: each photo answered', async () => {

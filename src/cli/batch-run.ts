@@ -1,0 +1,164 @@
+/**
+ * Runs photos through a model's batch queue and collects the results as they come: enqueue (idempotent ids), listen
+ * for completions, pick up jobs that finished while nobody was listening, report progress. Shared by `batch` and
+ * `reprocess`. With `local`, the command also runs a worker in its own process (no other worker needed).
+ */
+
+import { QueueEvents } from 'bullmq';
+import cliProgress from 'cli-progress';
+import type { Redis } from 'ioredis';
+import { type Config, classifierOptions } from '../config/index.ts';
+import type { Logger } from '../ops/logger.ts';
+import { Metrics } from '../ops/metrics.ts';
+import {
+  type BatchJobData,
+  type BatchJobResult,
+  batchJobId,
+  batchQueueName,
+  connectRedis,
+  createBatchQueue,
+  enqueueBatch,
+} from '../queue/index.ts';
+import { createTelegramApi } from '../telegram/api.ts';
+import { Classifier } from '../vision/index.ts';
+import { startBatchWorker } from '../worker/batch-worker.ts';
+
+export interface BatchItem {
+  data: BatchJobData;
+  label?: string;
+}
+
+export interface BatchRunOptions {
+  config: Config;
+  /** Manifest id of the model (the queue is per model). */
+  modelId: string;
+  /** Model reference for a local worker (id or manifest path). */
+  modelRef: string;
+  items: readonly BatchItem[];
+  local: boolean;
+  logger: Logger;
+  /** Called once per finished item, in completion order. */
+  onResult: (item: BatchItem, result: BatchJobResult) => Promise<void>;
+  /** Resolves when the run should stop early (Ctrl-C); what finished so far is kept. */
+  interrupted?: Promise<void>;
+}
+
+export interface BatchRunSummary {
+  finished: number;
+  failed: number;
+  interrupted: boolean;
+  seconds: number;
+}
+
+export async function runBatch(options: BatchRunOptions): Promise<BatchRunSummary> {
+  const { config, modelId, items, logger } = options;
+  const redis = await connectRedis(config.REDIS_URL);
+  const queue = createBatchQueue({ connection: redis, prefix: config.QUEUE_PREFIX, modelId });
+  const events = new QueueEvents(batchQueueName(modelId), {
+    connection: redis.duplicate(),
+    prefix: config.QUEUE_PREFIX,
+  });
+  const stops: (() => Promise<unknown>)[] = [() => events.close(), () => queue.close()];
+  const started = Date.now();
+  const pending = new Map(items.map((item) => [batchJobId(modelId, item.data.key), item]));
+  let failed = 0;
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: '{bar} {value}/{total} | failed {failed} | {rate}/s | ETA {eta_formatted}',
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let allDone: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    allDone = resolve;
+  });
+
+  const settle = async (jobId: string, result: BatchJobResult) => {
+    const item = pending.get(jobId);
+    if (item === undefined) return; // another run's job, or already counted
+    pending.delete(jobId);
+    if (!result.ok) failed++;
+    await options.onResult(item, result);
+    const finished = items.length - pending.size;
+    bar.update(finished, { failed, rate: (finished / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1) });
+    if (pending.size === 0) allDone();
+  };
+
+  try {
+    if (options.local) stops.unshift(await startLocalWorker(options, redis));
+    events.on('completed', ({ jobId, returnvalue }) => {
+      void settle(jobId, (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as BatchJobResult);
+    });
+    events.on('failed', async ({ jobId, failedReason }) => {
+      const job = await queue.getJob(jobId);
+      if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+        void settle(jobId, { ok: false, problem: 'failed', message: failedReason });
+      }
+    });
+    await events.waitUntilReady();
+    bar.start(items.length, 0, { failed: 0, rate: '0.0' });
+    if (items.length === 0) allDone();
+    await enqueueBatch(
+      queue,
+      modelId,
+      items.map((i) => i.data),
+    );
+    // Jobs that finished before we listened (an earlier, interrupted run): collect their results now.
+    for (const jobId of [...pending.keys()]) {
+      const job = await queue.getJob(jobId);
+      if (job?.finishedOn === undefined) continue;
+      if (job.returnvalue) await settle(jobId, job.returnvalue);
+      else if (job.failedReason && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+        await settle(jobId, { ok: false, problem: 'failed', message: job.failedReason });
+      }
+    }
+    const stopped = await Promise.race([
+      done.then(() => false),
+      (options.interrupted ?? new Promise(() => undefined)).then(() => true),
+    ]);
+    return {
+      finished: items.length - pending.size,
+      failed,
+      interrupted: stopped,
+      seconds: (Date.now() - started) / 1000,
+    };
+  } finally {
+    bar.stop();
+    for (const stop of stops) await stop().catch((error: unknown) => logger.warn({ err: error }, 'batch shutdown'));
+    redis.disconnect();
+  }
+}
+
+async function startLocalWorker(options: BatchRunOptions, redis: Redis): Promise<() => Promise<void>> {
+  const { config, logger } = options;
+  const classifier = await Classifier.create(
+    classifierOptions(config, {
+      model: options.modelRef,
+      onFallback: (model, reason) => logger.warn({ model, reason }, 'CUDA not available: running on the CPU'),
+    }),
+  );
+  const token = config.BOT_TOKEN;
+  const telegram =
+    token === undefined
+      ? undefined
+      : {
+          api: createTelegramApi({ token, apiRoot: config.TELEGRAM_API_ROOT }),
+          token,
+          apiRoot: config.TELEGRAM_API_ROOT,
+        };
+  const worker = startBatchWorker({
+    connection: redis,
+    prefix: config.QUEUE_PREFIX,
+    classifier,
+    concurrency: config.MAX_BATCH * 2,
+    access: telegram ? { telegram } : {},
+    logger,
+    metrics: new Metrics({ defaultMetrics: false }),
+  });
+  return async () => {
+    await worker.close();
+    await classifier.close();
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * `dog-breeds batch <folder | labels.csv | files | URLs…> --out results.jsonl|results.csv`: classifies photos in
+ * bulk through the queue. Resumable: a re-run skips what the results file already has, and collects what finished
+ * while it was away.
+ */
+import path from 'node:path';
+import { type EvaluationSummary, EvaluationTally } from '../../vision/evaluation.ts';
+import { loadManifest } from '../../vision/index.ts';
+import { type BatchItem, runBatch } from '../batch-run.ts';
+import type { CliContext } from '../context.ts';
+import { expandImagePaths, readLabelsCsv } from '../labelled-files.ts';
+import { ResultFile } from '../result-file.ts';
+
+export interface BatchFlags {
+  out: string;
+  model?: string;
+  local?: boolean;
+}
+
+async function collectItems(inputs: readonly string[]): Promise<BatchItem[]> {
+  const items: BatchItem[] = [];
+  for (const input of inputs) {
+    if (/^https?:\/\//i.test(input)) items.push({ data: { source: { kind: 'url', url: input }, key: input } });
+    else if (input.toLowerCase().endsWith('.csv')) {
+      for (const { file, label } of await readLabelsCsv(input)) {
+        items.push({ data: { source: { kind: 'path', path: file }, key: file }, label });
+      }
+    } else {
+      for (const file of await expandImagePaths([input])) {
+        const absolute = path.resolve(file);
+        items.push({ data: { source: { kind: 'path', path: absolute }, key: absolute } });
+      }
+    }
+  }
+  // The same photo named twice is one job.
+  return [...new Map(items.map((i) => [i.data.key, i])).values()];
+}
+
+/** Resolves on the first Ctrl-C (the run then stops and keeps what it has); a second one exits at once. */
+export function interruptSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => {
+      process.stderr.write('\nStopping: results so far are saved; run the same command again to continue.\n');
+      process.once('SIGINT', () => process.exit(130));
+      resolve();
+    });
+  });
+}
+
+export async function batchCommand(inputs: string[], flags: BatchFlags, context: CliContext): Promise<number> {
+  const modelRef = flags.model ?? context.config.MODEL;
+  const manifest = await loadManifest(modelRef, context.config.MODELS_DIR);
+  const all = await collectItems(inputs);
+  const results = new ResultFile(flags.out);
+  const done = await results.doneInputs();
+  const todo = all.filter((i) => !done.has(i.data.key));
+  const tally = new EvaluationTally();
+  let labelled = 0;
+  process.stderr.write(
+    `${all.length} photos, ${done.size > 0 ? `${all.length - todo.length} already in ${flags.out}, ` : ''}${todo.length} to do with ${manifest.id}\n`,
+  );
+  const summary = await runBatch({
+    config: context.config,
+    modelId: manifest.id,
+    modelRef,
+    items: todo,
+    local: flags.local ?? false,
+    logger: context.logger,
+    interrupted: interruptSignal(),
+    onResult: async (item, result) => {
+      await results.append({
+        input: item.data.key,
+        ...(item.label !== undefined ? { label: item.label } : {}),
+        result,
+      });
+      if (item.label === undefined) return;
+      labelled++;
+      if (result.ok) tally.add(item.label, result);
+      else tally.addFailure();
+    },
+  });
+  await results.close();
+  const lines = [
+    `${summary.interrupted ? 'interrupted' : 'done'}: ${summary.finished}/${todo.length} photos in ${summary.seconds.toFixed(1)} s ` +
+      `(${(summary.finished / Math.max(summary.seconds, 0.001)).toFixed(1)}/s), ${summary.failed} could not be classified → ${flags.out}`,
+  ];
+  if (labelled > 0) lines.push(formatAccuracy(tally.summary()));
+  context.out.write(`${lines.join('\n')}\n`);
+  return summary.interrupted ? 130 : summary.finished - summary.failed > 0 || todo.length === 0 ? 0 : 1;
+}
+
+function formatAccuracy(s: EvaluationSummary): string {
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  return (
+    `labelled (this run): top-1 ${pct(s.top1)}, top-3 ${pct(s.top3)} over ${s.dogs} dogs; ` +
+    `gate passes ${pct(s.dogsPassingGate)} of dogs, ${pct(s.notDogsPassingGate)} of ${s.notDogs} non-dogs`
+  );
+}

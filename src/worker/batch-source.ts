@@ -1,0 +1,58 @@
+/** Fetching a batch photo's bytes from where its job says it is, with the same size limit as chat photos. */
+import { open } from 'node:fs/promises';
+import type { Api } from 'grammy';
+import type { BatchSource } from '../queue/index.ts';
+import { downloadTelegramFile, FileDownloadError, MAX_DOWNLOAD_BYTES } from '../telegram/api.ts';
+
+export interface SourceAccess {
+  /** Needed for `telegram` sources (reprocessing chat photos). */
+  telegram?: { api: Api; token: string; apiRoot: string };
+  maxBytes?: number;
+}
+
+async function readLimited(path: string, maxBytes: number): Promise<Buffer> {
+  const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
+    throw new FileDownloadError('unavailable', error.code === 'ENOENT' ? 'no such file' : `cannot open: ${error.code}`);
+  });
+  try {
+    const { size } = await handle.stat();
+    if (size > maxBytes) throw new FileDownloadError('too-big', `file has ${size} bytes`);
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function fetchLimited(url: string, maxBytes: number): Promise<Buffer> {
+  if (!/^https?:\/\//i.test(url)) throw new FileDownloadError('unavailable', 'only http(s) URLs are fetched');
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(30_000), redirect: 'follow' });
+  } catch (error) {
+    throw new FileDownloadError('transient', `fetch failed: ${(error as Error).name}`);
+  }
+  if (response.status >= 500) throw new FileDownloadError('transient', `HTTP ${response.status}`);
+  if (!response.ok || response.body === null) throw new FileDownloadError('unavailable', `HTTP ${response.status}`);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of response.body) {
+    total += chunk.length;
+    if (total > maxBytes) throw new FileDownloadError('too-big', `more than ${maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+export async function readBatchSource(source: BatchSource, access: SourceAccess): Promise<Buffer> {
+  const maxBytes = access.maxBytes ?? MAX_DOWNLOAD_BYTES;
+  switch (source.kind) {
+    case 'path':
+      return readLimited(source.path, maxBytes);
+    case 'url':
+      return fetchLimited(source.url, maxBytes);
+    case 'telegram': {
+      if (access.telegram === undefined) throw new FileDownloadError('unavailable', 'this worker has no BOT_TOKEN');
+      return downloadTelegramFile(access.telegram.api, access.telegram, source.fileId, maxBytes);
+    }
+  }
+}
