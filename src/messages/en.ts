@@ -19,8 +19,8 @@ export interface AnswerGuess {
   p: number;
 }
 
-/** Whole percents; a share that would round to 0 reads "<1%" (a 0% guess would not be listed). */
-const percent = (p: number): string => (p < 0.005 ? '<1%' : `${Math.round(p * 100)}%`);
+/** Whole percents, for HTML messages; a share that would round to 0 reads "<1%" (a 0% guess would not be listed). */
+const percent = (p: number): string => (p < 0.005 ? '&lt;1%' : `${Math.round(p * 100)}%`);
 
 export const en = {
   looking: '🔍 Looking at your photo…',
