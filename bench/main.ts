@@ -160,7 +160,8 @@ async function benchModel(ref: string, photos: Buffer[]): Promise<void> {
 }
 
 console.log(
-  `# vision core benchmark — ${PHOTOS} photos, ${ROUNDS} rounds, node ${process.version}, ${new Date().toISOString()}`,
+  `# vision core benchmark — ${PHOTOS} photos, ${ROUNDS} rounds, classifier thread spinning ${SPINNING ? 'on' : 'off'}, ` +
+    `node ${process.version}, ${new Date().toISOString()}`,
 );
 const photos = await loadPhotos();
 for (const model of MODELS) await benchModel(model, photos);
