@@ -11,7 +11,14 @@ import { type Config, classifierOptions } from './config/index.ts';
 import type { Logger } from './ops/logger.ts';
 import { Metrics } from './ops/metrics.ts';
 import { type OpsServer, startOpsServer } from './ops/ops-server.ts';
-import { announceWorker, connectRedis, createPhotoQueue, type PhotoQueue, PredictionHistory } from './queue/index.ts';
+import {
+  announceWorker,
+  connectRedis,
+  createPhotoQueue,
+  type PhotoQueue,
+  PredictionHistory,
+  safeRedisUrl,
+} from './queue/index.ts';
 import { createTelegramApi } from './telegram/api.ts';
 import { type Breed, Classifier, loadBreeds, loadManifest } from './vision/index.ts';
 import { startBatchWorker } from './worker/batch-worker.ts';
@@ -45,6 +52,16 @@ export async function startApp(config: Config, roles: readonly Role[], logger: L
   const token = config.BOT_TOKEN;
   if (token === undefined) throw new MissingTokenError();
   const redis = await connectRedis(config.REDIS_URL);
+  // One line when Redis goes away and one when it is back (ioredis reconnects by itself; commands wait meanwhile).
+  let redisDown = false;
+  redis.on('close', () => {
+    if (!redisDown) logger.warn({ redis: safeRedisUrl(config.REDIS_URL) }, 'Redis connection lost: reconnecting');
+    redisDown = true;
+  });
+  redis.on('ready', () => {
+    if (redisDown) logger.info({ redis: safeRedisUrl(config.REDIS_URL) }, 'Redis connection back');
+    redisDown = false;
+  });
   const queue = createPhotoQueue({
     connection: redis,
     prefix: config.QUEUE_PREFIX,
@@ -52,6 +69,7 @@ export async function startApp(config: Config, roles: readonly Role[], logger: L
     retention: { count: config.JOB_RETENTION_COUNT, seconds: config.JOB_RETENTION_SECONDS },
   });
   const telegram = { token, apiRoot: config.TELEGRAM_API_ROOT };
+  const locks = { lockDuration: config.JOB_LOCK_MS, stalledInterval: config.STALLED_INTERVAL_MS };
   const metrics = new Metrics();
   metrics.trackQueue(queue);
   const history = new PredictionHistory({
@@ -97,6 +115,7 @@ export async function startApp(config: Config, roles: readonly Role[], logger: L
           prefix: config.QUEUE_PREFIX,
           classifier: app.classifier,
           concurrency: config.BATCH_WORKER_CONCURRENCY,
+          locks,
           access: { telegram: { api: telegramApi, ...telegram } },
           logger: logger.child({ role: 'batch-worker' }),
           metrics,
@@ -106,6 +125,7 @@ export async function startApp(config: Config, roles: readonly Role[], logger: L
         connection: redis,
         prefix: config.QUEUE_PREFIX,
         concurrency: config.WORKER_CONCURRENCY,
+        locks,
         classifier: app.classifier,
         api: telegramApi,
         telegram,

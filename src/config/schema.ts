@@ -36,6 +36,12 @@ export const configSchema = z.object({
   /** Batch jobs (`dog-breeds batch`/`reprocess`) a worker process takes at once; 0 = none. */
   BATCH_WORKER_CONCURRENCY: int(0, 256).default(2),
   JOB_ATTEMPTS: int(1, 20).default(5),
+  /**
+   * A worker holds a job's lock this long and renews it halfway; a worker that dies (SIGKILL, power loss) leaves its
+   * jobs "stalled", and another worker takes them over after at most about JOB_LOCK_MS + STALLED_INTERVAL_MS.
+   */
+  JOB_LOCK_MS: int(1000).default(30_000),
+  STALLED_INTERVAL_MS: int(500).default(30_000),
   /** Completed/failed jobs kept in Redis for inspection; older ones are removed. */
   JOB_RETENTION_COUNT: int(0).default(1000),
   JOB_RETENTION_SECONDS: int(0).default(24 * 3600),

@@ -17,6 +17,7 @@ export interface BatchWorkerOptions {
   classifier: Classifier;
   /** Kept below the chat worker's, so batch work never takes most of the model's time. */
   concurrency: number;
+  locks?: { lockDuration: number; stalledInterval: number };
   access: SourceAccess;
   logger: Logger;
   metrics: Metrics;
@@ -53,7 +54,7 @@ export function startBatchWorker(options: BatchWorkerOptions): Worker<BatchJobDa
         throw error;
       }
     },
-    { connection: options.connection, prefix: options.prefix, concurrency: options.concurrency },
+    { connection: options.connection, prefix: options.prefix, concurrency: options.concurrency, ...options.locks },
   );
   worker.on('error', (error) => options.logger.error({ err: error, queue: queueName }, 'batch worker error'));
   return worker;

@@ -21,6 +21,8 @@ export interface PhotoWorkerOptions {
   connection: Redis;
   prefix: string;
   concurrency: number;
+  /** Job lock and stalled-job check (see JOB_LOCK_MS, STALLED_INTERVAL_MS). */
+  locks: { lockDuration: number; stalledInterval: number };
   classifier: Classifier;
   api: Api;
   telegram: { token: string; apiRoot: string };
@@ -135,6 +137,7 @@ export function startPhotoWorker(options: PhotoWorkerOptions): Worker<PhotoJobDa
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency,
+    ...options.locks,
   });
   worker.on('failed', (job, error) => {
     if (job === undefined) return;
@@ -146,6 +149,9 @@ export function startPhotoWorker(options: PhotoWorkerOptions): Worker<PhotoJobDa
         options.logger.error({ jobId: job.id, err: editError }, 'could not send the apology'),
       );
     }
+  });
+  worker.on('stalled', (jobId) => {
+    options.logger.warn({ jobId }, 'job stalled (its worker stopped without finishing it): taken over');
   });
   worker.on('error', (error) => options.logger.error({ err: error }, 'worker error'));
   return worker;

@@ -1,0 +1,78 @@
+/**
+ * Redis restarted (a private redis-server with AOF, on its own port) while photos are queued and in flight: the bot
+ * and the worker reconnect by themselves, and no photo is lost or answered twice.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { auditAnswers, waitForAllAnswers } from '../support/chat-audit.ts';
+import { TestRedisServer } from '../support/redis-server.ts';
+import { ANSWER, dogPhotos, type Scenario, startScenario } from '../support/reliability-setup.ts';
+import { MB, type ServiceProcess, spawnService } from '../support/service-process.ts';
+
+const processes: ServiceProcess[] = [];
+let redis: TestRedisServer | undefined;
+let scenario: Scenario | undefined;
+after(async () => {
+  await Promise.all(processes.map((p) => p.stop('SIGKILL')));
+  await scenario?.standIn.close();
+  await redis?.close(); // its data goes with it
+});
+
+for (const how of ['shutdown', 'kill'] as const) {
+  test(`Redis ${how === 'kill' ? 'killed (SIGKILL)' : 'shut down'} and restarted under load: nothing lost, nothing twice`, async (t) => {
+    redis = await TestRedisServer.start();
+    const s = await startScenario(redis.url);
+    scenario = s;
+    const env = {
+      ...s.env,
+      MODEL: 'xception-random',
+      WORKER_CONCURRENCY: '4',
+      JOB_LOCK_MS: '3000',
+      STALLED_INTERVAL_MS: '1000',
+    };
+    const bot = spawnService('bot', env);
+    const worker = spawnService('worker', env);
+    processes.push(bot, worker);
+    await Promise.all([bot.waitForLog(/"bot polling"/), worker.waitForLog(/"model loaded"/)]);
+
+    const photos = await dogPhotos(20);
+    const before = s.sendPhotos(photos.slice(0, 16), 16);
+    await s.standIn.waitFor(() => auditAnswers(s.standIn, before, ANSWER).answered >= 2, { timeoutMs: 60_000 });
+    await redis.restart(1500, how);
+    const during = s.sendPhotos(photos.slice(16), 4, 200_000); // sent while the bot is reconnecting
+    const sent = [...before, ...during];
+    await waitForAllAnswers(s.standIn, sent, 120_000);
+    const audit = auditAnswers(s.standIn, sent, ANSWER);
+    assert.deepEqual(
+      { lost: audit.lost, duplicated: audit.duplicated },
+      { lost: 0, duplicated: 0 },
+      audit.problems.join('\n'),
+    );
+
+    // And it keeps serving afterwards.
+    const afterwards = s.sendPhotos(photos.slice(0, 2), 2, 300_000);
+    await waitForAllAnswers(s.standIn, afterwards, 60_000);
+    for (const p of [bot, worker]) {
+      assert.match(p.stdout(), /"Redis connection lost: reconnecting"/, `${p.role} says Redis went away`);
+      assert.match(p.stdout(), /"Redis connection back"/, `${p.role} says it is back`);
+    }
+    t.diagnostic(
+      JSON.stringify({
+        scenario: `Redis ${how} + restart`,
+        photos: sent.length + afterwards.length,
+        answered: audit.answered + afterwards.length,
+        lost: audit.lost,
+        duplicated: audit.duplicated,
+        peakRssMB: {
+          bot: Math.round((await bot.peakRssBytes()) / MB),
+          worker: Math.round((await worker.peakRssBytes()) / MB),
+        },
+      }),
+    );
+    await Promise.all([bot.stop('SIGKILL'), worker.stop('SIGKILL')]);
+    await s.standIn.close();
+    scenario = undefined;
+    await redis.close();
+    redis = undefined;
+  });
+}

@@ -1,0 +1,72 @@
+/**
+ * "Every photo gets exactly one answer", checked from the chat's side: for each photo the person sent, the bot's
+ * replies to it, and what its status message went through.
+ */
+import type { BotApiStandIn } from '../../src/playground/bot-api/stand-in.ts';
+
+export interface SentPhoto {
+  chatId: number;
+  messageId: number;
+}
+
+export interface AnswerAudit {
+  photos: number;
+  /** Photos with exactly one reply, now showing an answer. */
+  answered: number;
+  /** Photos with no reply showing an answer. */
+  lost: number;
+  /** Photos with more than one reply, or whose status was edited into more than one answer. */
+  duplicated: number;
+  /** Descriptions of the photos that were lost or duplicated. */
+  problems: string[];
+}
+
+/** Answers, friendly refusals, "no dog" — anything that is the end of the conversation about a photo. */
+export const FINAL_TEXT = /^🐶|don't see a dog|could not|not an image|too (large|small)|over 20 MB|Sorry/;
+
+export function auditAnswers(
+  standIn: BotApiStandIn,
+  sent: readonly SentPhoto[],
+  isFinal = (t: string) => FINAL_TEXT.test(t),
+): AnswerAudit {
+  const audit: AnswerAudit = { photos: sent.length, answered: 0, lost: 0, duplicated: 0, problems: [] };
+  for (const photo of sent) {
+    const replies = standIn
+      .botMessagesIn(photo.chatId)
+      .filter((m) => m.reply_to_message?.message_id === photo.messageId);
+    const finals = replies.filter((m) => isFinal(m.text ?? ''));
+    const answersInEdits = replies.flatMap((m) => [...m.editHistory, m.text ?? ''].filter((t) => isFinal(t)));
+    if (finals.length === 0) {
+      audit.lost++;
+      audit.problems.push(
+        `chat ${photo.chatId} message ${photo.messageId}: no answer (${replies.map((r) => r.text).join(' | ')})`,
+      );
+    } else if (replies.length > 1 || new Set(answersInEdits).size > 1) {
+      audit.duplicated++;
+      audit.problems.push(
+        `chat ${photo.chatId} message ${photo.messageId}: ${replies.length} replies, answers ${[...new Set(answersInEdits)].join(' | ')}`,
+      );
+    } else audit.answered++;
+  }
+  return audit;
+}
+
+/** Resolves when every photo has a final reply (or rejects after the timeout with the audit so far). */
+export async function waitForAllAnswers(
+  standIn: BotApiStandIn,
+  sent: readonly SentPhoto[],
+  timeoutMs: number,
+): Promise<AnswerAudit> {
+  const done = () => {
+    const audit = auditAnswers(standIn, sent);
+    return audit.lost === 0 ? audit : undefined;
+  };
+  try {
+    return await standIn.waitFor(done, { timeoutMs, label: `answers to ${sent.length} photos` });
+  } catch {
+    const audit = auditAnswers(standIn, sent);
+    throw new Error(
+      `${audit.lost} of ${audit.photos} photos unanswered after ${timeoutMs} ms:\n${audit.problems.slice(0, 10).join('\n')}`,
+    );
+  }
+}
