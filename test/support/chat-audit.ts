@@ -3,6 +3,7 @@
  * replies to it, and what its status message went through.
  */
 import type { BotApiStandIn } from '../../src/playground/bot-api/stand-in.ts';
+import { poll } from './poll.ts';
 
 export interface SentPhoto {
   chatId: number;
@@ -51,20 +52,27 @@ export function auditAnswers(
   return audit;
 }
 
-/** Resolves when every photo has a final reply (or rejects after the timeout with the audit so far). */
+/**
+ * Resolves when every photo has a final reply (or rejects after the timeout with the audit so far). Audits on a
+ * timer, not on every Bot API call: with a thousand photos, auditing per call would busy the stand-in itself.
+ */
 export async function waitForAllAnswers(
   standIn: BotApiStandIn,
   sent: readonly SentPhoto[],
   timeoutMs: number,
+  isFinal?: (text: string) => boolean,
 ): Promise<AnswerAudit> {
-  const done = () => {
-    const audit = auditAnswers(standIn, sent);
-    return audit.lost === 0 ? audit : undefined;
-  };
   try {
-    return await standIn.waitFor(done, { timeoutMs, label: `answers to ${sent.length} photos` });
+    return await poll(
+      () => {
+        const audit = auditAnswers(standIn, sent, isFinal);
+        return audit.lost === 0 ? audit : undefined;
+      },
+      timeoutMs,
+      250,
+    );
   } catch {
-    const audit = auditAnswers(standIn, sent);
+    const audit = auditAnswers(standIn, sent, isFinal);
     throw new Error(
       `${audit.lost} of ${audit.photos} photos unanswered after ${timeoutMs} ms:\n${audit.problems.slice(0, 10).join('\n')}`,
     );
