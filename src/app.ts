@@ -5,9 +5,12 @@
 import type { Worker } from 'bullmq';
 import type { Bot } from 'grammy';
 import type { Redis } from 'ioredis';
-import { BOT_COMMANDS, createBot } from './bot/create-bot.ts';
+import type { BotContext } from './bot/context.ts';
+import { createBot, setCommandMenus } from './bot/create-bot.ts';
 import { PhotoRateLimiter } from './bot/rate-limit.ts';
 import { type Config, classifierOptions } from './config/index.ts';
+import { openPersonalData } from './feedback/personal-data.ts';
+import { loadTexts, type Texts } from './i18n/texts.ts';
 import type { Logger } from './ops/logger.ts';
 import { Metrics } from './ops/metrics.ts';
 import { type OpsServer, startOpsServer } from './ops/ops-server.ts';
@@ -22,6 +25,7 @@ import {
 import { createTelegramApi } from './telegram/api.ts';
 import { type Breed, Classifier, loadBreeds, loadManifest } from './vision/index.ts';
 import { startBatchWorker } from './worker/batch-worker.ts';
+import { PhotoReplies } from './worker/format-answer.ts';
 import { startPhotoWorker } from './worker/photo-worker.ts';
 
 export type Role = 'bot' | 'worker';
@@ -34,7 +38,7 @@ export class MissingTokenError extends Error {
 }
 
 export interface RunningApp {
-  bot?: Bot;
+  bot?: Bot<BotContext>;
   worker?: Worker;
   batchWorker?: Worker;
   classifier?: Classifier;
@@ -78,6 +82,16 @@ export async function startApp(config: Config, roles: readonly Role[], logger: L
     retentionSeconds: Math.round(config.HISTORY_RETENTION_DAYS * 24 * 3600),
     maxRecords: config.HISTORY_MAX_RECORDS,
   });
+  // Kept about people besides the history: language choice, each answer's context (for its buttons), feedback.
+  const personal = openPersonalData(redis, config.QUEUE_PREFIX, {
+    answerRetentionSeconds: Math.round(config.HISTORY_RETENTION_DAYS * 24 * 3600),
+    feedbackRetentionSeconds: Math.round(config.FEEDBACK_RETENTION_DAYS * 24 * 3600),
+  });
+  let texts: Texts | undefined;
+  const textsFor = async (breeds: readonly Breed[]) => {
+    texts ??= await loadTexts(config.MODELS_DIR, breeds);
+    return texts;
+  };
   const app: RunningApp = { queue, redis, metrics, history, stop: async () => undefined };
   const cleanups: (() => Promise<void>)[] = [];
 
@@ -130,6 +144,7 @@ export async function startApp(config: Config, roles: readonly Role[], logger: L
         api: telegramApi,
         telegram,
         answer: { unsureThreshold: config.UNSURE_THRESHOLD },
+        replies: new PhotoReplies(await textsFor(app.classifier.breeds), personal),
         logger: logger.child({ role: 'worker' }),
         metrics,
         history,
@@ -140,7 +155,8 @@ export async function startApp(config: Config, roles: readonly Role[], logger: L
       const bot = createBot({
         token,
         apiRoot: config.TELEGRAM_API_ROOT,
-        breeds,
+        texts: await textsFor(breeds),
+        personal,
         queue,
         rateLimiter: new PhotoRateLimiter({
           redis,
@@ -148,7 +164,12 @@ export async function startApp(config: Config, roles: readonly Role[], logger: L
           limit: config.RATE_LIMIT_PHOTOS,
           windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
         }),
-        rateLimit: { limit: config.RATE_LIMIT_PHOTOS, windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS },
+        kept: {
+          historyDays: config.HISTORY_RETENTION_DAYS,
+          feedbackDays: config.FEEDBACK_RETENTION_DAYS,
+          jobRetentionSeconds: config.JOB_RETENTION_SECONDS,
+          rateLimit: { limit: config.RATE_LIMIT_PHOTOS, windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS },
+        },
         logger: logger.child({ role: 'bot' }),
         metrics,
         adminIds: config.ADMIN_IDS,
@@ -157,7 +178,7 @@ export async function startApp(config: Config, roles: readonly Role[], logger: L
         prefix: config.QUEUE_PREFIX,
       });
       await bot.init();
-      await bot.api.setMyCommands(BOT_COMMANDS).catch((error: unknown) => {
+      await setCommandMenus(bot.api, await textsFor(breeds)).catch((error: unknown) => {
         logger.warn({ err: error }, 'could not set the command menu');
       });
       app.bot = bot;

@@ -1,36 +1,60 @@
 /**
- * The Telegram edge: a grammY bot made of small composers (commands, photos, fallback). It validates and queues;
- * the worker does the looking.
+ * The Telegram edge: a grammY bot made of small composers (language, commands, privacy, feedback, cards, admin,
+ * photos, fallback). It validates and queues; the worker does the looking.
  */
-import { Bot } from 'grammy';
-import { en } from '../messages/en.ts';
+import { type Api, Bot } from 'grammy';
+import type { BotCommand } from 'grammy/types';
+import { breedSearchFor } from '../breeds/breed-search.ts';
+import type { PersonalData } from '../feedback/personal-data.ts';
+import { LOCALES, localeFromLanguageCode } from '../i18n/i18n.ts';
+import type { KeptSettings, Texts } from '../i18n/texts.ts';
 import type { Logger } from '../ops/logger.ts';
 import { installAutoRetry } from '../telegram/api.ts';
-import type { Breed } from '../vision/index.ts';
+import { type BotContext, localeMiddleware } from './context.ts';
 import { type AdminDeps, admin } from './handlers/admin.ts';
+import { cards } from './handlers/cards.ts';
 import { commands } from './handlers/commands.ts';
 import { fallback } from './handlers/fallback.ts';
+import { feedback } from './handlers/feedback.ts';
+import { language } from './handlers/language.ts';
 import { type PhotoHandlerDeps, photos } from './handlers/photos.ts';
+import { type PrivacyDeps, privacy } from './handlers/privacy.ts';
 
-export interface BotOptions extends PhotoHandlerDeps, AdminDeps {
+export interface BotOptions extends PhotoHandlerDeps, AdminDeps, PrivacyDeps {
   token: string;
   apiRoot: string;
-  breeds: readonly Breed[];
-  rateLimit: { limit: number; windowSeconds: number };
+  texts: Texts;
+  personal: PersonalData;
+  /** What /help says is kept, and the limits. */
+  kept: KeptSettings;
   logger: Logger;
 }
 
-export const BOT_COMMANDS = [
-  { command: 'help', description: 'How to use the bot' },
-  { command: 'breeds', description: 'The 120 breeds it knows' },
-  { command: 'breed', description: 'Reply to a photo with this to identify the dog' },
-];
+const COMMANDS = ['help', 'breeds', 'breed', 'language', 'forget'] as const;
 
-export function createBot(options: BotOptions): Bot {
-  const bot = new Bot(options.token, { client: { apiRoot: options.apiRoot } });
-  installAutoRetry(bot.api, {});
-  bot.use(commands({ breeds: options.breeds, rateLimit: options.rateLimit }));
-  bot.use(admin(options));
+/** The command menu in every language (English for everyone else). */
+export async function setCommandMenus(api: Api, texts: Texts): Promise<void> {
+  const menu = (locale: (typeof LOCALES)[number]): BotCommand[] =>
+    COMMANDS.map((command) => ({ command, description: texts.t(locale, `command-${command}`) }));
+  await api.setMyCommands(menu('en'));
+  for (const locale of LOCALES) {
+    if (locale !== 'en') await api.setMyCommands(menu(locale), { language_code: locale });
+  }
+}
+
+export function createBot(options: BotOptions): Bot<BotContext> {
+  const bot = new Bot<BotContext>(options.token, { client: { apiRoot: options.apiRoot } });
+  // Few, short retries: updates are handled one at a time, so a long wait here would hold up everyone's photos.
+  installAutoRetry(bot.api, { maxRetryAttempts: 2, maxDelaySeconds: 30 });
+  const { texts, personal } = options;
+  const search = breedSearchFor(texts);
+  bot.use(localeMiddleware(personal.languages, texts.i18n));
+  bot.use(commands({ texts, kept: options.kept }));
+  bot.use(language({ texts, languages: personal.languages }));
+  bot.use(privacy(options));
+  bot.use(feedback({ texts, personal, search, logger: options.logger }));
+  bot.use(cards({ texts, search }));
+  bot.use(admin({ ...options, texts }));
   bot.use(photos(options));
   bot.use(fallback());
   bot.catch(async (error) => {
@@ -38,7 +62,9 @@ export function createBot(options: BotOptions): Bot {
     options.logger.error({ err: error.error, updateId: update.update_id }, 'update handling failed');
     const chatId = error.ctx.chat?.id;
     if (chatId !== undefined && error.ctx.chat?.type === 'private') {
-      await error.ctx.api.sendMessage(chatId, en.failed).catch(() => undefined);
+      // The locale is unset when resolving it was what failed.
+      const locale = error.ctx.locale ?? localeFromLanguageCode(error.ctx.from?.language_code);
+      await error.ctx.api.sendMessage(chatId, texts.t(locale, 'failed')).catch(() => undefined);
     }
   });
   return bot;

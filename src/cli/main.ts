@@ -7,6 +7,7 @@ import { ModelError } from '../vision/index.ts';
 import { batchCommand } from './commands/batch.ts';
 import { classifyCommand } from './commands/classify.ts';
 import { evalCommand } from './commands/eval.ts';
+import { exportFeedbackCommand } from './commands/export-feedback.ts';
 import { modelListCommand, modelPullCommand } from './commands/model.ts';
 import { reprocessCommand } from './commands/reprocess.ts';
 import { createCliContext } from './context.ts';
@@ -83,6 +84,14 @@ program
   .option('-o, --out <file>', 'also write each new answer to a .jsonl or .csv file')
   .option('--json', 'print the report as one JSON object')
   .action(action((flags) => reprocessCommand(flags, createCliContext())));
+
+program
+  .command('export-feedback')
+  .description("people's 👍/👎 as a labelled set in Kaggle's layout (train/<id>.jpg + labels.csv) for training")
+  .requiredOption('-o, --out <dir>', 'output folder (resumable: photos already there are kept)')
+  .option('--since <duration>', 'only feedback from the last 30m, 12h, 7d, 2w')
+  .option('--only-wrong', 'only corrections (👎 with the right breed), not confirmations')
+  .action(action((flags) => exportFeedbackCommand(flags, createCliContext())));
 
 const model = program.command('model').description('model files');
 model

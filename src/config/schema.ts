@@ -69,6 +69,8 @@ export const configSchema = z.object({
   /** Days answers are kept; 0 turns the history off. */
   HISTORY_RETENTION_DAYS: z.coerce.number().min(0).max(365).default(7),
   HISTORY_MAX_RECORDS: int(0).default(100_000),
+  /** Days people's 👍/👎 feedback (file ids, the answer, their correction) is kept; 0 = none kept, no buttons. */
+  FEEDBACK_RETENTION_DAYS: z.coerce.number().min(0).max(3650).default(90),
   // Playground: `npm start` without BOT_TOKEN serves a local chat page with the real bot behind it
   /** Port of the playground's page (and its Bot API stand-in); 0 = a free one. Taken: a free one, said on start. */
   PLAYGROUND_PORT: int(0, 65535).default(8080),

@@ -15,12 +15,15 @@ export interface PhotoJobData {
   fileUniqueId: string;
   /** File size as Telegram reported it, when known. */
   fileSize?: number;
-  /** The bot's "looking at your photo…" message, edited into the answer. */
+  /** The bot's "looking at your photo…" message, edited into the answer; NO_STATUS_MESSAGE when it could not be sent. */
   statusMessageId: number;
   userId: number;
   /** The person's Telegram language (IETF tag), for the answer's language. */
   languageCode?: string;
 }
+
+/** statusMessageId when the bot could not send one: the worker answers with a new reply. */
+export const NO_STATUS_MESSAGE = 0;
 
 export type PhotoOutcome = 'answered' | 'not-a-dog' | 'bad-input' | 'file-unavailable';
 

@@ -8,14 +8,14 @@
  */
 import { type Job, Worker } from 'bullmq';
 import { type Api, GrammyError } from 'grammy';
+import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { Redis } from 'ioredis';
-import { en } from '../messages/en.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Metrics } from '../ops/metrics.ts';
-import { PHOTO_QUEUE, type PhotoJobData, type PhotoJobResult, type PredictionHistory } from '../queue/index.ts';
+import { NO_STATUS_MESSAGE, PHOTO_QUEUE, type PhotoJobData, type PhotoJobResult, type PredictionHistory } from '../queue/index.ts';
 import { downloadTelegramFile, FileDownloadError } from '../telegram/api.ts';
 import { type Classifier, isImageInputError } from '../vision/index.ts';
-import { type AnswerOptions, formatAnswer, messageForBadImage } from './format-answer.ts';
+import type { AnswerOptions, PhotoReplies } from './format-answer.ts';
 
 export interface PhotoWorkerOptions {
   connection: Redis;
@@ -27,6 +27,8 @@ export interface PhotoWorkerOptions {
   api: Api;
   telegram: { token: string; apiRoot: string };
   answer: AnswerOptions;
+  /** The replies' words (in the person's language) and buttons, and the context the buttons need. */
+  replies: PhotoReplies;
   logger: Logger;
   metrics: Metrics;
   history: PredictionHistory;
@@ -34,23 +36,35 @@ export interface PhotoWorkerOptions {
 
 const HTML = { parse_mode: 'HTML', link_preview_options: { is_disabled: true } } as const;
 
-/** Edits the status message; tolerates "not modified" (a job run twice) and a deleted status (replies anew). */
-export async function editStatus(api: Api, data: PhotoJobData, text: string): Promise<void> {
+/**
+ * Edits the status message (with the buttons, if any); tolerates "not modified" (a job run twice) and a deleted status
+ * (replies anew). Returns the id of the message that holds the text.
+ */
+export async function editStatus(
+  api: Api,
+  data: PhotoJobData,
+  text: string,
+  markup?: InlineKeyboardMarkup,
+): Promise<number> {
+  const extra = markup ? { ...HTML, reply_markup: markup } : HTML;
+  const replyAnew = async () =>
+    (
+      await api.sendMessage(data.chatId, text, {
+        ...extra,
+        reply_parameters: { message_id: data.messageId, allow_sending_without_reply: true },
+      })
+    ).message_id;
+  if (data.statusMessageId === NO_STATUS_MESSAGE) return replyAnew();
   try {
-    await api.editMessageText(data.chatId, data.statusMessageId, text, HTML);
+    await api.editMessageText(data.chatId, data.statusMessageId, text, extra);
   } catch (error) {
     if (error instanceof GrammyError && error.error_code === 400) {
-      if (/not modified/i.test(error.description)) return;
-      if (/not found/i.test(error.description)) {
-        await api.sendMessage(data.chatId, text, {
-          ...HTML,
-          reply_parameters: { message_id: data.messageId, allow_sending_without_reply: true },
-        });
-        return;
-      }
+      if (/not modified/i.test(error.description)) return data.statusMessageId;
+      if (/not found/i.test(error.description)) return replyAnew();
     }
     throw error;
   }
+  return data.statusMessageId;
 }
 
 async function processPhoto(
@@ -66,6 +80,7 @@ async function processPhoto(
     messageId: data.messageId,
     attempt: job.attemptsMade + 1,
   });
+  const locale = await options.replies.localeFor(data);
   const finish = (outcome: PhotoJobResult['outcome'], extra: Partial<PhotoJobResult> = {}): PhotoJobResult => {
     const ms = Date.now() - job.timestamp;
     options.metrics.jobs.inc({ queue: PHOTO_QUEUE, outcome });
@@ -79,7 +94,8 @@ async function processPhoto(
   } catch (error) {
     if (error instanceof FileDownloadError && error.reason !== 'transient') {
       log.warn({ reason: error.reason, detail: error.message }, 'photo file unavailable');
-      await editStatus(api, data, error.reason === 'too-big' ? en.fileTooBig : en.fileUnavailable);
+      const key = error.reason === 'too-big' ? 'file-too-big' : 'file-unavailable';
+      await editStatus(api, data, options.replies.text(locale, key));
       return finish('file-unavailable');
     }
     throw error;
@@ -91,7 +107,7 @@ async function processPhoto(
   } catch (error) {
     if (isImageInputError(error)) {
       log.warn({ problem: error.problem, bytes: bytes.length, detail: error.message }, 'bad image');
-      await editStatus(api, data, messageForBadImage(error.problem));
+      await editStatus(api, data, options.replies.badImage(locale, error.problem));
       return finish('bad-input');
     }
     throw error;
@@ -99,7 +115,15 @@ async function processPhoto(
 
   options.metrics.preprocessSeconds.observe({ model: result.model }, result.ms.preprocess / 1000);
   options.metrics.inferenceSeconds.observe({ model: result.model }, result.ms.inference / 1000);
-  await editStatus(api, data, formatAnswer(result, options.answer));
+  const reply = options.replies.answer(result, locale, options.answer);
+  // What the buttons need is stored before they appear (and again if the answer had to become a new message).
+  const remember = (messageId: number) =>
+    options.replies
+      .remember(data, result, messageId)
+      .catch((error: unknown) => log.warn({ err: error }, 'could not store the answer context'));
+  if (data.statusMessageId !== NO_STATUS_MESSAGE) await remember(data.statusMessageId);
+  const answeredIn = await editStatus(api, data, reply.text, reply.markup);
+  if (answeredIn !== data.statusMessageId) await remember(answeredIn);
   const outcome = result.isDog ? 'answered' : 'not-a-dog';
   const top = result.top.map(({ breed, p }) => ({ breed, p }));
   await options.history
@@ -145,9 +169,12 @@ export function startPhotoWorker(options: PhotoWorkerOptions): Worker<PhotoJobDa
     options.logger.warn({ jobId: job.id, attempt: job.attemptsMade, final, err: error }, 'photo job failed');
     if (final) {
       options.metrics.jobs.inc({ queue: PHOTO_QUEUE, outcome: 'failed' });
-      editStatus(options.api, job.data, en.failed).catch((editError: unknown) =>
-        options.logger.error({ jobId: job.id, err: editError }, 'could not send the apology'),
-      );
+      options.replies
+        .localeFor(job.data)
+        .then((locale) => editStatus(options.api, job.data, options.replies.text(locale, 'failed')))
+        .catch((editError: unknown) =>
+          options.logger.error({ jobId: job.id, err: editError }, 'could not send the apology'),
+        );
     }
   });
   worker.on('stalled', (jobId) => {

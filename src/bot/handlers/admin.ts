@@ -2,10 +2,11 @@
  * `/stats` for the admins in ADMIN_IDS: queue depth, answers in the last hour and day, latency percentiles, and which
  * model runs on which device. Anyone else gets what any unknown text gets — no hint that the command exists.
  */
-import { Composer, type Context } from 'grammy';
+import { Composer } from 'grammy';
 import type { Redis } from 'ioredis';
-import { en, type ServiceStats } from '../../messages/en.ts';
+import type { ServiceStats, Texts } from '../../i18n/texts.ts';
 import { listWorkers, type PhotoQueue, type PredictionHistory } from '../../queue/index.ts';
+import type { BotContext } from '../context.ts';
 
 export interface AdminDeps {
   adminIds: readonly number[];
@@ -48,11 +49,11 @@ export async function collectStats(deps: AdminDeps, now = Date.now()): Promise<S
   };
 }
 
-export function admin(deps: AdminDeps): Composer<Context> {
-  const composer = new Composer<Context>();
+export function admin(deps: AdminDeps & { texts: Texts }): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
   composer.command('stats', async (ctx, next) => {
     if (ctx.from === undefined || !deps.adminIds.includes(ctx.from.id)) return next();
-    await ctx.reply(en.stats(await collectStats(deps)), { parse_mode: 'HTML' });
+    await ctx.reply(deps.texts.stats(ctx.locale, await collectStats(deps)), { parse_mode: 'HTML' });
   });
   return composer;
 }

@@ -1,43 +1,44 @@
-/** /start, /help and /breeds (paged with inline buttons). */
-import { Composer, type Context, InlineKeyboard } from 'grammy';
-import { en } from '../../messages/en.ts';
-import type { Breed } from '../../vision/index.ts';
+/** /start, /help and /breeds (paged with inline buttons), in the person's language. */
+import { Composer, InlineKeyboard } from 'grammy';
+import { escapeHtml } from '../../i18n/html.ts';
+import type { Locale } from '../../i18n/i18n.ts';
+import type { KeptSettings, Texts } from '../../i18n/texts.ts';
+import type { BotContext } from '../context.ts';
 
 const BREEDS_PER_PAGE = 30;
+const HTML = { parse_mode: 'HTML', link_preview_options: { is_disabled: true } } as const;
 
-function breedsPage(breeds: readonly Breed[], page: number): { text: string; keyboard: InlineKeyboard } {
-  const pages = Math.ceil(breeds.length / BREEDS_PER_PAGE);
-  const current = Math.min(Math.max(page, 1), pages);
-  const names = breeds
-    .map((b) => b.name)
-    .sort((a, b) => a.localeCompare(b, 'en'))
-    .slice((current - 1) * BREEDS_PER_PAGE, current * BREEDS_PER_PAGE);
-  const keyboard = new InlineKeyboard();
-  if (current > 1) keyboard.text(en.previous, `breeds:${current - 1}`);
-  if (current < pages) keyboard.text(en.next, `breeds:${current + 1}`);
-  return { text: en.breedsPage(current, pages, names), keyboard };
+export interface CommandsDeps {
+  texts: Texts;
+  /** What /help says is kept, and the limits. */
+  kept: KeptSettings;
 }
 
-export function commands(options: {
-  breeds: readonly Breed[];
-  rateLimit: { limit: number; windowSeconds: number };
-}): Composer<Context> {
-  const composer = new Composer<Context>();
-  composer.command('start', (ctx) => ctx.reply(en.start(ctx.from?.first_name ?? 'there'), { parse_mode: 'HTML' }));
-  composer.command('help', (ctx) =>
-    ctx.reply(en.help(options.rateLimit.limit, options.rateLimit.windowSeconds), {
-      parse_mode: 'HTML',
-      link_preview_options: { is_disabled: true },
-    }),
+function breedsPage(texts: Texts, locale: Locale, page: number): { text: string; keyboard: InlineKeyboard } {
+  const breeds = texts.sortedBreeds(locale);
+  const pages = Math.ceil(breeds.length / BREEDS_PER_PAGE);
+  const current = Math.min(Math.max(page, 1), pages);
+  const names = breeds.slice((current - 1) * BREEDS_PER_PAGE, current * BREEDS_PER_PAGE).map((b) => b.name);
+  const keyboard = new InlineKeyboard();
+  if (current > 1) keyboard.text(texts.t(locale, 'previous'), `breeds:${current - 1}`);
+  if (current < pages) keyboard.text(texts.t(locale, 'next'), `breeds:${current + 1}`);
+  return { text: texts.breedsPage(locale, current, pages, names), keyboard };
+}
+
+export function commands(deps: CommandsDeps): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+  composer.command('start', (ctx) =>
+    ctx.reply(ctx.t('start', { name: escapeHtml(ctx.from?.first_name ?? '🐾') }), HTML),
   );
+  composer.command('help', (ctx) => ctx.reply(deps.texts.help(ctx.locale, deps.kept), HTML));
   composer.command('breeds', (ctx) => {
-    const { text, keyboard } = breedsPage(options.breeds, 1);
-    return ctx.reply(text, { parse_mode: 'HTML', reply_markup: keyboard });
+    const { text, keyboard } = breedsPage(deps.texts, ctx.locale, 1);
+    return ctx.reply(text, { ...HTML, reply_markup: keyboard });
   });
   composer.callbackQuery(/^breeds:(\d+)$/, async (ctx) => {
-    const { text, keyboard } = breedsPage(options.breeds, Number(ctx.match[1]));
+    const { text, keyboard } = breedsPage(deps.texts, ctx.locale, Number(ctx.match[1]));
     await ctx.answerCallbackQuery();
-    await ctx.editMessageText(text, { parse_mode: 'HTML', reply_markup: keyboard });
+    await ctx.editMessageText(text, { ...HTML, reply_markup: keyboard });
   });
   return composer;
 }

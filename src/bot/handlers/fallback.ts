@@ -1,9 +1,9 @@
 /** Anything else in a private chat (text, stickers, videos, voice…) gets a short hint — never silence. */
-import { Composer, type Context } from 'grammy';
-import { en } from '../../messages/en.ts';
+import { Composer } from 'grammy';
+import type { BotContext } from '../context.ts';
 
-export function fallback(): Composer<Context> {
-  const composer = new Composer<Context>();
-  composer.chatType('private').on('message', (ctx) => ctx.reply(en.hint));
+export function fallback(): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+  composer.chatType('private').on('message', (ctx) => ctx.reply(ctx.t('hint')));
   return composer;
 }

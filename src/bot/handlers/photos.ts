@@ -3,12 +3,12 @@
  * asked — `/breed` as a reply to a photo, or a caption mentioning the bot — which works with privacy mode on.
  * The bot never runs the model: it replies with a status message and queues a job that the worker answers.
  */
-import { Composer, type Context } from 'grammy';
+import { Composer } from 'grammy';
 import type { Message } from 'grammy/types';
-import { en } from '../../messages/en.ts';
 import type { Logger } from '../../ops/logger.ts';
 import type { Metrics } from '../../ops/metrics.ts';
-import { enqueuePhoto, hasPhotoJob, type PhotoQueue } from '../../queue/index.ts';
+import { enqueuePhoto, hasPhotoJob, NO_STATUS_MESSAGE, type PhotoQueue } from '../../queue/index.ts';
+import type { BotContext } from '../context.ts';
 import { findPhoto } from '../photo-ref.ts';
 import type { PhotoRateLimiter } from '../rate-limit.ts';
 
@@ -19,7 +19,7 @@ export interface PhotoHandlerDeps {
   metrics: Metrics;
 }
 
-const isPrivate = (ctx: Context) => ctx.chat?.type === 'private';
+const isPrivate = (ctx: BotContext) => ctx.chat?.type === 'private';
 
 /** Whether a caption or text mentions this bot by @username. */
 function mentionsBot(message: Message, username: string): boolean {
@@ -32,19 +32,19 @@ function mentionsBot(message: Message, username: string): boolean {
 }
 
 /** Queues one photo message for the worker, replying to it with a status message first. */
-async function acceptPhoto(ctx: Context, photoMessage: Message, deps: PhotoHandlerDeps): Promise<void> {
+async function acceptPhoto(ctx: BotContext, photoMessage: Message, deps: PhotoHandlerDeps): Promise<void> {
   const chatId = photoMessage.chat.id;
   const reply = { reply_parameters: { message_id: photoMessage.message_id, allow_sending_without_reply: true } };
   const lookup = findPhoto(photoMessage);
   const count = (action: string) => deps.metrics.updates.inc({ action });
   if (lookup.kind === 'none' || lookup.kind === 'not-an-image') {
     count('refused');
-    await ctx.api.sendMessage(chatId, lookup.kind === 'none' ? en.groupHint : en.notAnImageFile, reply);
+    await ctx.api.sendMessage(chatId, ctx.t(lookup.kind === 'none' ? 'group-hint' : 'not-an-image-file'), reply);
     return;
   }
   if (lookup.kind === 'too-big') {
     count('refused');
-    await ctx.api.sendMessage(chatId, en.fileTooBig, reply);
+    await ctx.api.sendMessage(chatId, ctx.t('file-too-big'), reply);
     return;
   }
   if (await hasPhotoJob(deps.queue, chatId, photoMessage.message_id)) {
@@ -57,17 +57,26 @@ async function acceptPhoto(ctx: Context, photoMessage: Message, deps: PhotoHandl
   if (!decision.allowed) {
     count('rate-limited');
     deps.logger.info({ userId, warn: decision.warn }, 'rate limited');
-    if (decision.warn) await ctx.api.sendMessage(chatId, en.slowDown(decision.retryAfterSeconds), reply);
+    if (decision.warn)
+      await ctx.api.sendMessage(chatId, ctx.t('slow-down', { seconds: decision.retryAfterSeconds }), reply);
     return;
   }
-  const status = await ctx.api.sendMessage(chatId, en.looking, reply);
+  // If the status message cannot be sent (Telegram failing beyond the retries), the photo is still queued: the worker
+  // then answers with a new reply instead of an edit. Nothing is lost to a hiccup here.
+  const status = await ctx.api.sendMessage(chatId, ctx.t('looking'), reply).catch((error: unknown) => {
+    deps.logger.warn(
+      { err: error, chatId, messageId: photoMessage.message_id },
+      'status message not sent; queued anyway',
+    );
+    return undefined;
+  });
   await enqueuePhoto(deps.queue, {
     chatId,
     messageId: photoMessage.message_id,
     fileId: lookup.ref.fileId,
     fileUniqueId: lookup.ref.fileUniqueId,
     ...(lookup.ref.fileSize !== undefined ? { fileSize: lookup.ref.fileSize } : {}),
-    statusMessageId: status.message_id,
+    statusMessageId: status?.message_id ?? NO_STATUS_MESSAGE,
     userId,
     ...(ctx.from?.language_code ? { languageCode: ctx.from.language_code } : {}),
   });
@@ -75,8 +84,8 @@ async function acceptPhoto(ctx: Context, photoMessage: Message, deps: PhotoHandl
   deps.logger.info({ chatId, messageId: photoMessage.message_id, userId }, 'photo queued');
 }
 
-export function photos(deps: PhotoHandlerDeps): Composer<Context> {
-  const composer = new Composer<Context>();
+export function photos(deps: PhotoHandlerDeps): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
   // A photo, or a document (image check inside): in private chats always, in groups when the caption mentions us.
   composer.on(['message:photo', 'message:document'], async (ctx, next) => {
     if (isPrivate(ctx) || mentionsBot(ctx.msg, ctx.me.username)) return acceptPhoto(ctx, ctx.msg, deps);
@@ -86,7 +95,7 @@ export function photos(deps: PhotoHandlerDeps): Composer<Context> {
   composer.command('breed', async (ctx) => {
     const target = ctx.msg.reply_to_message;
     if (target === undefined || findPhoto(target).kind === 'none') {
-      await ctx.reply(en.groupHint, { reply_parameters: { message_id: ctx.msg.message_id } });
+      await ctx.reply(ctx.t('group-hint'), { reply_parameters: { message_id: ctx.msg.message_id } });
       return;
     }
     await acceptPhoto(ctx, target, deps);

@@ -1,0 +1,45 @@
+/**
+ * Breed cards: `/breed <name>` (typos and Russian names welcome) and the ℹ️ button under an answer. `/breed` without a
+ * name is left to the photos composer (a reply to a photo in a group).
+ */
+import { Composer } from 'grammy';
+import type { BreedSearch } from '../../breeds/breed-search.ts';
+import { CALLBACK_PATTERN } from '../../feedback/answer-keyboard.ts';
+import { escapeHtml } from '../../i18n/html.ts';
+import type { Texts } from '../../i18n/texts.ts';
+import type { BotContext } from '../context.ts';
+
+export interface CardsDeps {
+  texts: Texts;
+  search: BreedSearch;
+}
+
+// The Wikipedia preview shows what the breed looks like: left on for cards.
+const HTML = { parse_mode: 'HTML' } as const;
+
+export function cards(deps: CardsDeps): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+
+  composer.command('breed', async (ctx, next) => {
+    const name = ctx.match.trim();
+    if (name === '') return next();
+    const match = deps.search.best(name);
+    const card = match && deps.texts.card(ctx.locale, match.id);
+    await ctx.reply(card ?? ctx.t('card-unknown', { text: escapeHtml(name.slice(0, 64)) }), {
+      ...HTML,
+      reply_parameters: { message_id: ctx.msg.message_id, allow_sending_without_reply: true },
+    });
+  });
+
+  composer.callbackQuery(CALLBACK_PATTERN.card, async (ctx) => {
+    const card = deps.texts.card(ctx.locale, ctx.match[1] ?? '');
+    await ctx.answerCallbackQuery();
+    const answer = ctx.callbackQuery.message;
+    if (card === undefined || answer === undefined) return;
+    await ctx.reply(card, {
+      ...HTML,
+      reply_parameters: { message_id: answer.message_id, allow_sending_without_reply: true },
+    });
+  });
+  return composer;
+}

@@ -1,0 +1,81 @@
+/**
+ * Breed cards (`models/breed-cards.json`): for each of the 120 breeds its group, size and a one-line temperament in
+ * every language. Validated at load: exactly the breeds of the label file, no more, no fewer.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Locale } from '../i18n/i18n.ts';
+import { type Breed, ModelError } from '../vision/index.ts';
+
+export const BREED_GROUPS = [
+  'fci-1',
+  'fci-2',
+  'fci-3',
+  'fci-4',
+  'fci-5',
+  'fci-6',
+  'fci-7',
+  'fci-8',
+  'fci-9',
+  'fci-10',
+  'akc-hound',
+  'ckc-working',
+  'wild',
+] as const;
+export const BREED_SIZES = ['toy', 'small', 'medium', 'large', 'giant'] as const;
+
+const cardSchema = z.strictObject({
+  id: z.string().min(1),
+  /** FCI group, or the national club's group for breeds the FCI does not recognise, or `wild`. */
+  group: z.enum(BREED_GROUPS),
+  size: z.enum(BREED_SIZES),
+  /** One line each; Russian and English. */
+  temperament: z.strictObject({ en: z.string().min(10).max(160), ru: z.string().min(10).max(160) }),
+});
+const fileSchema = z.object({ cards: z.array(cardSchema) });
+
+export type BreedCard = z.infer<typeof cardSchema>;
+export type BreedGroup = BreedCard['group'];
+export type BreedSize = BreedCard['size'];
+
+/** A ModelError: like a bad label file, the operator's to fix, and reported as one line at start-up. */
+export class BreedCardError extends ModelError {}
+
+export const BREED_CARDS_FILE = 'breed-cards.json';
+
+/** The cards by breed id; throws when the file is unreadable, malformed, or does not cover exactly `breeds`. */
+export async function loadBreedCards(
+  modelsDir: string,
+  breeds: readonly Breed[],
+): Promise<ReadonlyMap<string, BreedCard>> {
+  const file = path.join(modelsDir, BREED_CARDS_FILE);
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new BreedCardError(`Cannot read the breed cards ${file}: ${(error as Error).message}`);
+  }
+  const parsed = fileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new BreedCardError(`Breed cards ${file} are invalid at ${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  const cards = new Map(parsed.data.cards.map((card) => [card.id, card]));
+  const missing = breeds.filter((b) => !cards.has(b.id)).map((b) => b.id);
+  const known = new Set(breeds.map((b) => b.id));
+  const extra = parsed.data.cards.filter((c) => !known.has(c.id)).map((c) => c.id);
+  const duplicated = parsed.data.cards.length !== cards.size;
+  if (missing.length > 0 || extra.length > 0 || duplicated) {
+    throw new BreedCardError(
+      `Breed cards ${file} must cover exactly the ${breeds.length} breeds once each` +
+        `${missing.length ? `; missing: ${missing.join(', ')}` : ''}${extra.length ? `; unknown: ${extra.join(', ')}` : ''}` +
+        `${duplicated ? '; some id appears twice' : ''}`,
+    );
+  }
+  return cards;
+}
+
+export function temperamentIn(card: BreedCard, locale: Locale): string {
+  return card.temperament[locale];
+}

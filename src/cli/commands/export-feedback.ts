@@ -1,0 +1,143 @@
+/**
+ * `dog-breeds export-feedback --out dir/ [--since 30d] [--only-wrong]`: turns people's 👍/👎 into a labelled set in
+ * Kaggle's dog-breed-identification layout — `dir/train/<id>.jpg` and `dir/labels.csv` (`id,breed`) — which the
+ * training pipeline reads. Closes the loop from users to the next model.
+ *
+ * The label is the breed the person confirmed: the model's top-1 for 👍, their correction for 👎 (a 👎 without one is
+ * skipped). The photos are downloaded again through the Bot API (feedback keeps file ids, never photos) and saved as
+ * JPEG under their Telegram file_unique_id. Resumable: photos already in train/ are not downloaded again; labels.csv is
+ * rewritten on every run from the current feedback.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import sharp from 'sharp';
+import { type FeedbackRecord, FeedbackStore } from '../../feedback/feedback-store.ts';
+import { connectRedis } from '../../queue/index.ts';
+import { createTelegramApi, downloadTelegramFile, FileDownloadError } from '../../telegram/api.ts';
+import type { CliContext } from '../context.ts';
+import { parseDuration } from './reprocess.ts';
+
+export interface ExportFeedbackFlags {
+  out: string;
+  since?: string;
+  onlyWrong?: boolean;
+}
+
+export interface LabelledPhoto {
+  /** Telegram file_unique_id: the same photo has it whoever sent it, so it names the image file. */
+  id: string;
+  fileId: string;
+  breed: string;
+}
+
+export interface LabelSelection {
+  photos: LabelledPhoto[];
+  /** 👎 with no breed given: nothing to learn from. */
+  withoutCorrection: number;
+  /** Feedback left out by --only-wrong. */
+  confirmed: number;
+}
+
+/** Feedback → one label per photo (the latest feedback on a photo wins when several people judged it). */
+export function selectLabels(records: readonly FeedbackRecord[], onlyWrong = false): LabelSelection {
+  const byPhoto = new Map<string, LabelledPhoto>();
+  let withoutCorrection = 0;
+  let confirmed = 0;
+  for (const record of [...records].sort((a, b) => a.at - b.at)) {
+    if (onlyWrong && record.verdict === 'right') {
+      confirmed++;
+      continue;
+    }
+    const breed = record.verdict === 'right' ? record.top[0]?.breed : record.correctBreed;
+    if (breed === undefined) {
+      withoutCorrection++;
+      continue;
+    }
+    byPhoto.set(record.fileUniqueId, { id: record.fileUniqueId, fileId: record.fileId, breed });
+  }
+  return { photos: [...byPhoto.values()], withoutCorrection, confirmed };
+}
+
+/** Telegram photos are JPEG; image files people sent may not be. The training pipeline reads .jpg. */
+async function asJpeg(bytes: Buffer): Promise<Buffer> {
+  const isJpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
+  return isJpeg ? bytes : sharp(bytes).rotate().jpeg({ quality: 95 }).toBuffer();
+}
+
+const DOWNLOADS_AT_ONCE = 4;
+
+export async function exportFeedbackCommand(flags: ExportFeedbackFlags, context: CliContext): Promise<number> {
+  const { config } = context;
+  if (config.BOT_TOKEN === undefined) {
+    process.stderr.write('dog-breeds: export-feedback downloads the photos through the Bot API: set BOT_TOKEN.\n');
+    return 2;
+  }
+  const since = flags.since === undefined ? 0 : Date.now() - parseDuration(flags.since);
+  const redis = await connectRedis(config.REDIS_URL);
+  let records: FeedbackRecord[];
+  try {
+    const store = new FeedbackStore({ redis, prefix: config.QUEUE_PREFIX, retentionSeconds: 0 });
+    records = await store.since(since);
+  } finally {
+    redis.disconnect();
+  }
+  const selection = selectLabels(records, flags.onlyWrong);
+  const trainDir = path.join(flags.out, 'train');
+  await mkdir(trainDir, { recursive: true });
+
+  const telegram = { token: config.BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT };
+  const api = createTelegramApi(telegram);
+  const imagePath = (photo: LabelledPhoto) => path.join(trainDir, `${photo.id}.jpg`);
+  const todo = selection.photos.filter((p) => !existsSync(imagePath(p)));
+  const present = selection.photos.length - todo.length;
+  process.stderr.write(
+    `${records.length} feedback records → ${selection.photos.length} labelled photos` +
+      `${present > 0 ? `, ${present} already in ${trainDir}` : ''}, ${todo.length} to download\n`,
+  );
+
+  const failed = new Set<string>();
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: '{bar} {value}/{total} | failed {failed}', hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(todo.length, 0, { failed: 0 });
+  let next = 0;
+  let finished = 0;
+  const downloadOne = async (photo: LabelledPhoto) => {
+    try {
+      const jpeg = await asJpeg(await downloadTelegramFile(api, telegram, photo.fileId));
+      // Written beside, then renamed: an interrupted run never leaves half a photo that a re-run would skip.
+      const partial = `${imagePath(photo)}.partial`;
+      await writeFile(partial, jpeg);
+      await rename(partial, imagePath(photo));
+    } catch (error) {
+      failed.add(photo.id);
+      const why = error instanceof FileDownloadError ? error.message : (error as Error).message;
+      context.logger.warn({ id: photo.id, reason: why }, 'photo not exported');
+    }
+    finished++;
+    bar.update(finished, { failed: failed.size });
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(DOWNLOADS_AT_ONCE, todo.length) }, async () => {
+      while (next < todo.length) await downloadOne(todo[next++] as LabelledPhoto);
+    }),
+  );
+  bar.stop();
+
+  const exported = selection.photos.filter((p) => !failed.has(p.id)).sort((a, b) => a.id.localeCompare(b.id));
+  await writeFile(
+    path.join(flags.out, 'labels.csv'),
+    `id,breed\n${exported.map((p) => `${p.id},${p.breed}`).join('\n')}\n`,
+  );
+  const breeds = new Set(exported.map((p) => p.breed)).size;
+  context.out.write(
+    `exported ${exported.length} photos of ${breeds} breeds to ${flags.out} ` +
+      `(${todo.length - failed.size} downloaded, ${present} already there, ${failed.size} failed; ` +
+      `${selection.withoutCorrection} 👎 without a correction skipped` +
+      `${flags.onlyWrong ? `, ${selection.confirmed} 👍 left out` : ''})\n`,
+  );
+  return failed.size > 0 && exported.length === 0 ? 1 : 0;
+}

@@ -1,0 +1,52 @@
+/**
+ * After 👎, the person may type the right breed instead of tapping it. This remembers, for a few minutes, which answer
+ * a person is correcting in which chat, so their next text there is read as a breed name.
+ *
+ * Redis: the hash `<prefix>:awaiting-breed:<userId>`, field chat id → JSON {messageId, until}, expiring as a whole
+ * (each entry also carries its own deadline).
+ */
+import type { Redis } from 'ioredis';
+
+export const AWAITING_SECONDS = 10 * 60;
+
+export class AwaitingBreedName {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly seconds = AWAITING_SECONDS,
+  ) {}
+
+  private key(userId: number): string {
+    return `${this.prefix}:awaiting-breed:${userId}`;
+  }
+
+  async start(userId: number, chatId: number, messageId: number, now = Date.now()): Promise<void> {
+    const key = this.key(userId);
+    await this.redis
+      .multi()
+      .hset(key, String(chatId), JSON.stringify({ messageId, until: now + this.seconds * 1000 }))
+      .expire(key, this.seconds)
+      .exec();
+  }
+
+  /** The answer message this person is correcting in this chat, if they still are. */
+  async get(userId: number, chatId: number, now = Date.now()): Promise<number | undefined> {
+    const json = await this.redis.hget(this.key(userId), String(chatId));
+    if (json === null) return undefined;
+    try {
+      const { messageId, until } = JSON.parse(json) as { messageId: number; until: number };
+      return until >= now ? messageId : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async stop(userId: number, chatId: number): Promise<void> {
+    await this.redis.hdel(this.key(userId), String(chatId));
+  }
+
+  /** Forgets every pending correction of this person; true when there was one. */
+  async forgetUser(userId: number): Promise<boolean> {
+    return (await this.redis.del(this.key(userId))) > 0;
+  }
+}

@@ -1,0 +1,145 @@
+# Everything the bot says in English. Telegram HTML: escape &, < and > in text (&amp; &lt; &gt;); variables arrive
+# already escaped where they go into HTML messages. Toasts (callback answers, keys ending in -toast) are plain text.
+
+## Status and problems with a photo
+
+looking = 🔍 Looking at your photo…
+failed = 😞 Sorry, something went wrong on my side and I could not look at this photo. Please try again in a minute.
+bad-image = 😕 I could not read this image — it may be damaged or in a format I do not know. Could you send it again as a photo?
+too-large-image = 😕 This image is too large for me to open. Could you send it as a photo instead?
+too-small-image = 🔎 This image is too small for me to see a dog in. Could you send a bigger one?
+file-too-big = 📦 That file is over 20 MB, which is more than Telegram lets bots download. Could you send it as a photo instead?
+file-unavailable = 😕 I could not download that photo from Telegram any more. Could you send it again?
+not-an-image-file = 📄 That file is not an image I can read. Send me a photo of a dog as a photo, or as a JPEG, PNG, WebP, GIF or AVIF file.
+slow-down = 🐢 That's a lot of photos at once! I'll skip new ones for about { $seconds } seconds — send them again after that.
+hint = 📷 Send me a photo of a dog and I will tell you its breed. /help explains more.
+group-hint = Reply to a photo with /breed and I will look at it. /breed followed by a name shows a card about that breed.
+
+## The answer
+
+answer-top = 🐶 <b><a href="{ $url }">{ $name }</a></b> — { $percent }
+answer-other = { $rank }. { $name } — { $percent }
+answer-mix = 🤔 Could be a mix of { $first } and { $second }.
+answer-unsure = 🤔 I'm not sure about this one — it could be a mix, or the photo is hard to read.
+answer-nothing = 🤷 I could not tell anything about this photo.
+not-a-dog = 🙂 I don't see a dog in this photo. If there is one, try a closer, brighter shot of it.
+not-a-dog-guess = If it is a dog, it looks most like a { $name } ({ $percent }).
+
+## Buttons under an answer, and feedback
+
+button-right = 👍 Right
+button-wrong = 👎 Wrong
+button-card = ℹ️ { $name }
+button-all-breeds = 📋 All breeds
+button-back = ↩️ Back
+feedback-right-toast = Thanks! Glad I got it right.
+feedback-wrong-toast = Which breed is it? Tap one below, or type its name.
+feedback-saved-toast = Thanks! Noted: it's a { $name }.
+feedback-expired-toast = This answer is too old for feedback.
+feedback-off-toast = Feedback is switched off on this bot.
+feedback-typed-saved = ✅ Thanks! Noted: it's a <b>{ $name }</b>. This helps train the next model.
+feedback-no-match = 🤔 I don't know a breed called “{ $text }”. Try another spelling, or pick one from the buttons under my answer.
+
+## Breed cards
+
+card-title = ℹ️ <b><a href="{ $url }">{ $name }</a></b>
+card-group = Group: { $group }
+card-size = Size: { $size }
+card-unknown = 🤔 I don't know a breed called “{ $text }”. /breeds lists the 120 I know.
+size-toy = toy
+size-small = small
+size-medium = medium
+size-large = large
+size-giant = giant
+group-fci-1 = Sheepdogs and Cattle Dogs (FCI group 1)
+group-fci-2 = Pinschers and Schnauzers, Molossoids, Swiss Mountain and Cattle Dogs (FCI group 2)
+group-fci-3 = Terriers (FCI group 3)
+group-fci-4 = Dachshunds (FCI group 4)
+group-fci-5 = Spitz and Primitive Types (FCI group 5)
+group-fci-6 = Scent Hounds and Related Breeds (FCI group 6)
+group-fci-7 = Pointing Dogs (FCI group 7)
+group-fci-8 = Retrievers, Flushing Dogs, Water Dogs (FCI group 8)
+group-fci-9 = Companion and Toy Dogs (FCI group 9)
+group-fci-10 = Sighthounds (FCI group 10)
+group-akc-hound = Hounds (AKC; not recognised by the FCI)
+group-ckc-working = Working Dogs (Canadian Kennel Club; not recognised by the FCI)
+group-wild = A wild canid, not a kennel-club breed
+
+## Commands
+
+start = Hi { $name }! 🐶 Send me a photo of a dog and I'll tell you its three most likely breeds, with how sure I am.
+
+    Send it as a photo or as a file (files keep full quality). Albums work too.
+    /breeds lists the 120 breeds I know. /help says more.
+help-how = <b>How to use me</b>
+    • Send a photo of a dog (or an image file, or an album). I reply with the three most likely breeds.
+    • Under an answer, 👍 or 👎 tell me whether I was right — after 👎, tap the right breed or type its name. ℹ️ shows a card about the breed.
+    • In groups, reply to a photo with /breed, or mention me in the photo's caption.
+    • /breeds — the 120 breeds I know; /breed &lt;name&gt; — a card about one of them.
+    • /language — English or Russian.
+help-privacy = <b>Privacy</b>: your photos are not kept. I download each photo only to look at it, then forget it. What I do keep:
+help-kept-answers = { $days ->
+        [0] • answers: nothing — the answer history is off;
+        [one] • each answer (the photo's Telegram file id, the model and its top-3) for { $days } day;
+       *[other] • each answer (the photo's Telegram file id, the model and its top-3) for { $days } days;
+    }
+help-kept-feedback = { $days ->
+        [0] • your 👍/👎 feedback: nothing — feedback is off;
+        [one] • your 👍/👎 feedback (file id, my answer and your correction) for { $days } day, to train the next model;
+       *[other] • your 👍/👎 feedback (file id, my answer and your correction) for { $days } days, to train the next model;
+    }
+help-kept-language = • your /language choice, until you change it.
+help-kept-jobs = Finished jobs (file id and result) stay in the queue for up to { $hours } hours for troubleshooting. /forget deletes all of it now.
+help-limits = <b>Limits</b>: up to { $limit } photos { $window ->
+        [60] a minute
+       *[other] every { $window } seconds
+    } per person, files up to 20 MB.
+breeds-page = <b>The 120 breeds I know</b> (page { $page }/{ $pages }):
+previous = ◀️ Previous
+next = Next ▶️
+
+## Language
+
+language-name = 🇬🇧 English
+language-choose = Choose my language:
+language-set = ✅ I'll speak English with you now. Send me a photo of a dog!
+language-set-toast = English it is.
+
+## Forgetting
+
+forget-confirm = 🗑 Delete everything I keep about you — your answers, your feedback and your language choice? This cannot be undone.
+forget-yes = 🗑 Yes, delete
+forget-no = Keep it
+forget-kept = OK, nothing was deleted.
+forget-done = ✅ Done. Deleted { $answers ->
+        [one] { $answers } answer
+       *[other] { $answers } answers
+    }, { $feedback ->
+        [one] { $feedback } feedback entry
+       *[other] { $feedback } feedback entries
+    }, { $jobs ->
+        [one] { $jobs } finished job
+       *[other] { $jobs } finished jobs
+    }{ $language ->
+        [yes] , and your language choice
+       *[no] {""}
+    }. Nothing else about you is kept.
+
+## Admin statistics (/stats)
+
+stats-queue = <b>Queue</b>
+stats-queue-counts = waiting { $waiting } · active { $active } · delayed { $delayed } · failed { $failed }
+stats-answers = <b>Answers</b> (latency from photo to answer, p50 / p95)
+stats-answers-off = <b>Answers</b>: history is off
+stats-last-hour = last hour: { $answers } · { $p50 } / { $p95 }
+stats-last-day = last day: { $answers } · { $p50 } / { $p95 }
+stats-workers = <b>Workers</b>
+stats-no-workers = none running
+
+## The command menu (plain text)
+
+command-help = How to use the bot
+command-breeds = The 120 breeds it knows
+command-breed = A breed card (or reply to a photo)
+command-language = English or Russian
+command-forget = Delete what the bot keeps about you

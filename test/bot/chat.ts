@@ -1,0 +1,93 @@
+/**
+ * Playing a person in the bot tests: a fresh user per test, sending photos and pressing the buttons under answers,
+ * with waits on what the bot shows (through the Bot API stand-in) and keeps (in the harness's Redis).
+ */
+import { readFile } from 'node:fs/promises';
+import { privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
+import type { ChatMessage } from '../../src/playground/bot-api/types.ts';
+import type { Harness } from '../support/app-harness.ts';
+import { image } from '../support/paths.ts';
+
+export const GOLDEN = 'dogs/golden_retriever-778c607c7b99.jpg';
+export const BOXER = 'dogs/boxer-5e7846c317a2.jpg';
+export const BEAGLE = 'dogs/beagle-4aea27da2a0b.jpg';
+/** A dog answer: the top-3, first line linked. */
+export const ANSWER = /🐶 .+ — \d+%\n2\. .+ — <?\d+%\n3\. .+ — <?\d+%/;
+
+export const photoBytes = (relative: string) => readFile(image(relative));
+
+/** The callback_data of every button under a message. */
+export function buttons(message: ChatMessage | undefined): string[] {
+  return (message?.reply_markup?.inline_keyboard.flat() ?? []).flatMap((b) =>
+    'callback_data' in b && b.callback_data !== undefined ? [b.callback_data] : [],
+  );
+}
+
+/** The label of the button with this callback_data. */
+export function buttonText(message: ChatMessage | undefined, data: string): string | undefined {
+  return message?.reply_markup?.inline_keyboard.flat().find((b) => 'callback_data' in b && b.callback_data === data)
+    ?.text;
+}
+
+/** Polls an async check every 50 ms until it yields a value (or the time is up). */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`eventually: nothing after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+let nextUserId = 50_000;
+
+/** A new person in their private chat with the bot. */
+export function person(h: Harness, languageCode = 'en') {
+  const from = user(nextUserId++, { languageCode });
+  const chat = privateChat(from);
+
+  const message = (messageId: number) => h.standIn.botMessagesIn(chat.id).find((m) => m.message_id === messageId);
+
+  return {
+    from,
+    chat,
+    message,
+    /** Sends a photo and waits for the answer (matching `pattern`); returns the answer and the photo sent. */
+    async photo(relative: string, pattern = ANSWER) {
+      const sent = h.standIn.sendPhoto({ chat, from, file: await photoBytes(relative) });
+      const answer = await h.standIn.waitForReplyTo(chat.id, sent.message_id, (text) => pattern.test(text), {
+        timeoutMs: 20_000,
+      });
+      const largest = sent.photo?.at(-1);
+      if (!largest) throw new Error('the stand-in sent no photo sizes');
+      return { answer, sent, fileId: largest.file_id, fileUniqueId: largest.file_unique_id };
+    },
+    press(messageId: number, data: string) {
+      return h.standIn.pressButton({ chat, from, messageId, data });
+    },
+    /** Waits until the buttons under `messageId` satisfy `check`. */
+    keyboard(messageId: number, check: (data: string[]) => boolean) {
+      return h.standIn.waitFor(() => {
+        const current = message(messageId);
+        return current && check(buttons(current)) ? current : undefined;
+      });
+    },
+    text(text: string) {
+      return h.standIn.sendText({ chat, from, text });
+    },
+    /** The bot's reply to one of this person's messages, once its text matches. */
+    replyTo(messageId: number, pattern: RegExp) {
+      return h.standIn.waitForReplyTo(chat.id, messageId, (text) => pattern.test(text));
+    },
+    /** The text the bot showed for this person's last button press (a toast), once answered. */
+    toast(queryId: string) {
+      return h.standIn.waitFor(() => {
+        const call = h.standIn.calls.find(
+          (c) => c.method === 'answerCallbackQuery' && c.params.callback_query_id === queryId && !c.error,
+        );
+        return call ? String(call.params.text ?? '') || ' ' : undefined;
+      });
+    },
+  };
+}

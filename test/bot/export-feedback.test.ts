@@ -1,0 +1,158 @@
+/**
+ * `dog-breeds export-feedback`: feedback given through the buttons becomes a Kaggle-layout training set — the photos
+ * downloaded again through the Bot API (the stand-in's file download), `labels.csv` with the confirmed breeds.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { after, before, test } from 'node:test';
+import sharp from 'sharp';
+import { exportFeedbackCommand, selectLabels } from '../../src/cli/commands/export-feedback.ts';
+import type { CliContext } from '../../src/cli/context.ts';
+import type { FeedbackRecord } from '../../src/feedback/feedback-store.ts';
+import { openPersonalData, type PersonalData } from '../../src/feedback/personal-data.ts';
+import { createLogger } from '../../src/ops/logger.ts';
+import { type Harness, startHarness } from '../support/app-harness.ts';
+import { ANSWER, BEAGLE, BOXER, buttons, eventually, GOLDEN, person, photoBytes } from './chat.ts';
+
+let h: Harness;
+let stored: PersonalData;
+
+before(async () => {
+  h = await startHarness({ RATE_LIMIT_PHOTOS: '20' });
+  stored = openPersonalData(h.app.redis, h.config.QUEUE_PREFIX, {
+    answerRetentionSeconds: 3600,
+    feedbackRetentionSeconds: 3600,
+  });
+});
+after(async () => {
+  await h.close();
+});
+
+function cli(): CliContext & { printed: () => string } {
+  let text = '';
+  const out = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      text += chunk.toString();
+      callback();
+    },
+  });
+  return { config: h.config, logger: createLogger({ level: 'silent' }), out, printed: () => text };
+}
+
+const feedbackCount = (n: number) =>
+  eventually(async () => ((await stored.feedback.since(0)).length === n ? true : undefined));
+
+test('export-feedback writes train/<id>.jpg and labels.csv with the confirmed breeds; a re-run skips what is there', async () => {
+  const a = person(h);
+  const b = person(h);
+  // 👍 on a Golden Retriever: labelled golden_retriever.
+  const golden = await a.photo(GOLDEN);
+  a.press(golden.answer.message_id, 'fb:y');
+  // 👎 on a Boxer, corrected to the model's second guess: labelled with the correction.
+  const boxer = await a.photo(BOXER);
+  a.press(boxer.answer.message_id, 'fb:n');
+  const offered = await a.keyboard(boxer.answer.message_id, (data) => data.includes('fbp:1'));
+  const correction = (buttons(offered)[0] as string).slice('fb:b:'.length);
+  a.press(boxer.answer.message_id, `fb:b:${correction}`);
+  // 👎 without a correction: nothing to learn, skipped.
+  const beagle = await b.photo(BEAGLE);
+  b.press(beagle.answer.message_id, 'fb:n');
+  // 👍 on a PNG sent as a file: exported as JPEG all the same.
+  const png = await sharp(await photoBytes(GOLDEN))
+    .png()
+    .toBuffer();
+  const document = h.standIn.sendDocument({
+    chat: b.chat,
+    from: b.from,
+    file: png,
+    mimeType: 'image/png',
+    fileName: 'dog.png',
+  });
+  const pngAnswer = await b.replyTo(document.message_id, ANSWER);
+  b.press(pngAnswer.message_id, 'fb:y');
+  await feedbackCount(4);
+  await eventually(async () =>
+    (await stored.feedback.get(a.from.id, a.chat.id, boxer.answer.message_id))?.correctBreed ? true : undefined,
+  );
+  const pngId = document.document?.file_unique_id as string;
+
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'dog-breeds-export-'));
+  const first = cli();
+  const downloadsBefore = h.standIn.downloads.length;
+  assert.equal(await exportFeedbackCommand({ out: dir }, first), 0);
+  assert.equal(h.standIn.downloads.length - downloadsBefore, 3, 'each exported photo downloaded once');
+  assert.match(
+    first.printed(),
+    /exported 3 photos .*\(3 downloaded, 0 already there, 0 failed; 1 👎 without a correction skipped\)/,
+  );
+
+  const expected = [
+    [golden.fileUniqueId, 'golden_retriever'],
+    [boxer.fileUniqueId, correction],
+    [pngId, 'golden_retriever'],
+  ].sort((x, y) => (x[0] as string).localeCompare(y[0] as string));
+  assert.equal(
+    await readFile(path.join(dir, 'labels.csv'), 'utf8'),
+    `id,breed\n${expected.map((row) => row.join(',')).join('\n')}\n`,
+  );
+  assert.deepEqual((await readdir(path.join(dir, 'train'))).sort(), expected.map(([id]) => `${id}.jpg`).sort());
+  // The JPEG photos are the very bytes people sent; the PNG became a JPEG of the same picture.
+  const sentJpeg = h.standIn.fileContent(golden.fileId)?.bytes;
+  assert.ok(sentJpeg);
+  assert.deepEqual(await readFile(path.join(dir, 'train', `${golden.fileUniqueId}.jpg`)), Buffer.from(sentJpeg));
+  const converted = await readFile(path.join(dir, 'train', `${pngId}.jpg`));
+  assert.equal((await sharp(converted).metadata()).format, 'jpeg');
+
+  // Resumable: a second run downloads nothing and writes the same labels.
+  const second = cli();
+  const downloadsBetween = h.standIn.downloads.length;
+  assert.equal(await exportFeedbackCommand({ out: dir }, second), 0);
+  assert.equal(h.standIn.downloads.length, downloadsBetween);
+  assert.match(second.printed(), /exported 3 photos .*\(0 downloaded, 3 already there, 0 failed/);
+
+  // --only-wrong: just the correction.
+  const wrongDir = await mkdtemp(path.join(os.tmpdir(), 'dog-breeds-export-wrong-'));
+  const third = cli();
+  assert.equal(await exportFeedbackCommand({ out: wrongDir, onlyWrong: true }, third), 0);
+  assert.equal(
+    await readFile(path.join(wrongDir, 'labels.csv'), 'utf8'),
+    `id,breed\n${boxer.fileUniqueId},${correction}\n`,
+  );
+  assert.match(third.printed(), /2 👍 left out/);
+});
+
+test('labels: 👍 takes the top-1, 👎 the correction, 👎 alone is skipped, the latest word on a photo wins', () => {
+  const base = { chatId: 1, messageId: 1, ownerId: 1, fileId: 'f', model: 'm' };
+  const top = [
+    { breed: 'boxer', p: 0.6 },
+    { breed: 'bull_mastiff', p: 0.3 },
+  ];
+  const records: FeedbackRecord[] = [
+    { ...base, userId: 1, fileUniqueId: 'A', top, verdict: 'right', at: 1 },
+    { ...base, userId: 2, fileUniqueId: 'A', top, verdict: 'wrong', correctBreed: 'bull_mastiff', at: 2 },
+    { ...base, userId: 1, fileUniqueId: 'B', top, verdict: 'wrong', at: 3 },
+    { ...base, userId: 1, fileUniqueId: 'C', top, verdict: 'right', at: 4 },
+  ];
+  const all = selectLabels(records);
+  assert.deepEqual(
+    all.photos.map((p) => [p.id, p.breed]),
+    [
+      ['A', 'bull_mastiff'],
+      ['C', 'boxer'],
+    ],
+  );
+  assert.equal(all.withoutCorrection, 1);
+  assert.deepEqual(
+    selectLabels(records, true).photos.map((p) => p.id),
+    ['A'],
+  );
+});
+
+test('export-feedback without BOT_TOKEN says what it needs', async () => {
+  const context = { ...cli(), config: { ...h.config, BOT_TOKEN: undefined } };
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'dog-breeds-export-none-'));
+  assert.equal(await exportFeedbackCommand({ out: dir }, context), 2);
+});

@@ -1,0 +1,120 @@
+/**
+ * Languages and breed cards end to end: a Russian-speaking person gets Russian answers with Russian breed names,
+ * /language switches (and the worker follows the stored choice), and cards come from the ℹ️ button and from
+ * `/breed <name>` with typos or in Russian.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { type Harness, startHarness } from '../support/app-harness.ts';
+import { ANSWER, buttons, buttonText, GOLDEN, person } from './chat.ts';
+
+let h: Harness;
+
+before(async () => {
+  h = await startHarness({ RATE_LIMIT_PHOTOS: '20' });
+});
+after(async () => {
+  await h.close();
+});
+
+describe('languages', () => {
+  test('Telegram language ru: a Russian answer with Russian breed names and buttons', async () => {
+    const p = person(h, 'ru');
+    const { answer } = await p.photo(GOLDEN);
+    assert.match(answer.text ?? '', /^🐶 Золотистый ретривер — \d+%/);
+    assert.match(answer.editHistory[0] ?? '', /Смотрю на фото/, 'the status message is Russian too');
+    assert.doesNotMatch(answer.text ?? '', /Retriever|Golden/, 'the other guesses are named in Russian too');
+    assert.equal(buttonText(answer, 'fb:y'), '👍 Верно');
+    assert.equal(buttonText(answer, 'card:golden_retriever'), 'ℹ️ Золотистый ретривер');
+    const link = answer.entities?.find((e) => e.type === 'text_link');
+    assert.equal(link?.type === 'text_link' ? link.url : undefined, 'https://en.wikipedia.org/wiki/Golden_Retriever');
+  });
+
+  test('ru-RU and /help: Russian, with what is kept and for how long', async () => {
+    const p = person(h, 'ru-RU');
+    const help = p.text('/help');
+    const reply = await h.standIn.waitFor(() => h.standIn.botMessagesIn(p.chat.id).at(-1));
+    assert.ok(help.message_id < reply.message_id);
+    assert.match(reply.text ?? '', /ваши фото не хранятся/);
+    assert.match(reply.text ?? '', /каждый ответ .* — 7 дней/);
+    assert.match(reply.text ?? '', /отзывы .* — 90 дней/);
+    assert.match(reply.text ?? '', /\/forget/);
+  });
+
+  test('/language switches a Russian speaker to English: the next answer is English', async () => {
+    const p = person(h, 'ru');
+    p.text('/language');
+    const menu = await h.standIn.waitFor(() =>
+      h.standIn.botMessagesIn(p.chat.id).find((m) => buttons(m).includes('lang:en')),
+    );
+    assert.match(menu.text ?? '', /Выберите язык/);
+    assert.deepEqual(buttons(menu), ['lang:en', 'lang:ru']);
+    assert.equal(buttonText(menu, 'lang:en'), '🇬🇧 English', 'each language named in itself');
+    p.press(menu.message_id, 'lang:en');
+    await h.standIn.waitFor(() => /speak English with you/.test(p.message(menu.message_id)?.text ?? ''));
+    const { answer } = await p.photo(GOLDEN);
+    assert.match(answer.text ?? '', /^🐶 Golden Retriever — \d+%/);
+    assert.equal(buttonText(answer, 'fb:n'), '👎 Wrong');
+    p.text('/help');
+    await h.standIn.waitFor(() => h.standIn.botMessagesIn(p.chat.id).some((m) => /How to use me/.test(m.text ?? '')));
+  });
+
+  test('/language ru sets Russian directly for an English speaker', async () => {
+    const p = person(h, 'en');
+    const command = p.text('/language ru');
+    await h.standIn.waitFor(() => h.standIn.botMessagesIn(p.chat.id).some((m) => /по-русски/.test(m.text ?? '')));
+    assert.ok(command.message_id > 0);
+    const { answer } = await p.photo(GOLDEN, /^🐶 Золотистый ретривер/);
+    assert.match(answer.text ?? '', ANSWER);
+  });
+
+  test('the command menu exists in English and Russian', async () => {
+    const en = h.standIn.commandMenu().map((c) => c.command);
+    assert.deepEqual(en, ['help', 'breeds', 'breed', 'language', 'forget']);
+    const ru = h.standIn.commandMenu('ru');
+    assert.equal(ru.find((c) => c.command === 'forget')?.description, 'Удалить всё, что бот о вас хранит');
+  });
+});
+
+describe('breed cards', () => {
+  test('the ℹ️ button under an answer sends the card of the top breed', async () => {
+    const p = person(h);
+    const { answer } = await p.photo(GOLDEN);
+    p.press(answer.message_id, 'card:golden_retriever');
+    const card = await h.standIn.waitFor(() =>
+      h.standIn.botMessagesIn(p.chat.id).find((m) => m.reply_to_message?.message_id === answer.message_id),
+    );
+    assert.equal(
+      card.text,
+      'ℹ️ Golden Retriever\nGroup: Retrievers, Flushing Dogs, Water Dogs (FCI group 8)\nSize: large\n' +
+        'Friendly, intelligent and devoted; gentle and eager to please.',
+    );
+    const link = card.entities?.find((e) => e.type === 'text_link');
+    assert.equal(link?.type === 'text_link' ? link.url : undefined, 'https://en.wikipedia.org/wiki/Golden_Retriever');
+  });
+
+  test('/breed gold retriever (fuzzy) shows the Golden Retriever card', async () => {
+    const p = person(h);
+    const asked = p.text('/breed gold retriever');
+    const card = await p.replyTo(asked.message_id, /Group:/);
+    assert.match(card.text ?? '', /^ℹ️ Golden Retriever\n/);
+  });
+
+  test('/breed in Russian, for a Russian speaker: a Russian card', async () => {
+    const p = person(h, 'ru');
+    const asked = p.text('/breed сибирский хаски');
+    const card = await p.replyTo(asked.message_id, /Группа:/);
+    assert.match(
+      card.text ?? '',
+      /^ℹ️ Сибирский хаски\nГруппа: Шпицы и породы примитивного типа \(группа FCI 5\)\nРазмер: средний\n/,
+    );
+  });
+
+  test('/breed with a name it does not know says so; /breed alone still asks for a photo', async () => {
+    const p = person(h);
+    const unknown = p.text('/breed qwxz zzkv');
+    await p.replyTo(unknown.message_id, /don't know a breed called “qwxz zzkv”/);
+    const alone = p.text('/breed');
+    await p.replyTo(alone.message_id, /Reply to a photo with \/breed/);
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * /forget end to end: after a confirmation it deletes everything kept about the person — answer history, answer
+ * contexts, feedback, language choice, a pending correction, finished jobs — and nobody else's.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { openPersonalData, type PersonalData } from '../../src/feedback/personal-data.ts';
+import { type Harness, startHarness } from '../support/app-harness.ts';
+import { buttons, eventually, GOLDEN, person } from './chat.ts';
+
+let h: Harness;
+let stored: PersonalData;
+
+before(async () => {
+  h = await startHarness({ RATE_LIMIT_PHOTOS: '20' });
+  stored = openPersonalData(h.app.redis, h.config.QUEUE_PREFIX, {
+    answerRetentionSeconds: 3600,
+    feedbackRetentionSeconds: 3600,
+  });
+});
+after(async () => {
+  await h.close();
+});
+
+/** A person with two answers, 👍 on one, 👎 pending a typed name on the other, and Russian chosen. */
+async function personWithData() {
+  const p = person(h);
+  const first = await p.photo(GOLDEN);
+  const second = await p.photo(GOLDEN);
+  p.press(first.answer.message_id, 'fb:y');
+  p.press(second.answer.message_id, 'fb:n');
+  p.text('/language ru');
+  await eventually(async () =>
+    (await stored.feedback.since(0)).filter((r) => r.userId === p.from.id).length === 2 &&
+    (await stored.languages.get(p.from.id)) === 'ru' &&
+    (await stored.awaiting.get(p.from.id, p.chat.id)) !== undefined
+      ? true
+      : undefined,
+  );
+  await eventually(async () =>
+    (await h.app.history.since(0)).filter((r) => r.userId === p.from.id).length === 2 ? true : undefined,
+  );
+  return { p, first, second };
+}
+
+test('/forget asks first, then deletes history, feedback, language and pending state — only this person’s', async () => {
+  const { p, first } = await personWithData();
+  const other = await personWithData();
+
+  const command = p.text('/forget');
+  const confirm = await h.standIn.waitFor(() =>
+    h.standIn
+      .botMessagesIn(p.chat.id)
+      .find((m) => m.message_id > command.message_id && buttons(m).includes('forget:y')),
+  );
+  assert.match(confirm.text ?? '', /Удалить всё, что я храню о вас/, 'asked in the chosen language');
+  assert.deepEqual(buttons(confirm), ['forget:y', 'forget:n']);
+  p.press(confirm.message_id, 'forget:y');
+  const done = await h.standIn.waitFor(() => {
+    const text = p.message(confirm.message_id)?.text ?? '';
+    return /Готово/.test(text) ? text : undefined;
+  });
+  assert.match(done, /ответов — 2, отзывов — 2, завершённых заданий — 2, а также выбранный язык/);
+
+  assert.equal((await h.app.history.since(0)).filter((r) => r.userId === p.from.id).length, 0);
+  assert.equal((await stored.feedback.since(0)).filter((r) => r.userId === p.from.id).length, 0);
+  assert.equal(await stored.languages.get(p.from.id), undefined);
+  assert.equal(await stored.awaiting.get(p.from.id, p.chat.id), undefined);
+  assert.equal(await stored.answers.get(p.chat.id, first.answer.message_id), undefined);
+  const jobs = await h.app.queue.getJobs(['completed', 'failed']);
+  assert.equal(jobs.filter((j) => j?.data.userId === p.from.id).length, 0);
+
+  // The buttons under an old answer now find nothing.
+  const query = p.press(first.answer.message_id, 'fb:y');
+  assert.match(await p.toast(query.id), /too old for feedback/);
+
+  // Someone else's data is untouched.
+  assert.equal((await h.app.history.since(0)).filter((r) => r.userId === other.p.from.id).length, 2);
+  assert.equal((await stored.feedback.since(0)).filter((r) => r.userId === other.p.from.id).length, 2);
+  assert.equal(await stored.languages.get(other.p.from.id), 'ru');
+  assert.ok(await stored.answers.get(other.p.chat.id, other.first.answer.message_id));
+});
+
+test('/forget, then "Keep it": nothing is deleted', async () => {
+  const { p } = await personWithData();
+  const command = p.text('/forget');
+  const confirm = await h.standIn.waitFor(() =>
+    h.standIn
+      .botMessagesIn(p.chat.id)
+      .find((m) => m.message_id > command.message_id && buttons(m).includes('forget:n')),
+  );
+  p.press(confirm.message_id, 'forget:n');
+  await h.standIn.waitFor(() => /ничего не удалено/.test(p.message(confirm.message_id)?.text ?? ''));
+  assert.equal((await stored.feedback.since(0)).filter((r) => r.userId === p.from.id).length, 2);
+  assert.equal(await stored.languages.get(p.from.id), 'ru');
+});
+
+test('/help says what is kept, for how long, that photos are not kept, and how to delete it', async () => {
+  const p = person(h);
+  p.text('/help');
+  const help = await h.standIn.waitFor(() =>
+    h.standIn.botMessagesIn(p.chat.id).find((m) => /How to use me/.test(m.text ?? '')),
+  );
+  const text = help.text ?? '';
+  assert.match(text, /your photos are not kept/);
+  assert.match(text, /each answer \(the photo's Telegram file id, the model and its top-3\) for 7 days/);
+  assert.match(text, /feedback \(file id, my answer and your correction\) for 90 days/);
+  assert.match(text, /your \/language choice/);
+  assert.match(text, /\/forget deletes all of it/);
+});
