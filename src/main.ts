@@ -34,23 +34,30 @@ const logger = createLogger({ level: config.LOG_LEVEL, secrets: [config.BOT_TOKE
 // No token and both roles: nothing to talk to Telegram with, so run the bot against the local playground.
 const playground = roleName === 'all' && config.BOT_TOKEN === undefined;
 
+// Signals are handled from the start: one that arrives while the process is still starting stops it as soon as it
+// is up (the default would kill it mid-start, with connections and jobs half made).
+let running: { stop(): Promise<void> } | undefined;
+let stopSignal: string | undefined;
+const stop = (app: { stop(): Promise<void> }) =>
+  app.stop().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      logger.error({ err: error }, 'unclean shutdown');
+      process.exit(1);
+    },
+  );
+const shutdown = (signal: string) => {
+  if (stopSignal !== undefined) return;
+  stopSignal = signal;
+  logger.info({ signal }, 'shutting down');
+  if (running) void stop(running);
+};
+process.on('SIGINT', () => shutdown('SIGINT'));
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+
 try {
-  const app = playground ? await startPlayground(config) : await startApp(config, roles, logger);
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    app.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'unclean shutdown');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  running = playground ? await startPlayground(config) : await startApp(config, roles, logger);
+  if (stopSignal !== undefined) void stop(running);
 } catch (error) {
   if (
     error instanceof MissingTokenError ||
