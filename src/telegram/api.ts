@@ -83,11 +83,16 @@ export async function downloadTelegramFile(
   }
   const declared = Number(response.headers.get('content-length') ?? 0);
   if (declared > maxBytes) throw new FileDownloadError('too-big', `download is ${declared} bytes`);
+  return readBodyLimited(response.body, maxBytes);
+}
+
+/** Reads a response body, refusing (too-big) as soon as it passes `maxBytes` rather than after buffering it all. */
+export async function readBodyLimited(body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<Buffer> {
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of response.body) {
+  for await (const chunk of body) {
     total += chunk.length;
-    if (total > maxBytes) throw new FileDownloadError('too-big', `download exceeds ${maxBytes} bytes`);
+    if (total > maxBytes) throw new FileDownloadError('too-big', `more than ${maxBytes} bytes`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);

@@ -2,7 +2,7 @@
 import { open } from 'node:fs/promises';
 import type { Api } from 'grammy';
 import type { BatchSource } from '../queue/index.ts';
-import { downloadTelegramFile, FileDownloadError, MAX_DOWNLOAD_BYTES } from '../telegram/api.ts';
+import { downloadTelegramFile, FileDownloadError, MAX_DOWNLOAD_BYTES, readBodyLimited } from '../telegram/api.ts';
 
 export interface SourceAccess {
   /** Needed for `telegram` sources (reprocessing chat photos). */
@@ -33,14 +33,7 @@ async function fetchLimited(url: string, maxBytes: number): Promise<Buffer> {
   }
   if (response.status >= 500) throw new FileDownloadError('transient', `HTTP ${response.status}`);
   if (!response.ok || response.body === null) throw new FileDownloadError('unavailable', `HTTP ${response.status}`);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of response.body) {
-    total += chunk.length;
-    if (total > maxBytes) throw new FileDownloadError('too-big', `more than ${maxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  return readBodyLimited(response.body, maxBytes);
 }
 
 export async function readBatchSource(source: BatchSource, access: SourceAccess): Promise<Buffer> {

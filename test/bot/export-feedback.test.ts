@@ -6,15 +6,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import { exportFeedbackCommand, selectLabels } from '../../src/cli/commands/export-feedback.ts';
-import type { CliContext } from '../../src/cli/context.ts';
 import type { FeedbackRecord } from '../../src/feedback/feedback-store.ts';
 import { openPersonalData, type PersonalData } from '../../src/feedback/personal-data.ts';
-import { createLogger } from '../../src/ops/logger.ts';
 import { type Harness, startHarness } from '../support/app-harness.ts';
+import { captureCli } from '../support/cli-context.ts';
 import { ANSWER, BEAGLE, BOXER, buttons, eventually, GOLDEN, person, photoBytes } from './chat.ts';
 
 let h: Harness;
@@ -31,16 +29,8 @@ after(async () => {
   await h.close();
 });
 
-function cli(): CliContext & { printed: () => string } {
-  let text = '';
-  const out = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      text += chunk.toString();
-      callback();
-    },
-  });
-  return { config: h.config, logger: createLogger({ level: 'silent' }), out, printed: () => text };
-}
+/** A CLI context on the harness's configuration, capturing what the command prints. */
+const cli = () => captureCli(h.config);
 
 const feedbackCount = (n: number) =>
   eventually(async () => ((await stored.feedback.since(0)).length === n ? true : undefined));

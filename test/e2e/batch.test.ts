@@ -6,30 +6,19 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { batchCommand } from '../../src/cli/commands/batch.ts';
 import { parseDuration, reprocessCommand } from '../../src/cli/commands/reprocess.ts';
-import type { CliContext } from '../../src/cli/context.ts';
-import { createLogger } from '../../src/ops/logger.ts';
 import { privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
 import { type Harness, startHarness } from '../support/app-harness.ts';
+import { captureCli } from '../support/cli-context.ts';
 import { IMAGES_DIR, image } from '../support/paths.ts';
 
 let h: Harness;
 let dir: string;
 
 /** A CLI context on the harness's configuration, capturing what the command prints. */
-function cli(): CliContext & { printed: () => string } {
-  let text = '';
-  const out = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      text += chunk.toString();
-      callback();
-    },
-  });
-  return { config: h.config, logger: createLogger({ level: 'silent' }), out, printed: () => text };
-}
+const cli = () => captureCli(h.config);
 
 const batchJobsDone = async () => {
   const text = await h.app.metrics.registry.metrics();
