@@ -3,6 +3,7 @@
  * with waits on what the bot shows (through the Bot API stand-in) and keeps (in the harness's Redis).
  */
 import { readFile } from 'node:fs/promises';
+import { openPersonalData, type PersonalData } from '../../src/feedback/personal-data.ts';
 import { privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
 import type { ChatMessage } from '../../src/playground/bot-api/types.ts';
 import type { Harness } from '../support/app-harness.ts';
@@ -29,15 +30,12 @@ export function buttonText(message: ChatMessage | undefined, data: string): stri
     ?.text;
 }
 
-/** Polls an async check every 50 ms until it yields a value (or the time is up). */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`eventually: nothing after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** What the bot keeps about people (history, answer contexts, feedback), read directly for assertions. */
+export function personalDataOf(h: Harness): PersonalData {
+  return openPersonalData(h.app.redis, h.config.QUEUE_PREFIX, {
+    answerRetentionSeconds: 3600,
+    feedbackRetentionSeconds: 3600,
+  });
 }
 
 let nextUserId = 50_000;

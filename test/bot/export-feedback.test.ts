@@ -10,20 +10,18 @@ import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import { exportFeedbackCommand, selectLabels } from '../../src/cli/commands/export-feedback.ts';
 import type { FeedbackRecord } from '../../src/feedback/feedback-store.ts';
-import { openPersonalData, type PersonalData } from '../../src/feedback/personal-data.ts';
+import type { PersonalData } from '../../src/feedback/personal-data.ts';
 import { type Harness, startHarness } from '../support/app-harness.ts';
 import { captureCli } from '../support/cli-context.ts';
-import { ANSWER, BEAGLE, BOXER, buttons, eventually, GOLDEN, person, photoBytes } from './chat.ts';
+import { poll } from '../support/poll.ts';
+import { ANSWER, BEAGLE, BOXER, buttons, GOLDEN, person, personalDataOf, photoBytes } from './chat.ts';
 
 let h: Harness;
 let stored: PersonalData;
 
 before(async () => {
   h = await startHarness({ RATE_LIMIT_PHOTOS: '20' });
-  stored = openPersonalData(h.app.redis, h.config.QUEUE_PREFIX, {
-    answerRetentionSeconds: 3600,
-    feedbackRetentionSeconds: 3600,
-  });
+  stored = personalDataOf(h);
 });
 after(async () => {
   await h.close();
@@ -33,7 +31,7 @@ after(async () => {
 const cli = () => captureCli(h.config);
 
 const feedbackCount = (n: number) =>
-  eventually(async () => ((await stored.feedback.since(0)).length === n ? true : undefined));
+  poll(async () => ((await stored.feedback.since(0)).length === n ? true : undefined));
 
 test('export-feedback writes train/<id>.jpg and labels.csv with the confirmed breeds; a re-run skips what is there', async () => {
   const a = person(h);
@@ -64,7 +62,7 @@ test('export-feedback writes train/<id>.jpg and labels.csv with the confirmed br
   const pngAnswer = await b.replyTo(document.message_id, ANSWER);
   b.press(pngAnswer.message_id, 'fb:y');
   await feedbackCount(4);
-  await eventually(async () =>
+  await poll(async () =>
     (await stored.feedback.get(a.from.id, a.chat.id, boxer.answer.message_id))?.correctBreed ? true : undefined,
   );
   const pngId = document.document?.file_unique_id as string;

@@ -6,19 +6,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { FeedbackStore } from '../../src/feedback/feedback-store.ts';
-import { openPersonalData, type PersonalData } from '../../src/feedback/personal-data.ts';
+import type { PersonalData } from '../../src/feedback/personal-data.ts';
 import { type Harness, startHarness } from '../support/app-harness.ts';
-import { BOXER, buttons, buttonText, eventually, GOLDEN, person } from './chat.ts';
+import { poll } from '../support/poll.ts';
+import { BOXER, buttons, buttonText, GOLDEN, person, personalDataOf } from './chat.ts';
 
 let h: Harness;
 let stored: PersonalData;
 
 before(async () => {
   h = await startHarness({ RATE_LIMIT_PHOTOS: '20' });
-  stored = openPersonalData(h.app.redis, h.config.QUEUE_PREFIX, {
-    answerRetentionSeconds: 3600,
-    feedbackRetentionSeconds: 3600,
-  });
+  stored = personalDataOf(h);
 });
 after(async () => {
   await h.close();
@@ -31,7 +29,7 @@ const feedbackOf = (
   messageId: number,
   check: (r: { verdict: string; correctBreed?: string }) => boolean,
 ) =>
-  eventually(async () => {
+  poll(async () => {
     const record = await stored.feedback.get(userId, chatId, messageId);
     return record && check(record) ? record : undefined;
   });
@@ -96,7 +94,7 @@ describe('feedback on an answer', () => {
     assert.match(answer.text ?? '', /^🐶 Boxer/);
     p.press(answer.message_id, 'fb:n');
     await p.keyboard(answer.message_id, (data) => data.includes('fbp:1'));
-    await eventually(async () => stored.awaiting.get(p.from.id, p.chat.id));
+    await poll(async () => stored.awaiting.get(p.from.id, p.chat.id));
     const typed = p.text('golden retriver');
     const reply = await p.replyTo(typed.message_id, /Noted/);
     assert.match(reply.text ?? '', /Noted: it's a Golden Retriever/);
@@ -115,7 +113,7 @@ describe('feedback on an answer', () => {
     const p = person(h);
     const { answer } = await p.photo(BOXER);
     p.press(answer.message_id, 'fb:n');
-    await eventually(async () => stored.awaiting.get(p.from.id, p.chat.id));
+    await poll(async () => stored.awaiting.get(p.from.id, p.chat.id));
     const nonsense = p.text('qwxz zzkv');
     await p.replyTo(nonsense.message_id, /don't know a breed called “qwxz zzkv”/);
     const typed = p.text('немецкая овчарка');
@@ -185,7 +183,7 @@ describe('feedback on an answer', () => {
     await p.keyboard(answer.message_id, (data) => data.includes('fb:back'));
     p.press(answer.message_id, 'fb:back');
     await p.keyboard(answer.message_id, (data) => data.includes('fb:y'));
-    await eventually(async () => ((await stored.awaiting.get(p.from.id, p.chat.id)) === undefined ? true : undefined));
+    await poll(async () => ((await stored.awaiting.get(p.from.id, p.chat.id)) === undefined ? true : undefined));
     p.text('hello');
     await h.standIn.waitFor(() => h.standIn.botMessagesIn(p.chat.id).some((m) => /Send me a photo/.test(m.text ?? '')));
     assert.ok(!h.standIn.botMessagesIn(p.chat.id).some((m) => /don't know a breed/.test(m.text ?? '')));

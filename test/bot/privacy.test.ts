@@ -4,19 +4,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { openPersonalData, type PersonalData } from '../../src/feedback/personal-data.ts';
+import type { PersonalData } from '../../src/feedback/personal-data.ts';
 import { type Harness, startHarness } from '../support/app-harness.ts';
-import { buttons, eventually, GOLDEN, person } from './chat.ts';
+import { poll } from '../support/poll.ts';
+import { buttons, GOLDEN, person, personalDataOf } from './chat.ts';
 
 let h: Harness;
 let stored: PersonalData;
 
 before(async () => {
   h = await startHarness({ RATE_LIMIT_PHOTOS: '20' });
-  stored = openPersonalData(h.app.redis, h.config.QUEUE_PREFIX, {
-    answerRetentionSeconds: 3600,
-    feedbackRetentionSeconds: 3600,
-  });
+  stored = personalDataOf(h);
 });
 after(async () => {
   await h.close();
@@ -30,14 +28,14 @@ async function personWithData() {
   p.press(first.answer.message_id, 'fb:y');
   p.press(second.answer.message_id, 'fb:n');
   p.text('/language ru');
-  await eventually(async () =>
+  await poll(async () =>
     (await stored.feedback.since(0)).filter((r) => r.userId === p.from.id).length === 2 &&
     (await stored.languages.get(p.from.id)) === 'ru' &&
     (await stored.awaiting.get(p.from.id, p.chat.id)) !== undefined
       ? true
       : undefined,
   );
-  await eventually(async () =>
+  await poll(async () =>
     (await h.app.history.since(0)).filter((r) => r.userId === p.from.id).length === 2 ? true : undefined,
   );
   return { p, first, second };

@@ -10,6 +10,7 @@ import { groupChat, privateChat, user } from '../../src/playground/bot-api/stand
 import { photoJobId } from '../../src/queue/index.ts';
 import { type Harness, startHarness, TEST_TOKEN } from '../support/app-harness.ts';
 import { image } from '../support/paths.ts';
+import { poll } from '../support/poll.ts';
 
 const BEAGLE = 'dogs/beagle-4aea27da2a0b.jpg';
 const BOXER = 'dogs/boxer-5e7846c317a2.jpg';
@@ -28,17 +29,6 @@ function person(languageCode = 'en') {
 }
 
 const photoBytes = (relative: string) => readFile(image(relative));
-
-/** Polls an async check every 50 ms until it yields a value (or 10 s pass). */
-async function poll<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return undefined;
-}
 
 /** The bot's message replying to `messageId`, once its text matches. */
 const answerTo = (chatId: number, messageId: number, pattern: RegExp, timeoutMs = 20_000) =>

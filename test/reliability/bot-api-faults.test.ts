@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { auditAnswers, waitForAllAnswers } from '../support/chat-audit.ts';
 import { ANSWER, dogPhotos, type Scenario, startScenario } from '../support/reliability-setup.ts';
-import { MB, type ServiceProcess, spawnService } from '../support/service-process.ts';
+import { MB, type ServiceProcess, startBotAndWorker } from '../support/service-process.ts';
 
 const processes: ServiceProcess[] = [];
 let scenario: Scenario | undefined;
@@ -18,10 +18,8 @@ after(async () => {
 test('bursts of 429, 5xx, slow answers and dropped connections: every photo answered once', async (t) => {
   const s = await startScenario();
   scenario = s;
-  const bot = spawnService('bot', s.env);
-  const worker = spawnService('worker', { ...s.env, WORKER_CONCURRENCY: '4' });
+  const { bot, worker } = await startBotAndWorker(s.env, { WORKER_CONCURRENCY: '4' });
   processes.push(bot, worker);
-  await Promise.all([bot.waitForLog(/"bot polling"/), worker.waitForLog(/"model loaded"/)]);
 
   // Faults are consumed in order by whichever calls come next (getUpdates included).
   const burst = [

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { REDIS_URL } from '../support/app-harness.ts';
 import { auditAnswers, waitForAllAnswers } from '../support/chat-audit.ts';
 import { ANSWER, dogPhotos, type Scenario, startScenario } from '../support/reliability-setup.ts';
-import { MB, type ServiceProcess, spawnService } from '../support/service-process.ts';
+import { MB, type ServiceProcess, startBotAndWorker } from '../support/service-process.ts';
 
 const PHOTOS = 1000;
 const PEOPLE = 200;
@@ -54,10 +54,8 @@ test(`${PHOTOS} photos from ${PEOPLE} people at once`, async (t) => {
     JOB_RETENTION_COUNT: String(RETENTION),
     HISTORY_MAX_RECORDS: String(HISTORY),
   };
-  const bot = spawnService('bot', env);
-  const worker = spawnService('worker', env);
+  const { bot, worker } = await startBotAndWorker(env);
   processes.push(bot, worker);
-  await Promise.all([bot.waitForLog(/"bot polling"/), worker.waitForLog(/"model loaded"/)]);
 
   const photos = await dogPhotos(151);
   const started = Date.now();

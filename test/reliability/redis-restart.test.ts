@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import { auditAnswers, waitForAllAnswers } from '../support/chat-audit.ts';
 import { TestRedisServer } from '../support/redis-server.ts';
 import { ANSWER, dogPhotos, type Scenario, startScenario } from '../support/reliability-setup.ts';
-import { MB, type ServiceProcess, spawnService } from '../support/service-process.ts';
+import { MB, type ServiceProcess, startBotAndWorker } from '../support/service-process.ts';
 
 const processes: ServiceProcess[] = [];
 let redis: TestRedisServer | undefined;
@@ -30,10 +30,8 @@ for (const how of ['shutdown', 'kill'] as const) {
       JOB_LOCK_MS: '3000',
       STALLED_INTERVAL_MS: '1000',
     };
-    const bot = spawnService('bot', env);
-    const worker = spawnService('worker', env);
+    const { bot, worker } = await startBotAndWorker(env);
     processes.push(bot, worker);
-    await Promise.all([bot.waitForLog(/"bot polling"/), worker.waitForLog(/"model loaded"/)]);
 
     const photos = await dogPhotos(20);
     const before = s.sendPhotos(photos.slice(0, 16), 16);

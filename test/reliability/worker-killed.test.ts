@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { auditAnswers, waitForAllAnswers } from '../support/chat-audit.ts';
 import { ANSWER, dogPhotos, type Scenario, startScenario } from '../support/reliability-setup.ts';
-import { MB, type ServiceProcess, spawnService } from '../support/service-process.ts';
+import { MB, type ServiceProcess, spawnService, startBotAndWorker } from '../support/service-process.ts';
 
 const processes: ServiceProcess[] = [];
 let scenario: Scenario | undefined;
@@ -27,10 +27,8 @@ test('SIGKILL of a busy worker: every photo answered once, by the worker that ta
     JOB_LOCK_MS: '2000',
     STALLED_INTERVAL_MS: '1000',
   };
-  const bot = spawnService('bot', env);
-  const first = spawnService('worker', env);
+  const { bot, worker: first } = await startBotAndWorker(env);
   processes.push(bot, first);
-  await Promise.all([bot.waitForLog(/"bot polling"/), first.waitForLog(/"model loaded"/)]);
 
   const sent = s.sendPhotos(await dogPhotos(24), 24);
   // Kill it once it has answered some photos and holds others.

@@ -97,3 +97,19 @@ export function spawnService(role: 'bot' | 'worker' | 'all', env: Record<string,
 }
 
 export const MB = 1024 * 1024;
+
+/** A bot process and a worker process, returned once the bot polls and the worker's model is loaded. */
+export async function startBotAndWorker(
+  env: Record<string, string>,
+  workerEnv: Record<string, string> = {},
+): Promise<{ bot: ServiceProcess; worker: ServiceProcess }> {
+  const bot = spawnService('bot', env);
+  const worker = spawnService('worker', { ...env, ...workerEnv });
+  try {
+    await Promise.all([bot.waitForLog(/"bot polling"/), worker.waitForLog(/"model loaded"/)]);
+  } catch (error) {
+    await Promise.all([bot.stop('SIGKILL'), worker.stop('SIGKILL')]);
+    throw error;
+  }
+  return { bot, worker };
+}
