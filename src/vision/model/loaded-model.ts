@@ -80,11 +80,6 @@ export class LoadedModel {
     return this.reader.read(await this.batcher.submit(tensor));
   }
 
-  /** Runs pre-made batch tensors straight through the thread (benchmarks compare this with the whole path). */
-  runRaw(batchTensor: Float32Array, batch: number): Promise<Float32Array> {
-    return this.runner.run(batchTensor, batch);
-  }
-
   close(): Promise<void> {
     return this.runner.close();
   }
