@@ -64,6 +64,15 @@ export const configSchema = z.object({
   /** Below this top-1 probability the answer says it is unsure (could be a mix). */
   UNSURE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
   FLIP_AVERAGE: boolean.default(false),
+  /** The dog detector run before the breed model (a manifest id or path), or `none` for the whole-photo path only. */
+  DETECTOR: z.string().min(1).default('yolox-nano-coco'),
+  /** Most dogs named in one photo; the answer says when there are more. */
+  MAX_DOGS: int(1, 16).default(4),
+  /**
+   * When the top breed is below UNSURE_THRESHOLD but one breed group (FCI group) holds at least this share of the
+   * probability, the answer leads with the group ("probably a terrier").
+   */
+  GROUP_LEAD_SHARE: z.coerce.number().min(0).max(1).default(0.6),
   MAX_INPUT_PIXELS: int(1).default(100_000_000),
   // History of chat answers (for /stats and `dog-breeds reprocess`); never the photos
   /** Days answers are kept; 0 turns the history off. */
