@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { BotContext } from './bot/context.ts';
 import { createBot, setCommandMenus } from './bot/create-bot.ts';
 import { PhotoRateLimiter } from './bot/rate-limit.ts';
+import { breedGroupsFromCards } from './breeds/breed-cards.ts';
 import { type Config, classifierOptions } from './config/index.ts';
 import { openPersonalData } from './feedback/personal-data.ts';
 import { loadTexts, type Texts } from './i18n/texts.ts';
@@ -99,6 +100,7 @@ export async function startApp(config: Config, roles: readonly Role[], logger: L
     if (roles.includes('worker')) {
       app.classifier = await Classifier.create(
         classifierOptions(config, {
+          breedGroups: breedGroupsFromCards(config.MODELS_DIR),
           onFallback: (model, reason) => logger.warn({ model, reason }, 'CUDA not available: running on the CPU'),
           onBatch: (model, size) => metrics.batchSize.observe({ model }, size),
         }),
@@ -143,7 +145,7 @@ export async function startApp(config: Config, roles: readonly Role[], logger: L
         classifier: app.classifier,
         api: telegramApi,
         telegram,
-        answer: { unsureThreshold: config.UNSURE_THRESHOLD },
+        answer: { unsureThreshold: config.UNSURE_THRESHOLD, groupLeadShare: config.GROUP_LEAD_SHARE },
         replies: new PhotoReplies(await textsFor(app.classifier.breeds), personal),
         logger: logger.child({ role: 'worker' }),
         metrics,

@@ -76,6 +76,14 @@ export async function loadBreedCards(
   return cards;
 }
 
+/** For the classifier's `breedGroups`: each breed's group, read from the cards once the breeds are known. */
+export function breedGroupsFromCards(
+  modelsDir: string,
+): (breeds: readonly Breed[]) => Promise<ReadonlyMap<string, string>> {
+  return async (breeds) =>
+    new Map([...(await loadBreedCards(modelsDir, breeds))].map(([id, card]) => [id, card.group]));
+}
+
 export function temperamentIn(card: BreedCard, locale: Locale): string {
   return card.temperament[locale];
 }

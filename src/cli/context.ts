@@ -1,4 +1,6 @@
 /** What every command gets: the validated configuration, a logger on stderr, and where to print results. */
+
+import { breedGroupsFromCards } from '../breeds/breed-cards.ts';
 import { type Config, classifierOptions, loadConfig } from '../config/index.ts';
 import { createLogger, type Logger } from '../ops/logger.ts';
 import { Classifier, type ClassifierOptions } from '../vision/index.ts';
@@ -23,12 +25,16 @@ export function createCliContext(): CliContext {
 export interface ModelFlags {
   model?: string;
   flip?: boolean;
+  /** commander's `--no-detector`: false turns the detector off (the whole-photo path). */
+  detector?: boolean;
 }
 
 export function openClassifier(context: CliContext, flags: ModelFlags): Promise<Classifier> {
   const overrides: Partial<ClassifierOptions> = {
     ...(flags.model !== undefined ? { model: flags.model } : {}),
     ...(flags.flip !== undefined ? { flipAverage: flags.flip } : {}),
+    ...(flags.detector === false ? { detector: 'none' } : {}),
+    breedGroups: breedGroupsFromCards(context.config.MODELS_DIR),
     onFallback: (model, reason) =>
       context.logger.warn({ model, reason }, 'CUDA not available: running on the CPU (DEVICE=auto)'),
   };

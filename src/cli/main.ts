@@ -46,6 +46,10 @@ const flipOption = [
   '--flip',
   'average each prediction with the mirrored photo (slower, slightly more accurate)',
 ] as const;
+const noDetectorOption = [
+  '--no-detector',
+  'classify the whole photo only (no dog detector: one answer per photo, as before the detector)',
+] as const;
 
 program
   .command('classify')
@@ -53,6 +57,7 @@ program
   .argument('<paths...>', 'image files or folders')
   .option(...modelOption)
   .option(...flipOption)
+  .option(...noDetectorOption)
   .option('-k, --top <n>', 'how many breeds to show', positiveInt, 3)
   .option('--json', 'one JSON object per photo per line')
   .action(action((paths: string[], flags) => classifyCommand(paths, flags, createCliContext())));
@@ -63,6 +68,8 @@ program
   .argument('<labels.csv>', 'labels file; paths are relative to it')
   .option(...modelOption)
   .option(...flipOption)
+  .option(...noDetectorOption)
+  .option('--fit-temperature', 'also fit the temperature that makes the percentages calibrated on this set')
   .option('--json', 'print the summary as one JSON object')
   .action(action((csv: string, flags) => evalCommand(csv, flags, createCliContext())));
 

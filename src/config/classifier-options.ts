@@ -16,6 +16,8 @@ export function classifierOptions(config: Config, overrides: Partial<ClassifierO
     batchWaitMs: config.BATCH_WAIT_MS,
     dogThreshold: config.DOG_THRESHOLD,
     flipAverage: config.FLIP_AVERAGE,
+    detector: config.DETECTOR,
+    maxDogs: config.MAX_DOGS,
     decodeLimits: { maxInputPixels: config.MAX_INPUT_PIXELS, minSide: 16 },
     ...overrides,
   };

@@ -1,7 +1,10 @@
 /**
  * Accuracy over labelled photos: top-1 / top-3 over the dog photos, how many dogs and non-dogs the gate lets
- * through, and the breed pairs confused most often. Labels are breed ids or `not_dog`.
+ * through, and the breed pairs confused most often. Labels are breed ids or `not_dog`. And whether the percentages
+ * mean what they say (expected calibration error), with the temperature that makes them so.
  */
+import { temper } from './postprocess.ts';
+
 /** What a tally needs of a result: a Classification, or a batch job's result. */
 export interface ScoredResult {
   isDog: boolean;
@@ -78,4 +81,72 @@ export class EvaluationTally {
       confusedPairs,
     };
   }
+}
+
+/** One labelled dog photo's final breed distribution (label order), for calibration. */
+export interface CalibrationSample {
+  probs: Float64Array;
+  /** Index of the true breed in `probs`. */
+  label: number;
+}
+
+/**
+ * Expected calibration error: photos binned by the top breed's probability (equal-width bins); the gap between each
+ * bin's mean confidence and its accuracy, weighted by its share of photos. 0 = "80 %" is right 80 % of the time.
+ */
+export function expectedCalibrationError(samples: readonly CalibrationSample[], temperature = 1, bins = 15): number {
+  const count = new Array<number>(bins).fill(0);
+  const confidence = new Array<number>(bins).fill(0);
+  const correct = new Array<number>(bins).fill(0);
+  for (const s of samples) {
+    const probs = temper(s.probs, temperature);
+    let best = 0;
+    for (let i = 1; i < probs.length; i++) if ((probs[i] as number) > (probs[best] as number)) best = i;
+    const p = probs[best] as number;
+    const bin = Math.min(bins - 1, Math.floor(p * bins));
+    count[bin] = (count[bin] as number) + 1;
+    confidence[bin] = (confidence[bin] as number) + p;
+    correct[bin] = (correct[bin] as number) + (best === s.label ? 1 : 0);
+  }
+  let ece = 0;
+  for (let b = 0; b < bins; b++) {
+    const n = count[b] as number;
+    if (n > 0) ece += (n / samples.length) * Math.abs((confidence[b] as number) / n - (correct[b] as number) / n);
+  }
+  return ece;
+}
+
+/** Mean negative log-likelihood of the true breeds at `temperature`. */
+function meanNll(samples: readonly CalibrationSample[], temperature: number): number {
+  let sum = 0;
+  for (const s of samples) sum -= Math.log(Math.max(1e-12, temper(s.probs, temperature)[s.label] as number));
+  return sum / samples.length;
+}
+
+/** The temperature minimising the negative log-likelihood (golden-section search over log T in [1/20, 20]). */
+export function fitTemperature(samples: readonly CalibrationSample[]): number {
+  if (samples.length === 0) return 1;
+  const phi = (Math.sqrt(5) - 1) / 2;
+  let lo = Math.log(0.05);
+  let hi = Math.log(20);
+  let a = hi - phi * (hi - lo);
+  let b = lo + phi * (hi - lo);
+  let fa = meanNll(samples, Math.exp(a));
+  let fb = meanNll(samples, Math.exp(b));
+  for (let i = 0; i < 60; i++) {
+    if (fa < fb) {
+      hi = b;
+      b = a;
+      fb = fa;
+      a = hi - phi * (hi - lo);
+      fa = meanNll(samples, Math.exp(a));
+    } else {
+      lo = a;
+      a = b;
+      fa = fb;
+      b = lo + phi * (hi - lo);
+      fb = meanNll(samples, Math.exp(b));
+    }
+  }
+  return Math.exp((lo + hi) / 2);
 }

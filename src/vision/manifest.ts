@@ -60,7 +60,21 @@ const outputSchema = z.discriminatedUnion('kind', [
   z.object({ name: z.string().min(1), kind: z.enum(['breed-probs', 'breed-logits']) }),
 ]);
 
-export const manifestSchema = z.object({
+/**
+ * A model file made here from another one, deterministically (so both are pinned by sha256): `model pull` fetches
+ * the source (installing it as `file` too, where its own manifest serves it), checks it, and derives this one.
+ */
+const derivedFromSchema = z.object({
+  /** `dequantize-qlinear`: the float32 graph of an int8 QLinear* graph (src/vision/dequantize.ts). */
+  method: z.literal('dequantize-qlinear'),
+  /** The source file, relative to the models directory. */
+  file: z.string().min(1),
+  sha256,
+  sizeBytes: z.number().int().positive(),
+});
+
+/** What every manifest says about its .onnx file, whatever kind of model it is. */
+const modelFileFields = {
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, dots, dashes'),
   description: z.string(),
   /** The .onnx file, relative to the models directory. */
@@ -68,30 +82,97 @@ export const manifestSchema = z.object({
   /** null while the file is not pinned (a model produced locally by training/, before its export writes it). */
   sha256: sha256.nullable(),
   sizeBytes: z.number().int().positive().nullable(),
-  /** Where `model:pull` fetches the file from: an https/http/file URL or a path; null when there is none. */
+  /** Where `model:pull` fetches the file (or, when derived, its source) from: an https/http/file URL or a path. */
   source: z.string().min(1).nullable(),
   licence: z.string().min(1),
+  derivedFrom: derivedFromSchema.optional(),
+};
+
+/** How a detected box becomes the classifier's input: grown by `pad` (a share of each side), then resized. */
+const cropSchema = z.object({ pad: z.number().min(0).max(1), resize: resizeSchema });
+
+export const manifestSchema = z.object({
+  kind: z.literal('classifier').default('classifier'),
+  ...modelFileFields,
   /** The breed label file, relative to the models directory. */
   labels: z.string().min(1),
   input: inputSchema,
   output: outputSchema,
+  /** How a detector's box is cropped for this model; default: 10 % padding, squashed (measured best). */
+  crop: cropSchema.default({ pad: 0.1, resize: { kind: 'squash', kernel: 'linear' } }),
+  /**
+   * Temperature T of the final breed distribution (p ∝ p^(1/T), i.e. logits / T): fitted so that the percentages
+   * people see mean what they say (`dog-breeds eval --fit-temperature`). 1 = as the model outputs.
+   */
+  temperature: z.number().positive().default(1),
+});
+
+/** A detector: photo → boxes with class scores (YOLOX's raw head output; see src/vision/detect). */
+export const detectorManifestSchema = z.object({
+  kind: z.literal('detector'),
+  ...modelFileFields,
+  input: z.object({
+    name: z.string().min(1),
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+    layout: z.literal('NCHW'),
+    channels: z.enum(['RGB', 'BGR']),
+    /** Letterbox: the photo scaled to fit, at the top-left corner, the rest filled with this grey level. */
+    padValue: z.number().int().min(0).max(255),
+    /** The export's fixed batch size: onnxruntime refuses any other (YOLOX-Nano's is 1). */
+    fixedBatch: z.number().int().positive().nullable(),
+  }),
+  output: z.object({
+    name: z.string().min(1),
+    kind: z.literal('yolox-raw'),
+    strides: z.array(z.number().int().positive()).min(1),
+  }),
+  /** Class names, in the model's output order. */
+  classes: z.array(z.string().min(1)).min(1),
+  /** Which boxes are candidate dogs, and when a box alone may say "dog". */
+  candidates: z.object({
+    /** Classes taken as candidate dogs: the detector often calls a shaggy dog a bear or a sheep. */
+    classes: z.array(z.string().min(1)).min(1),
+    /** Least objectness × class score for a candidate. */
+    minScore: z.number().min(0).max(1),
+    /** Boxes overlapping a better one by more than this intersection over union are the same animal. */
+    nmsIou: z.number().min(0).max(1),
+    /** A box with more than this share of its area inside a better box is part of that animal, not another one. */
+    maxInsideShare: z.number().min(0).max(1),
+    /** A box whose shorter side is below this share of the photo's shorter side is too small to name. */
+    minSideShare: z.number().min(0).max(1),
+    /** A `dogClass` box at least this sure makes it a dog even when the gate model doubts it. */
+    dogClass: z.string().min(1),
+    rescueMinScore: z.number().min(0).max(1),
+  }),
 });
 
 export type ModelManifest = z.infer<typeof manifestSchema>;
+export type DetectorManifest = z.infer<typeof detectorManifestSchema>;
 export type InputSpec = ModelManifest['input'];
 export type OutputSpec = ModelManifest['output'];
 export type ResizePolicy = InputSpec['resize'];
 export type Normalization = InputSpec['normalize'];
+export type CropPolicy = ModelManifest['crop'];
 
-/** A manifest with the absolute paths it refers to. */
-export interface ResolvedManifest extends ModelManifest {
+/** Where a manifest and the files it names are. */
+interface ResolvedPaths {
   /** The manifest file itself. */
   manifestPath: string;
   /** Absolute path of the .onnx file. */
   modelPath: string;
+}
+
+/** A manifest of any kind, as far as its model file goes (for `model pull`, `model list`, checksum checks). */
+export type ModelFileManifest = (ModelManifest | DetectorManifest) & ResolvedPaths;
+
+/** A classifier manifest with the absolute paths it refers to. */
+export interface ResolvedManifest extends ModelManifest, ResolvedPaths {
   /** Absolute path of the label file. */
   labelsPath: string;
 }
+
+export type ResolvedDetectorManifest = DetectorManifest & ResolvedPaths;
 
 /** Explains the first problems zod found, naming each field by its path (`input.normalize.std.1`). */
 export function describeIssues(error: z.ZodError, max = 3): string {
@@ -101,15 +182,15 @@ export function describeIssues(error: z.ZodError, max = 3): string {
     .join('; ');
 }
 
-/**
- * Loads and validates a manifest. `ref` is a manifest id (looked up as `<modelsDir>/<id>.json`) or a path to a
- * manifest file.
- */
-export async function loadManifest(ref: string, modelsDir: string): Promise<ResolvedManifest> {
-  const manifestPath =
-    ref.endsWith('.json') || ref.includes('/') || ref.includes(path.sep)
-      ? path.resolve(ref)
-      : path.resolve(modelsDir, `${ref}.json`);
+function manifestPathOf(ref: string, modelsDir: string): string {
+  return ref.endsWith('.json') || ref.includes('/') || ref.includes(path.sep)
+    ? path.resolve(ref)
+    : path.resolve(modelsDir, `${ref}.json`);
+}
+
+/** Reads a manifest's JSON; `ref` is a manifest id (looked up as `<modelsDir>/<id>.json`) or a path to one. */
+async function readManifestJson(ref: string, modelsDir: string): Promise<{ manifestPath: string; json: unknown }> {
+  const manifestPath = manifestPathOf(ref, modelsDir);
   let text: string;
   try {
     text = await readFile(manifestPath, 'utf8');
@@ -118,21 +199,68 @@ export async function loadManifest(ref: string, modelsDir: string): Promise<Reso
       `No model manifest "${ref}" (looked for ${manifestPath}). Known models are the *.json files in ${path.resolve(modelsDir)}.`,
     );
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return { manifestPath, json: JSON.parse(text) };
   } catch (error) {
     throw new ModelError(`Model manifest ${manifestPath} is not valid JSON: ${(error as Error).message}`);
   }
-  const parsed = manifestSchema.safeParse(json);
+}
+
+function kindOf(json: unknown): string {
+  const kind = typeof json === 'object' && json !== null ? (json as { kind?: unknown }).kind : undefined;
+  return typeof kind === 'string' ? kind : 'classifier';
+}
+
+function parseAs<T>(schema: z.ZodType<T>, json: unknown, manifestPath: string): T {
+  const parsed = schema.safeParse(json);
   if (!parsed.success) {
     throw new ModelError(`Model manifest ${manifestPath} is invalid: ${describeIssues(parsed.error)}`);
   }
-  const dir = path.dirname(manifestPath);
-  return {
-    ...parsed.data,
-    manifestPath,
-    modelPath: path.resolve(dir, parsed.data.file),
-    labelsPath: path.resolve(dir, parsed.data.labels),
-  };
+  return parsed.data;
+}
+
+function resolved<T extends { file: string }>(manifest: T, manifestPath: string): T & ResolvedPaths {
+  return { ...manifest, manifestPath, modelPath: path.resolve(path.dirname(manifestPath), manifest.file) };
+}
+
+function classifierFrom(json: unknown, manifestPath: string): ResolvedManifest {
+  if (kindOf(json) !== 'classifier') {
+    throw new ModelError(`Model manifest ${manifestPath} is a ${kindOf(json)}, not a breed or gate classifier.`);
+  }
+  const manifest = resolved(parseAs(manifestSchema, json, manifestPath), manifestPath);
+  return { ...manifest, labelsPath: path.resolve(path.dirname(manifestPath), manifest.labels) };
+}
+
+function detectorFrom(json: unknown, manifestPath: string): ResolvedDetectorManifest {
+  if (kindOf(json) !== 'detector') {
+    throw new ModelError(`Model manifest ${manifestPath} is a ${kindOf(json)}, not a detector.`);
+  }
+  const manifest = resolved(parseAs(detectorManifestSchema, json, manifestPath), manifestPath);
+  const unknown = [...manifest.candidates.classes, manifest.candidates.dogClass].filter(
+    (c) => !manifest.classes.includes(c),
+  );
+  if (unknown.length > 0) {
+    throw new ModelError(
+      `Model manifest ${manifestPath} is invalid: candidates name unknown classes ${unknown.join(', ')}`,
+    );
+  }
+  return manifest;
+}
+
+/** Loads and validates a classifier manifest (breed or gate model). */
+export async function loadManifest(ref: string, modelsDir: string): Promise<ResolvedManifest> {
+  const { manifestPath, json } = await readManifestJson(ref, modelsDir);
+  return classifierFrom(json, manifestPath);
+}
+
+/** Loads and validates a detector manifest. */
+export async function loadDetectorManifest(ref: string, modelsDir: string): Promise<ResolvedDetectorManifest> {
+  const { manifestPath, json } = await readManifestJson(ref, modelsDir);
+  return detectorFrom(json, manifestPath);
+}
+
+/** Loads a manifest of any kind (classifier or detector), for what concerns its model file. */
+export async function loadModelFileManifest(ref: string, modelsDir: string): Promise<ModelFileManifest> {
+  const { manifestPath, json } = await readManifestJson(ref, modelsDir);
+  return kindOf(json) === 'detector' ? detectorFrom(json, manifestPath) : classifierFrom(json, manifestPath);
 }

@@ -4,13 +4,14 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { dequantizeModel } from './dequantize.ts';
 import { ModelError } from './errors.ts';
-import type { ResolvedManifest } from './manifest.ts';
+import type { ModelFileManifest } from './manifest.ts';
 
 export async function sha256OfFile(file: string): Promise<string> {
   const hash = createHash('sha256');
@@ -18,13 +19,13 @@ export async function sha256OfFile(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function howToGet(manifest: ResolvedManifest): string {
+function howToGet(manifest: ModelFileManifest): string {
   if (manifest.source !== null) return `Run: npm run model:pull -- ${manifest.id}`;
   return `Copy it there, or run: npm run model:pull -- ${manifest.id} --from <path or URL of the .onnx file>`;
 }
 
 /** Throws a ModelError saying how to get the file when it is missing, of the wrong size or checksum. */
-export async function verifyModelFile(manifest: ResolvedManifest): Promise<void> {
+export async function verifyModelFile(manifest: ModelFileManifest): Promise<void> {
   const size = await stat(manifest.modelPath).then(
     (s) => s.size,
     () => undefined,
@@ -64,21 +65,17 @@ async function openSource(source: string, baseDir: string): Promise<Readable> {
   return createReadStream(absolute);
 }
 
-/**
- * Fetches the model file from `from` (or the manifest's source) into place, verifying size and sha256 before the file
- * replaces anything: a failed pull never leaves a broken model behind.
- */
-export async function pullModelFile(
-  manifest: ResolvedManifest,
-  options: { from?: string; cwd?: string } = {},
-): Promise<{ path: string; bytes: number; sha256: string }> {
-  const source = options.from ?? manifest.source;
-  if (source === null) {
-    throw new ModelError(`Model "${manifest.id}" has no source in its manifest: pass one with --from <path or URL>.`);
-  }
-  const baseDir = options.from === undefined ? path.dirname(manifest.manifestPath) : (options.cwd ?? process.cwd());
-  await mkdir(path.dirname(manifest.modelPath), { recursive: true });
-  const partial = `${manifest.modelPath}.partial-${process.pid}`;
+const sha256Of = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+/** Streams `source` into `target` through a temporary file; replaces `target` only when the sha256 is as expected. */
+async function fetchVerified(
+  source: string,
+  baseDir: string,
+  target: string,
+  expected: { sha256: string | null; what: string },
+): Promise<{ bytes: number; sha256: string }> {
+  await mkdir(path.dirname(target), { recursive: true });
+  const partial = `${target}.partial-${process.pid}`;
   const hash = createHash('sha256');
   let bytes = 0;
   try {
@@ -89,14 +86,59 @@ export async function pullModelFile(
     });
     await pipeline(input, createWriteStream(partial));
     const digest = hash.digest('hex');
-    if (manifest.sha256 !== null && digest !== manifest.sha256) {
+    if (expected.sha256 !== null && digest !== expected.sha256) {
       throw new ModelError(
-        `The file from ${source} has sha256 ${digest}, the manifest "${manifest.id}" expects ${manifest.sha256}: not installed.`,
+        `The file from ${source} has sha256 ${digest}, ${expected.what} expects ${expected.sha256}: not installed.`,
       );
     }
-    await rename(partial, manifest.modelPath);
-    return { path: manifest.modelPath, bytes, sha256: digest };
+    await rename(partial, target);
+    return { bytes, sha256: digest };
   } finally {
     await rm(partial, { force: true });
   }
+}
+
+/**
+ * Fetches the model file from `from` (or the manifest's source) into place, verifying size and sha256 before the file
+ * replaces anything: a failed pull never leaves a broken model behind. A derived model (`derivedFrom`) fetches and
+ * checks its source, installs it too, and derives the file from it, which must then match its own sha256.
+ */
+export async function pullModelFile(
+  manifest: ModelFileManifest,
+  options: { from?: string; cwd?: string } = {},
+): Promise<{ path: string; bytes: number; sha256: string }> {
+  const source = options.from ?? manifest.source;
+  if (source === null) {
+    throw new ModelError(`Model "${manifest.id}" has no source in its manifest: pass one with --from <path or URL>.`);
+  }
+  const baseDir = options.from === undefined ? path.dirname(manifest.manifestPath) : (options.cwd ?? process.cwd());
+  const derivedFrom = manifest.derivedFrom;
+  if (derivedFrom === undefined) {
+    const fetched = await fetchVerified(source, baseDir, manifest.modelPath, {
+      sha256: manifest.sha256,
+      what: `the manifest "${manifest.id}"`,
+    });
+    return { path: manifest.modelPath, ...fetched };
+  }
+  const sourcePath = path.resolve(path.dirname(manifest.manifestPath), derivedFrom.file);
+  await fetchVerified(source, baseDir, sourcePath, {
+    sha256: derivedFrom.sha256,
+    what: `the source of "${manifest.id}" (derivedFrom)`,
+  });
+  const derived = dequantizeModel(await readFile(sourcePath));
+  const digest = sha256Of(derived);
+  if (manifest.sha256 !== null && digest !== manifest.sha256) {
+    throw new ModelError(
+      `Deriving "${manifest.id}" from ${derivedFrom.file} gave sha256 ${digest}, the manifest expects ${manifest.sha256}: ` +
+        'the derivation is not the one the manifest pins (a changed dequantizer or onnx-proto). Not installed.',
+    );
+  }
+  const partial = `${manifest.modelPath}.partial-${process.pid}`;
+  try {
+    await writeFile(partial, derived);
+    await rename(partial, manifest.modelPath);
+  } finally {
+    await rm(partial, { force: true });
+  }
+  return { path: manifest.modelPath, bytes: derived.length, sha256: digest };
 }

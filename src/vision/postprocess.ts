@@ -110,3 +110,33 @@ export function averageReadings(readings: readonly OutputReading[]): OutputReadi
     first.dogScore === null ? null : readings.reduce((sum, r) => sum + (r.dogScore ?? 0), 0) / readings.length;
   return { breedProbs, dogScore };
 }
+
+/**
+ * Temperature scaling of a distribution: p ∝ p^(1/T), the same as dividing its logits by T. T > 1 softens
+ * over-confident percentages, T < 1 sharpens; T = 1 returns `probs` as it is.
+ */
+export function temper(probs: Float64Array, temperature: number): Float64Array {
+  if (temperature === 1) return probs;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const p of probs) max = Math.max(max, p);
+  // Relative to the largest, so tiny probabilities do not underflow before normalising.
+  const out = probs.map((p) => (p > 0 ? (p / max) ** (1 / temperature) : 0));
+  const sum = out.reduce((a, b) => a + b, 0);
+  return out.map((v) => v / sum);
+}
+
+/** The group holding the most probability, given each breed's group; breeds without one count for none. */
+export function topGroup(
+  probs: ArrayLike<number>,
+  breeds: readonly Breed[],
+  groupOf: ReadonlyMap<string, string>,
+): { group: string; p: number } | null {
+  const mass = new Map<string, number>();
+  breeds.forEach((breed, i) => {
+    const group = groupOf.get(breed.id);
+    if (group !== undefined) mass.set(group, (mass.get(group) ?? 0) + (probs[i] as number));
+  });
+  let best: { group: string; p: number } | null = null;
+  for (const [group, p] of mass) if (best === null || p > best.p) best = { group, p };
+  return best;
+}

@@ -1,6 +1,6 @@
 /** `dog-breeds classify <files or folders…>`: one line per photo, human-readable or JSON. */
 import { readFile } from 'node:fs/promises';
-import type { Classification } from '../../vision/index.ts';
+import type { Classification, DogAnswer } from '../../vision/index.ts';
 import { forEachConcurrently } from '../concurrency.ts';
 import type { CliContext, ModelFlags } from '../context.ts';
 import { openClassifier } from '../context.ts';
@@ -13,19 +13,44 @@ export interface ClassifyFlags extends ModelFlags {
 
 const percent = (p: number): string => `${(p * 100).toFixed(1)}%`;
 
+const guessesText = (answer: Pick<DogAnswer, 'top'>): string =>
+  answer.top.map((g) => `${g.name} ${percent(g.p)}`).join(', ');
+
 function humanLine(file: string, result: Classification): string {
-  const guesses = result.top.map((g) => `${g.name} ${percent(g.p)}`).join(', ');
+  if (result.dogs.length > 1) {
+    const dogs = result.dogs.map((dog, i) => {
+      const { left, top, width, height } = dog.box ?? { left: 0, top: 0, width: 0, height: 0 };
+      return `  dog ${i + 1} at ${left},${top} ${width}×${height}: ${guessesText(dog)}`;
+    });
+    const more = result.moreDogs > 0 ? [`  and ${result.moreDogs} more not named`] : [];
+    return [`${file}: ${result.dogs.length} dogs`, ...dogs, ...more].join('\n');
+  }
   const verdict = result.isDog ? '' : ` — no dog here (dog score ${percent(result.dogScore ?? 0)}); best guesses:`;
-  return `${file}:${verdict} ${guesses}`;
+  return `${file}:${verdict} ${guessesText(result)}`;
 }
+
+const guessesJson = (answer: Pick<DogAnswer, 'top'>) => answer.top.map(({ breed, name, p }) => ({ breed, name, p }));
 
 function jsonLine(file: string, result: Classification): string {
   return JSON.stringify({
     file,
+    // The main dog (the largest found, or the whole photo): the fields as they were before several dogs.
     isDog: result.isDog,
     dogScore: result.dogScore,
-    top: result.top.map(({ breed, name, p }) => ({ breed, name, p })),
+    top: guessesJson(result),
+    group: result.group,
+    dogs: result.dogs.map((dog) => ({
+      box: dog.box,
+      detected: dog.detected,
+      isDog: dog.isDog,
+      dogScore: dog.dogScore,
+      top: guessesJson(dog),
+    })),
+    mainDog: result.mainDog,
+    moreDogs: result.moreDogs,
+    photo: result.photo,
     model: result.model,
+    detector: result.detector,
     ms: Math.round(result.ms.total * 10) / 10,
   });
 }

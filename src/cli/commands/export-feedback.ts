@@ -5,8 +5,10 @@
  *
  * The label is the breed the person confirmed: the model's top-1 for 👍, their correction for 👎 (a 👎 without one is
  * skipped). The photos are downloaded again through the Bot API (feedback keeps file ids, never photos) and saved as
- * JPEG under their Telegram file_unique_id. Resumable: photos already in train/ are not downloaded again; labels.csv is
- * rewritten on every run from the current feedback.
+ * JPEG under their Telegram file_unique_id. Feedback on one dog of an answer about several labels that dog's crop
+ * (its box cut out of the photo), saved as `<file_unique_id>-<dog number>.jpg`; a photo is downloaded once for all
+ * its crops. Resumable: images already in train/ are not made again; labels.csv is rewritten on every run from the
+ * current feedback.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
@@ -16,6 +18,7 @@ import sharp from 'sharp';
 import { type FeedbackRecord, FeedbackStore } from '../../feedback/feedback-store.ts';
 import { connectRedis } from '../../queue/index.ts';
 import { createTelegramApi, downloadTelegramFile, FileDownloadError } from '../../telegram/api.ts';
+import type { Box } from '../../vision/index.ts';
 import type { CliContext } from '../context.ts';
 import { parseDuration } from './reprocess.ts';
 
@@ -26,10 +29,15 @@ export interface ExportFeedbackFlags {
 }
 
 export interface LabelledPhoto {
-  /** Telegram file_unique_id: the same photo has it whoever sent it, so it names the image file. */
+  /**
+   * Names the image file: the Telegram file_unique_id (the same photo has it whoever sent it), followed by `-<dog
+   * number>` for one dog's crop.
+   */
   id: string;
   fileId: string;
   breed: string;
+  /** For one dog of several: its box and the frame the box is in (the photo after EXIF orientation). */
+  crop?: { box: Box; photo: { width: number; height: number } };
 }
 
 export interface LabelSelection {
@@ -40,7 +48,7 @@ export interface LabelSelection {
   confirmed: number;
 }
 
-/** Feedback → one label per photo (the latest feedback on a photo wins when several people judged it). */
+/** Feedback → one label per photo or dog (the latest feedback on it wins when several people judged it). */
 export function selectLabels(records: readonly FeedbackRecord[], onlyWrong = false): LabelSelection {
   const byPhoto = new Map<string, LabelledPhoto>();
   let withoutCorrection = 0;
@@ -55,7 +63,12 @@ export function selectLabels(records: readonly FeedbackRecord[], onlyWrong = fal
       withoutCorrection++;
       continue;
     }
-    byPhoto.set(record.fileUniqueId, { id: record.fileUniqueId, fileId: record.fileId, breed });
+    const crop =
+      record.dog !== undefined && record.box && record.photo ? { box: record.box, photo: record.photo } : undefined;
+    // A dog without a box (an answer about the whole photo) would be a crop of everything: not a label for that dog.
+    if (record.dog !== undefined && crop === undefined) continue;
+    const id = record.dog === undefined ? record.fileUniqueId : `${record.fileUniqueId}-${record.dog}`;
+    byPhoto.set(id, { id, fileId: record.fileId, breed, ...(crop ? { crop } : {}) });
   }
   return { photos: [...byPhoto.values()], withoutCorrection, confirmed };
 }
@@ -64,6 +77,25 @@ export function selectLabels(records: readonly FeedbackRecord[], onlyWrong = fal
 async function asJpeg(bytes: Buffer): Promise<Buffer> {
   const isJpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
   return isJpeg ? bytes : sharp(bytes).rotate().jpeg({ quality: 95 }).toBuffer();
+}
+
+/**
+ * One dog cut out of its photo, as a JPEG. The box is in the frame the classifier saw (after EXIF orientation); the
+ * photo is oriented the same way first, and the box scaled should the downloaded size differ from that frame.
+ */
+export async function dogCrop(bytes: Buffer, crop: NonNullable<LabelledPhoto['crop']>): Promise<Buffer> {
+  const { data, info } = await sharp(bytes, { pages: 1 }).rotate().raw().toBuffer({ resolveWithObject: true });
+  const sx = info.width / crop.photo.width;
+  const sy = info.height / crop.photo.height;
+  const left = Math.min(Math.max(0, Math.floor(crop.box.left * sx)), info.width - 1);
+  const top = Math.min(Math.max(0, Math.floor(crop.box.top * sy)), info.height - 1);
+  const right = Math.min(info.width, Math.max(left + 1, Math.ceil((crop.box.left + crop.box.width) * sx)));
+  const bottom = Math.min(info.height, Math.max(top + 1, Math.ceil((crop.box.top + crop.box.height) * sy)));
+  return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
+    .extract({ left, top, width: right - left, height: bottom - top })
+    .flatten({ background: '#ffffff' })
+    .jpeg({ quality: 95 })
+    .toBuffer();
 }
 
 const DOWNLOADS_AT_ONCE = 4;
@@ -92,6 +124,10 @@ export async function exportFeedbackCommand(flags: ExportFeedbackFlags, context:
   const imagePath = (photo: LabelledPhoto) => path.join(trainDir, `${photo.id}.jpg`);
   const todo = selection.photos.filter((p) => !existsSync(imagePath(p)));
   const present = selection.photos.length - todo.length;
+  // One download per photo, whatever number of its dogs have labels.
+  const byFile = new Map<string, LabelledPhoto[]>();
+  for (const photo of todo) byFile.set(photo.fileId, [...(byFile.get(photo.fileId) ?? []), photo]);
+  const downloads = [...byFile.values()];
   process.stderr.write(
     `${records.length} feedback records → ${selection.photos.length} labelled photos` +
       `${present > 0 ? `, ${present} already in ${trainDir}` : ''}, ${todo.length} to download\n`,
@@ -102,27 +138,38 @@ export async function exportFeedbackCommand(flags: ExportFeedbackFlags, context:
     { stream: process.stderr, format: '{bar} {value}/{total} | failed {failed}', hideCursor: true },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(todo.length, 0, { failed: 0 });
+  bar.start(downloads.length, 0, { failed: 0 });
   let next = 0;
   let finished = 0;
-  const downloadOne = async (photo: LabelledPhoto) => {
+  const save = async (photo: LabelledPhoto, jpeg: Buffer) => {
+    // Written beside, then renamed: an interrupted run never leaves half a photo that a re-run would skip.
+    const partial = `${imagePath(photo)}.partial`;
+    await writeFile(partial, jpeg);
+    await rename(partial, imagePath(photo));
+  };
+  const downloadOne = async (photos: readonly LabelledPhoto[]) => {
+    const first = photos[0] as LabelledPhoto;
     try {
-      const jpeg = await asJpeg(await downloadTelegramFile(api, telegram, photo.fileId));
-      // Written beside, then renamed: an interrupted run never leaves half a photo that a re-run would skip.
-      const partial = `${imagePath(photo)}.partial`;
-      await writeFile(partial, jpeg);
-      await rename(partial, imagePath(photo));
+      const bytes = await downloadTelegramFile(api, telegram, first.fileId);
+      for (const photo of photos) {
+        try {
+          await save(photo, photo.crop ? await dogCrop(bytes, photo.crop) : await asJpeg(bytes));
+        } catch (error) {
+          failed.add(photo.id);
+          context.logger.warn({ id: photo.id, reason: (error as Error).message }, 'photo not exported');
+        }
+      }
     } catch (error) {
-      failed.add(photo.id);
+      for (const photo of photos) failed.add(photo.id);
       const why = error instanceof FileDownloadError ? error.message : (error as Error).message;
-      context.logger.warn({ id: photo.id, reason: why }, 'photo not exported');
+      context.logger.warn({ id: first.id, reason: why }, 'photo not exported');
     }
     finished++;
     bar.update(finished, { failed: failed.size });
   };
   await Promise.all(
-    Array.from({ length: Math.min(DOWNLOADS_AT_ONCE, todo.length) }, async () => {
-      while (next < todo.length) await downloadOne(todo[next++] as LabelledPhoto);
+    Array.from({ length: Math.min(DOWNLOADS_AT_ONCE, downloads.length) }, async () => {
+      while (next < downloads.length) await downloadOne(downloads[next++] as LabelledPhoto[]);
     }),
   );
   bar.stop();

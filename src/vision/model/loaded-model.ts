@@ -85,15 +85,11 @@ export class LoadedModel {
   }
 
   private async runBatch(items: Float32Array[]): Promise<Float32Array[]> {
-    const input = new Float32Array(items.length * this.itemSize);
-    items.forEach((item, i) => {
-      input.set(item, i * this.itemSize);
-    });
-    const output = await this.runner.run(input, items.length);
-    const rowSize = output.length / items.length;
+    const rows = await this.runner.runItems(items, this.itemSize);
+    const rowSize = rows[0]?.length ?? 0;
     if (rowSize !== this.reader.size) {
       throw new Error(`model ${this.id} returned ${rowSize} values per image, its manifest says ${this.reader.size}`);
     }
-    return items.map((_, i) => output.subarray(i * rowSize, (i + 1) * rowSize));
+    return rows;
   }
 }

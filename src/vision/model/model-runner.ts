@@ -72,6 +72,17 @@ export class ModelRunner {
     });
   }
 
+  /** Runs `items` (each `itemSize` floats) as one batch; one output row per item, in order. */
+  async runItems(items: readonly Float32Array[], itemSize: number): Promise<Float32Array[]> {
+    const input = new Float32Array(items.length * itemSize);
+    items.forEach((item, i) => {
+      input.set(item, i * itemSize);
+    });
+    const output = await this.run(input, items.length);
+    const rowSize = output.length / items.length;
+    return items.map((_, i) => output.subarray(i * rowSize, (i + 1) * rowSize));
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const thread = this.thread;

@@ -6,10 +6,14 @@ import { rgbToTensor, type TensorOptions } from './tensor.ts';
 export {
   DEFAULT_DECODE_LIMITS,
   type DecodeLimits,
+  decodePhoto,
   decodeToRgb,
   type ImageSource,
   inspectImage,
+  type Region,
   type RgbImage,
+  resizeRgb,
+  WORKING_MAX_SIDE,
 } from './decode.ts';
 export { channelAffine, rgbToTensor } from './tensor.ts';
 
