@@ -7,12 +7,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Box, Classification, DogAnswer, GroupGuess } from './classification.ts';
-import { type Detection, Detector, padBox } from './detect/index.ts';
+import { type Detection, Detector, padBox, scaleBox } from './detect/index.ts';
 import type { Breed } from './labels.ts';
 import { type Device, LoadedModel, type LoadModelOptions } from './model/index.ts';
 import { averageReadings, type OutputReading, temper, topGroup, topK } from './postprocess.ts';
 import {
   DEFAULT_DECODE_LIMITS,
+  type DecodedPhoto,
   type DecodeLimits,
   decodePhoto,
   type ImageSource,
@@ -174,7 +175,10 @@ export class Classifier {
     // Enough candidates to find MAX_DOGS dogs when some are cats; the rest are only counted.
     const checked = detections.slice(0, this.settings.maxDogs * 2);
     const candidates = await Promise.all(checked.map((detection) => this.readCandidate(photo, detection)));
-    const passing = candidates.filter((c) => c.isDog);
+    // Best box first; a second, third… dog needs a surer box than the first: a part of one dog (its head, a dog
+    // behind a fence) scores lower than a whole one, and would be named as another dog.
+    const extraMinScore = this.detector?.manifest.candidates.extraMinScore ?? 1;
+    const passing = candidates.filter((c) => c.isDog).filter((c, i) => i === 0 || c.detection.score >= extraMinScore);
     const named = passing.slice(0, this.settings.maxDogs).sort((a, b) => a.detection.box.left - b.detection.box.left);
     const top = options.top ?? 3;
 
@@ -182,7 +186,7 @@ export class Classifier {
     let mainDog: number | null;
     let views: MainDogViews;
     if (named.length === 0) {
-      const answer = this.answer(whole, null, null, top);
+      const answer = this.answer(whole, null, null, top, 1);
       dogs = answer.isDog ? [answer] : [];
       mainDog = answer.isDog ? 0 : null;
       views = { whole: whole.breed, crop: null, final: whole.breed };
@@ -203,11 +207,13 @@ export class Classifier {
       (best, c, i) => (area(c.detection.box) > area((named[best] as Candidate).detection.box) ? i : best),
       0,
     );
+    // Boxes are found in the decoded photo; people see them on the photo they sent.
+    const scale = photo.original.width / photo.width;
     dogs = named.map((c, i) => {
       // One dog: the whole photo is a second look at it (measured: +3 points top-1). Several: the whole photo mixes
       // their breeds, so each is named from its crop alone.
       const reading = i === main && named.length === 1 ? blend(c.view, whole) : c.view;
-      return this.answer(reading, c.detection, true, top);
+      return this.answer(reading, c.detection, true, top, scale);
     });
     const mainCandidate = named[main] as Candidate;
     views = {
@@ -239,7 +245,7 @@ export class Classifier {
     dogs: DogAnswer[],
     mainDog: number | null,
     moreDogs: number,
-    photo: RgbImage,
+    photo: DecodedPhoto,
     started: number,
     decoded: number,
     finished: number,
@@ -253,7 +259,7 @@ export class Classifier {
       dogs,
       mainDog,
       moreDogs,
-      photo: { width: photo.width, height: photo.height },
+      photo: photo.original,
       model: this.breedModel.id,
       gateModel: this.gateModel?.id ?? null,
       detector: this.detector?.id ?? null,
@@ -262,15 +268,24 @@ export class Classifier {
     };
   }
 
-  /** A view's readings → what people are told about that dog. `rescued`: a detector box already made it a dog. */
-  private answer(view: ViewReading, detection: Detection | null, rescued: boolean | null, top: number): DogAnswer {
+  /**
+   * A view's readings → what people are told about that dog. `rescued`: a detector box already made it a dog;
+   * `scale`: the photo's pixels per decoded pixel.
+   */
+  private answer(
+    view: ViewReading,
+    detection: Detection | null,
+    rescued: boolean | null,
+    top: number,
+    scale: number,
+  ): DogAnswer {
     const dogScore = view.gate?.dogScore ?? null;
     const probs = temper(view.breed.breedProbs, this.breedModel.manifest.temperature);
     const group: GroupGuess | null = this.settings.breedGroups
       ? topGroup(probs, this.breeds, this.settings.breedGroups)
       : null;
     return {
-      box: detection ? roundBox(detection.box) : null,
+      box: detection ? roundBox(scaleBox(detection.box, scale)) : null,
       detected: detection ? { label: detection.label, score: detection.score } : null,
       isDog: rescued === true || dogScore === null || dogScore >= this.settings.dogThreshold,
       dogScore,

@@ -135,6 +135,8 @@ export const detectorManifestSchema = z.object({
     classes: z.array(z.string().min(1)).min(1),
     /** Least objectness × class score for a candidate. */
     minScore: z.number().min(0).max(1),
+    /** Least score for a second, third… dog in the photo (parts of one dog score lower than whole dogs). */
+    extraMinScore: z.number().min(0).max(1),
     /** Boxes overlapping a better one by more than this intersection over union are the same animal. */
     nmsIou: z.number().min(0).max(1),
     /** A box with more than this share of its area inside a better box is part of that animal, not another one. */

@@ -98,9 +98,18 @@ function applyResize(image: Sharp, policy: ResizePolicy, width: number, height: 
  */
 export const WORKING_MAX_SIDE = 1024;
 
+/** A photo decoded for the models, and the size of the photo it was made from. */
+export interface DecodedPhoto extends RgbImage {
+  /** The photo's own size after EXIF orientation: the frame people see, where boxes are reported. */
+  original: { width: number; height: number };
+}
+
 /** Decodes `input` once: oriented, flattened onto white, sRGB, at most WORKING_MAX_SIDE a side. */
-export async function decodePhoto(input: ImageSource, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Promise<RgbImage> {
-  await inspectImage(input, limits);
+export async function decodePhoto(
+  input: ImageSource,
+  limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
+): Promise<DecodedPhoto> {
+  const original = await inspectImage(input, limits);
   const pipeline = sharp(input, sharpOptions(limits))
     .autoOrient()
     .flatten({ background: '#ffffff' })
@@ -116,7 +125,12 @@ export async function decodePhoto(input: ImageSource, limits: DecodeLimits = DEF
   }
   const { data, info } = result;
   if (info.channels !== 3) throw new Error(`decodePhoto produced ${info.channels} channels, expected 3`);
-  return { pixels: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+  return {
+    pixels: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    width: info.width,
+    height: info.height,
+    original: { width: original.width, height: original.height },
+  };
 }
 
 /** A rectangle of an RgbImage, in whole pixels. */

@@ -5,6 +5,7 @@ import { rgbToTensor, type TensorOptions } from './tensor.ts';
 
 export {
   DEFAULT_DECODE_LIMITS,
+  type DecodedPhoto,
   type DecodeLimits,
   decodePhoto,
   decodeToRgb,
