@@ -1,6 +1,6 @@
 /**
  * What the feedback buttons under an answer need to know about it: which photo (Telegram file ids — never the bytes),
- * which model, its top-3, and who sent it. The worker stores one per answer message when it answers; the bot looks it
+ * which model, its top-3 (of each dog, with its box, when the answer names several), and who sent it. The worker stores one per answer message when it answers; the bot looks it
  * up by (chat id, answer message id) when someone presses 👍/👎. Kept as long as the answer history
  * (HISTORY_RETENTION_DAYS; 0 = not kept, and answers get no feedback buttons).
  *
@@ -8,6 +8,16 @@
  * `<prefix>:answers-of:<userId>` (a sorted set of "chatId:messageId" by time, trimmed to the retention on every write).
  */
 import type { Redis } from 'ioredis';
+import type { Box } from '../vision/classification.ts';
+
+/** One dog of an answer about several, as its buttons need it. */
+export interface DogContext {
+  /** The number people see on the photo (1-based, left to right). */
+  number: number;
+  /** Where it is, in the photo's pixels after EXIF orientation (the export crops it). */
+  box: Box | null;
+  top: { breed: string; p: number }[];
+}
 
 export interface AnswerContext {
   chatId: number;
@@ -20,9 +30,26 @@ export interface AnswerContext {
   fileId: string;
   fileUniqueId: string;
   model: string;
+  /** The top-3 of the answer (of the main dog when there are several). */
   top: { breed: string; p: number }[];
+  /** Only for an answer about several dogs: the dogs that have buttons, and the frame their boxes are in. */
+  dogs?: DogContext[];
+  photo?: { width: number; height: number };
   /** When answered, epoch ms. */
   at: number;
+}
+
+/** What one button judges: the answer as a whole (no number), or dog `number` of an answer about several. */
+export interface JudgedDog {
+  number?: number;
+  box?: Box | null;
+  top: { breed: string; p: number }[];
+}
+
+/** The dog a button with `number` (or none) is about; undefined for a number the answer does not have. */
+export function judgedDog(context: AnswerContext, number: number | undefined): JudgedDog | undefined {
+  if (number === undefined) return { top: context.top };
+  return context.dogs?.find((dog) => dog.number === number);
 }
 
 export class AnswerContextStore {

@@ -2,12 +2,18 @@
  * After 👎, the person may type the right breed instead of tapping it. This remembers, for a few minutes, which answer
  * a person is correcting in which chat, so their next text there is read as a breed name.
  *
- * Redis: the hash `<prefix>:awaiting-breed:<userId>`, field chat id → JSON {messageId, until}, expiring as a whole
+ * Redis: the hash `<prefix>:awaiting-breed:<userId>`, field chat id → JSON {messageId, dog?, until}, expiring as a whole
  * (each entry also carries its own deadline).
  */
 import type { Redis } from 'ioredis';
 
 export const AWAITING_SECONDS = 10 * 60;
+
+/** The answer being corrected: its message, and the dog's number when the answer names several. */
+export interface AnswerBeingCorrected {
+  messageId: number;
+  dog?: number;
+}
 
 export class AwaitingBreedName {
   constructor(
@@ -20,22 +26,23 @@ export class AwaitingBreedName {
     return `${this.prefix}:awaiting-breed:${userId}`;
   }
 
-  async start(userId: number, chatId: number, messageId: number, now = Date.now()): Promise<void> {
+  async start(userId: number, chatId: number, answer: AnswerBeingCorrected, now = Date.now()): Promise<void> {
     const key = this.key(userId);
     await this.redis
       .multi()
-      .hset(key, String(chatId), JSON.stringify({ messageId, until: now + this.seconds * 1000 }))
+      .hset(key, String(chatId), JSON.stringify({ ...answer, until: now + this.seconds * 1000 }))
       .expire(key, this.seconds)
       .exec();
   }
 
-  /** The answer message this person is correcting in this chat, if they still are. */
-  async get(userId: number, chatId: number, now = Date.now()): Promise<number | undefined> {
+  /** The answer (and dog) this person is correcting in this chat, if they still are. */
+  async get(userId: number, chatId: number, now = Date.now()): Promise<AnswerBeingCorrected | undefined> {
     const json = await this.redis.hget(this.key(userId), String(chatId));
     if (json === null) return undefined;
     try {
-      const { messageId, until } = JSON.parse(json) as { messageId: number; until: number };
-      return until >= now ? messageId : undefined;
+      const { messageId, dog, until } = JSON.parse(json) as AnswerBeingCorrected & { until: number };
+      if (until < now) return undefined;
+      return dog === undefined ? { messageId } : { messageId, dog };
     } catch {
       return undefined;
     }

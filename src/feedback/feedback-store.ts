@@ -1,13 +1,15 @@
 /**
- * People's 👍/👎 on answers — the training data of the next model. One record per person and answer message (pressing
- * again overwrites it: feedback is editable), holding the photo's file ids, the model, its top-3 and the verdict;
- * never the photo. `dog-breeds export-feedback` turns them into a labelled set.
+ * People's 👍/👎 on answers — the training data of the next model. One record per person and answer message — per
+ * person, answer and dog when the answer names several (pressing again overwrites it: feedback is editable), holding
+ * the photo's file ids, the model, its top-3, the dog's box and the verdict; never the photo. `dog-breeds export-feedback` turns them into a labelled set.
  *
- * Redis: the hash `<prefix>:feedback`, field `<userId>:<chatId>:<messageId>` → JSON, and the sorted set
+ * Redis: the hash `<prefix>:feedback`, field `<userId>:<chatId>:<messageId>` (`…:<dog number>` for one dog of
+ * several) → JSON, and the sorted set
  * `<prefix>:feedback:at` of the same fields by time, which bounds the hash by age (FEEDBACK_RETENTION_DAYS) and count
  * on every write.
  */
 import type { Redis } from 'ioredis';
+import type { Box } from '../vision/classification.ts';
 
 export type Verdict = 'right' | 'wrong';
 
@@ -22,7 +24,12 @@ export interface FeedbackRecord {
   fileId: string;
   fileUniqueId: string;
   model: string;
+  /** The model's top-3 for what was judged: the photo, or the one dog. */
   top: { breed: string; p: number }[];
+  /** For one dog of an answer about several: its number, its box and the frame the box is in (the export crops it). */
+  dog?: number;
+  box?: Box | null;
+  photo?: { width: number; height: number };
   verdict: Verdict;
   /** The breed the person says it is (after 👎); absent until they pick or type one. */
   correctBreed?: string;
@@ -54,14 +61,14 @@ export class FeedbackStore {
     return this.options.retentionSeconds >= 1;
   }
 
-  static field(userId: number, chatId: number, messageId: number): string {
-    return `${userId}:${chatId}:${messageId}`;
+  static field(userId: number, chatId: number, messageId: number, dog?: number): string {
+    return `${userId}:${chatId}:${messageId}${dog === undefined ? '' : `:${dog}`}`;
   }
 
   /** Stores (or replaces) this person's feedback on this answer, then drops what is too old or too many. */
   async put(record: FeedbackRecord): Promise<void> {
     if (!this.enabled) return;
-    const field = FeedbackStore.field(record.userId, record.chatId, record.messageId);
+    const field = FeedbackStore.field(record.userId, record.chatId, record.messageId, record.dog);
     await this.options.redis
       .multi()
       .hset(this.hashKey, field, JSON.stringify(record))
@@ -70,8 +77,8 @@ export class FeedbackStore {
     await this.trim(record.at);
   }
 
-  async get(userId: number, chatId: number, messageId: number): Promise<FeedbackRecord | undefined> {
-    const json = await this.options.redis.hget(this.hashKey, FeedbackStore.field(userId, chatId, messageId));
+  async get(userId: number, chatId: number, messageId: number, dog?: number): Promise<FeedbackRecord | undefined> {
+    const json = await this.options.redis.hget(this.hashKey, FeedbackStore.field(userId, chatId, messageId, dog));
     return json === null ? undefined : parse(json);
   }
 

@@ -25,6 +25,27 @@ export interface KeptSettings {
   rateLimit: { limit: number; windowSeconds: number };
 }
 
+/** What a dog's guesses leave open, as the answer says it. */
+export interface Doubt {
+  /** The top guess is below the unsure threshold. */
+  unsure: boolean;
+  /** The top two are close: it may be a mix of these two breeds (ids). */
+  mix?: [string, string];
+  /** The breed group (`fci-3`) sure enough to lead the answer when no breed is. */
+  group?: string;
+}
+
+/** One dog of an answer about several. */
+export interface DogLines {
+  /** The number on the photo, 1-based, left to right. */
+  number: number;
+  /** The emoji of the number's colour on the photo. */
+  mark: string;
+  isDog: boolean;
+  guesses: readonly Guess[];
+  doubt: Doubt;
+}
+
 export interface Guess {
   /** Breed id (`golden_retriever`). */
   breed: string;
@@ -78,13 +99,19 @@ export class Texts {
       .sort((a, b) => a.name.localeCompare(b.name, locale));
   }
 
-  answer(locale: Locale, guesses: readonly Guess[], options: { unsure: boolean; mix?: [string, string] }): string {
+  /**
+   * The answer about one dog (or the whole photo): the top guess linked, the others numbered, and what the guesses do
+   * not settle — a breed group that is sure when no breed is (leading), a likely mix, or plain doubt.
+   */
+  answer(locale: Locale, guesses: readonly Guess[], doubt: Doubt): string {
     const [first, ...rest] = guesses;
     if (first === undefined) return this.t(locale, 'answer-nothing');
     const name = (id: string) => escapeHtml(this.breedName(locale, id));
+    const group = doubt.group === undefined ? undefined : this.groupLead(locale, doubt.group);
     const lines = [
+      ...(group === undefined ? [] : [this.t(locale, 'answer-group-lead', { group })]),
       this.t(locale, 'answer-top', {
-        url: escapeHtml(this.breedsById.get(first.breed)?.wikipedia ?? ''),
+        url: this.wikipedia(first.breed),
         name: name(first.breed),
         percent: percent(first.p),
       }),
@@ -92,12 +119,60 @@ export class Texts {
         this.t(locale, 'answer-other', { rank: i + 2, name: name(g.breed), percent: percent(g.p) }),
       ),
     ];
-    if (options.mix) {
-      lines.push('', this.t(locale, 'answer-mix', { first: name(options.mix[0]), second: name(options.mix[1]) }));
-    } else if (options.unsure) {
+    if (doubt.mix) {
+      lines.push('', this.t(locale, 'answer-mix', { first: name(doubt.mix[0]), second: name(doubt.mix[1]) }));
+    } else if (doubt.unsure && group === undefined) {
       lines.push('', this.t(locale, 'answer-unsure'));
     }
     return lines.join('\n');
+  }
+
+  /**
+   * The answer about several dogs (the caption of the photo with their numbered boxes): per number its top guesses,
+   * then how many more dogs were found and not named. `compact` keeps only each dog's top guess (a caption holds 1024
+   * characters).
+   */
+  severalDogs(locale: Locale, dogs: readonly DogLines[], moreDogs: number, compact = false): string {
+    const name = (id: string) => escapeHtml(this.breedName(locale, id));
+    const guess = (g: Guess) => this.t(locale, 'dogs-guess', { name: name(g.breed), percent: percent(g.p) });
+    const lines = [this.t(locale, 'dogs-intro', { count: dogs.length + moreDogs })];
+    for (const dog of dogs) {
+      const who = { mark: dog.mark, number: dog.number };
+      const [first, ...rest] = dog.guesses;
+      lines.push('');
+      if (!dog.isDog || first === undefined) {
+        lines.push(this.t(locale, 'dogs-not-a-dog', who));
+        continue;
+      }
+      const top = { ...who, url: this.wikipedia(first.breed), name: name(first.breed), percent: percent(first.p) };
+      const group = dog.doubt.group === undefined || compact ? undefined : this.groupLead(locale, dog.doubt.group);
+      if (group !== undefined) {
+        lines.push(this.t(locale, 'dogs-group-lead', { ...who, group }), this.t(locale, 'dogs-guesses', top));
+      } else {
+        lines.push(this.t(locale, 'dogs-top', top));
+      }
+      if (compact) continue;
+      if (rest.length > 0) lines.push(this.t(locale, 'dogs-others', { guesses: rest.map(guess).join(', ') }));
+      if (dog.doubt.mix) {
+        lines.push(this.t(locale, 'dogs-mix', { first: name(dog.doubt.mix[0]), second: name(dog.doubt.mix[1]) }));
+      } else if (dog.doubt.unsure && group === undefined) {
+        lines.push(this.t(locale, 'dogs-unsure'));
+      }
+    }
+    if (moreDogs > 0) lines.push('', this.t(locale, 'dogs-more', { count: moreDogs }));
+    return lines.join('\n');
+  }
+
+  /** What the status message says when it cannot be deleted: the answer is the numbered photo below it. */
+  severalDogsPointer(locale: Locale, count: number): string {
+    return this.t(locale, 'dogs-pointer', { count });
+  }
+
+  /** "a terrier (FCI group 3)" for leading an answer, or undefined for a group without words. */
+  groupLead(locale: Locale, group: string): string | undefined {
+    const key = `group-lead-${group}`;
+    const text = this.t(locale, key);
+    return text === `{${key}}` ? undefined : text;
   }
 
   notADog(locale: Locale, bestGuess?: Guess): string {
@@ -159,6 +234,10 @@ export class Texts {
               `${escapeHtml(w.model)}${w.gateModel && w.gateModel !== w.model ? ` (gate ${escapeHtml(w.gateModel)})` : ''} on ${escapeHtml(w.device)}`,
           )),
     ].join('\n');
+  }
+
+  private wikipedia(id: string): string {
+    return escapeHtml(this.breedsById.get(id)?.wikipedia ?? '');
   }
 
   private translatedName(locale: Locale, breed: Breed): string {

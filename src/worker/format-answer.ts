@@ -1,14 +1,19 @@
 /**
  * A classification → the message people see (Telegram HTML, in their language) and the buttons under it, plus the
- * answer context those buttons will need (stored before the buttons appear).
+ * answer context those buttons will need (stored before the buttons appear). One dog (or the whole photo): a text
+ * answer. Several dogs: the caption of the photo with their numbered boxes, and a row of buttons per dog.
  */
 import type { InlineKeyboardMarkup } from 'grammy/types';
-import { answerKeyboard } from '../feedback/answer-keyboard.ts';
+import type { DogContext } from '../feedback/answer-contexts.ts';
+import { answerKeyboard, severalDogsKeyboard } from '../feedback/answer-keyboard.ts';
 import { feedbackEnabled, type PersonalData } from '../feedback/personal-data.ts';
+import { htmlTextLength } from '../i18n/html.ts';
 import { type Locale, localeFromLanguageCode } from '../i18n/i18n.ts';
-import type { Texts } from '../i18n/texts.ts';
+import type { DogLines, Doubt, Texts } from '../i18n/texts.ts';
 import type { PhotoJobData } from '../queue/index.ts';
-import type { Classification, ImageInputProblem } from '../vision/index.ts';
+import type { Classification, DogAnswer } from '../vision/classification.ts';
+import type { ImageInputProblem } from '../vision/index.ts';
+import { type DogMark, markColour } from './dog-marks.ts';
 
 export interface AnswerOptions {
   /** Top-1 probability below which the answer says it is unsure. */
@@ -17,24 +22,110 @@ export interface AnswerOptions {
   mixRatio?: number;
   /** Below the dog threshold, the best guess is still shown when the dog score reaches this. */
   showGuessFromDogScore?: number;
+  /**
+   * When the top breed is below unsureThreshold but one breed group holds at least this share of the probability,
+   * the answer leads with the group (GROUP_LEAD_SHARE). Absent: it never does.
+   */
+  groupLeadShare?: number;
 }
 
-export function formatAnswer(result: Classification, options: AnswerOptions, texts: Texts, locale: Locale): string {
-  const [first, second] = result.top;
-  if (!result.isDog) {
-    const likely = first !== undefined && (result.dogScore ?? 0) >= (options.showGuessFromDogScore ?? 0.15);
-    return texts.notADog(locale, likely ? first : undefined);
-  }
+/** Telegram's limit on a photo's caption. */
+export const MAX_CAPTION_LENGTH = 1024;
+
+/** What one dog's guesses leave open: a sure group when no breed is sure, a likely mix, or doubt. */
+export function doubtOf(dog: Pick<DogAnswer, 'top' | 'group'>, options: AnswerOptions): Doubt {
+  const [first, second] = dog.top;
+  const unsure = (first?.p ?? 0) < options.unsureThreshold;
   // Close top two: say it may be a mix of both rather than pretend to be sure of the first.
   const mixRatio = options.mixRatio ?? 0.6;
   const mix: [string, string] | undefined =
     first !== undefined && second !== undefined && second.p >= first.p * mixRatio
       ? [first.breed, second.breed]
       : undefined;
-  return texts.answer(locale, result.top, {
-    unsure: (first?.p ?? 0) < options.unsureThreshold,
-    ...(mix ? { mix } : {}),
-  });
+  const group =
+    unsure && options.groupLeadShare !== undefined && dog.group !== null && dog.group.p >= options.groupLeadShare
+      ? dog.group.group
+      : undefined;
+  return { unsure, ...(mix ? { mix } : {}), ...(group === undefined ? {} : { group }) };
+}
+
+/** Several dogs get the numbered photo; one dog, or dogs none of which is sure to be a dog, a text answer. */
+export function namesSeveralDogs(result: Classification): boolean {
+  return result.dogs.length >= 2 && result.dogs.some((dog) => dog.isDog);
+}
+
+/** The dogs of an answer about several that have buttons (and an answer context): the ones judged to be dogs. */
+export function dogsWithButtons(result: Classification): DogContext[] {
+  return result.dogs.flatMap((dog, i) =>
+    dog.isDog && dog.top.length > 0
+      ? [{ number: i + 1, box: dog.box, top: dog.top.map(({ breed, p }) => ({ breed, p })) }]
+      : [],
+  );
+}
+
+/** The caption about several dogs, within Telegram's caption limit (only each dog's top guess when all do not fit). */
+function severalDogsCaption(result: Classification, options: AnswerOptions, texts: Texts, locale: Locale): string {
+  const dogs: DogLines[] = result.dogs.map((dog, i) => ({
+    number: i + 1,
+    mark: markColour(i + 1).emoji,
+    isDog: dog.isDog,
+    guesses: dog.top,
+    doubt: doubtOf(dog, options),
+  }));
+  const full = texts.severalDogs(locale, dogs, result.moreDogs);
+  return htmlTextLength(full) <= MAX_CAPTION_LENGTH ? full : texts.severalDogs(locale, dogs, result.moreDogs, true);
+}
+
+/** The answer's words: the text about one dog, or the caption about several. */
+export function formatAnswer(result: Classification, options: AnswerOptions, texts: Texts, locale: Locale): string {
+  if (namesSeveralDogs(result)) return severalDogsCaption(result, options, texts, locale);
+  const [first] = result.top;
+  if (!result.isDog) {
+    const likely = first !== undefined && (result.dogScore ?? 0) >= (options.showGuessFromDogScore ?? 0.15);
+    return texts.notADog(locale, likely ? first : undefined);
+  }
+  return texts.answer(locale, result.top, doubtOf(result, options));
+}
+
+/** What the worker sends: a text (the status message edited into it), or the numbered photo with its caption. */
+export type Reply =
+  | { kind: 'text'; text: string; markup?: InlineKeyboardMarkup }
+  | {
+      kind: 'several-dogs';
+      caption: string;
+      markup?: InlineKeyboardMarkup;
+      /** What to draw on the photo. */
+      marks: DogMark[];
+      /** The dogs with buttons, for the answer context. */
+      dogs: DogContext[];
+      /** The status message's text when it cannot be deleted. */
+      pointer: string;
+    };
+
+/** The whole reply to a classification, in `locale`: words, buttons, and for several dogs what to draw. */
+export function renderReply(
+  result: Classification,
+  options: AnswerOptions,
+  texts: Texts,
+  locale: Locale,
+  withFeedback: boolean,
+): Reply {
+  const text = formatAnswer(result, options, texts, locale);
+  if (namesSeveralDogs(result)) {
+    const dogs = dogsWithButtons(result);
+    const keyboard = severalDogsKeyboard(texts, locale, dogs, withFeedback);
+    return {
+      kind: 'several-dogs',
+      caption: text,
+      ...(keyboard.inline_keyboard.length > 0 ? { markup: keyboard } : {}),
+      marks: result.dogs.map((dog, i) => ({ number: i + 1, box: dog.box })),
+      dogs,
+      pointer: texts.severalDogsPointer(locale, result.dogs.length + result.moreDogs),
+    };
+  }
+  const top = result.top[0];
+  if (!result.isDog || top === undefined) return { kind: 'text', text };
+  return { kind: 'text', text, markup: answerKeyboard(texts, locale, top.breed, withFeedback) };
 }
 
 /** The Fluent key of the message for a photo the vision core refused. */
@@ -77,20 +168,17 @@ export class PhotoReplies {
     return this.text(locale, badImageKey(problem));
   }
 
-  answer(
-    result: Classification,
-    locale: Locale,
-    options: AnswerOptions,
-  ): { text: string; markup?: InlineKeyboardMarkup } {
-    const text = formatAnswer(result, options, this.texts, locale);
-    const top = result.top[0];
-    if (!result.isDog || top === undefined) return { text };
-    return { text, markup: answerKeyboard(this.texts, locale, top.breed, feedbackEnabled(this.personal)) };
+  answer(result: Classification, locale: Locale, options: AnswerOptions): Reply {
+    return renderReply(result, options, this.texts, locale, feedbackEnabled(this.personal));
   }
 
-  /** Stores what the buttons under answer message `messageId` need; dog answers only (others have no buttons). */
-  async remember(data: PhotoJobData, result: Classification, messageId: number): Promise<void> {
-    if (!result.isDog || result.top.length === 0) return;
+  /**
+   * Stores what the buttons under answer message `messageId` need; dog answers only (others have no buttons). `dogs`:
+   * the dogs with buttons of an answer about several.
+   */
+  async remember(data: PhotoJobData, result: Classification, messageId: number, dogs?: DogContext[]): Promise<void> {
+    if (!result.isDog && dogs === undefined) return;
+    if (result.top.length === 0) return;
     await this.personal.answers.save({
       chatId: data.chatId,
       messageId,
@@ -100,6 +188,7 @@ export class PhotoReplies {
       fileUniqueId: data.fileUniqueId,
       model: result.model,
       top: result.top.map(({ breed, p }) => ({ breed, p })),
+      ...(dogs === undefined ? {} : { dogs, photo: result.photo }),
       at: Date.now(),
     });
   }

@@ -2,12 +2,18 @@
  * The consumer: takes photo jobs, downloads the photo through the Bot API, classifies it with the vision core
  * (concurrent jobs share micro-batches), and edits the status message into the answer.
  *
+ * Several dogs: a text message cannot become a photo, so the answer is a new message — the photo with the dogs'
+ * numbered boxes, the answer as its caption, replying to the person's photo — and the status message is deleted (or,
+ * where it cannot be, edited into a pointer to that photo). The photo's message id is written into the job's data as
+ * soon as it is sent, so a retry (or a worker taking over a stalled job) finishes the answer without sending it again.
+ *
  * Outcomes: a person's bad file is answered kindly and the job completes (retrying cannot fix it); a transient
  * failure (Telegram or Redis hiccup) throws so BullMQ retries with backoff; the last failed attempt edits the status
- * message into an apology. Edits are idempotent, so a job that runs twice (a worker killed mid-job) answers once.
+ * message into an apology (unless the answer was already sent). Edits are idempotent, so a job that runs twice (a
+ * worker killed mid-job) answers once.
  */
 import { type Job, Worker } from 'bullmq';
-import { type Api, GrammyError } from 'grammy';
+import { type Api, GrammyError, InputFile } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../ops/logger.ts';
@@ -20,8 +26,18 @@ import {
   type PredictionHistory,
 } from '../queue/index.ts';
 import { downloadTelegramFile, FileDownloadError } from '../telegram/api.ts';
+import type { Classification } from '../vision/classification.ts';
 import { type Classifier, isImageInputError } from '../vision/index.ts';
-import type { AnswerOptions, PhotoReplies } from './format-answer.ts';
+import { drawDogMarks } from './dog-marks.ts';
+import type { AnswerOptions, PhotoReplies, Reply } from './format-answer.ts';
+
+/** A photo job as the worker keeps it: the contract, plus what was already sent (so a retry does not send it again). */
+export interface PhotoJobProgress extends PhotoJobData {
+  /** The numbered photo sent as the answer about several dogs. */
+  answerMessageId?: number;
+}
+
+type PhotoJob = Job<PhotoJobProgress, PhotoJobResult>;
 
 export interface PhotoWorkerOptions {
   connection: Redis;
@@ -29,7 +45,8 @@ export interface PhotoWorkerOptions {
   concurrency: number;
   /** Job lock and stalled-job check (see JOB_LOCK_MS, STALLED_INTERVAL_MS). */
   locks: { lockDuration: number; stalledInterval: number };
-  classifier: Classifier;
+  /** The vision core (only `classify` is used). */
+  classifier: Pick<Classifier, 'classify'>;
   api: Api;
   telegram: { token: string; apiRoot: string };
   answer: AnswerOptions;
@@ -73,10 +90,78 @@ export async function editStatus(
   return data.statusMessageId;
 }
 
-async function processPhoto(
-  job: Job<PhotoJobData, PhotoJobResult>,
+/** Telegram refuses an edit that changes nothing; for a job run twice that is fine. */
+async function ignoreNotModified(call: Promise<unknown>): Promise<void> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof GrammyError && error.error_code === 400 && /not modified/i.test(error.description)) return;
+    throw error;
+  }
+}
+
+/**
+ * The status message once the answer is a message of its own: deleted (already gone is fine: a retry, or the person
+ * deleted it); where Telegram will not delete it (too old, no right to), edited into `pointer` if given.
+ */
+export async function retireStatus(api: Api, data: PhotoJobData, pointer?: string): Promise<void> {
+  if (data.statusMessageId === NO_STATUS_MESSAGE) return;
+  try {
+    await api.deleteMessage(data.chatId, data.statusMessageId);
+  } catch (error) {
+    if (!(error instanceof GrammyError && error.error_code === 400)) throw error;
+    if (/not found/i.test(error.description) || pointer === undefined) return;
+    await ignoreNotModified(api.editMessageText(data.chatId, data.statusMessageId, pointer, HTML));
+  }
+}
+
+/**
+ * Sends the answer about several dogs: the numbered photo (once: its id goes into the job's data before anything
+ * else), the context its buttons need, then the buttons, then the status message retired. Returns the photo's
+ * message id, or undefined when Telegram refused the photo itself (the caller answers in text instead).
+ */
+async function sendSeveralDogs(
+  job: PhotoJob,
   options: PhotoWorkerOptions,
-): Promise<PhotoJobResult> {
+  bytes: Buffer,
+  result: Classification,
+  reply: Extract<Reply, { kind: 'several-dogs' }>,
+  log: Logger,
+): Promise<number | undefined> {
+  const { api } = options;
+  const data = job.data;
+  let messageId = data.answerMessageId;
+  if (messageId === undefined) {
+    const annotated = await drawDogMarks(bytes, reply.marks, result.photo);
+    try {
+      const sent = await api.sendPhoto(data.chatId, new InputFile(annotated, 'dogs.jpg'), {
+        caption: reply.caption,
+        parse_mode: 'HTML',
+        reply_parameters: { message_id: data.messageId, allow_sending_without_reply: true },
+      });
+      messageId = sent.message_id;
+    } catch (error) {
+      // A 400 for the photo (say, a panorama beyond Telegram's proportions) will not pass on a retry either.
+      if (error instanceof GrammyError && error.error_code === 400) {
+        log.warn({ detail: error.description }, 'the numbered photo was refused: answering in text');
+        return undefined;
+      }
+      throw error;
+    }
+    await job.updateData({ ...data, answerMessageId: messageId });
+  }
+  // The buttons appear only once what they need is stored.
+  await options.replies
+    .remember(data, result, messageId, reply.dogs)
+    .catch((error: unknown) => log.warn({ err: error }, 'could not store the answer context'));
+  if (reply.markup) {
+    await ignoreNotModified(api.editMessageReplyMarkup(data.chatId, messageId, { reply_markup: reply.markup }));
+  }
+  await retireStatus(api, data, reply.pointer);
+  return messageId;
+}
+
+async function processPhoto(job: PhotoJob, options: PhotoWorkerOptions): Promise<PhotoJobResult> {
   const { api, classifier, logger } = options;
   const data = job.data;
   const started = Date.now();
@@ -107,7 +192,7 @@ async function processPhoto(
     throw error;
   }
 
-  let result: Awaited<ReturnType<Classifier['classify']>>;
+  let result: Classification;
   try {
     result = await classifier.classify(bytes);
   } catch (error) {
@@ -122,14 +207,21 @@ async function processPhoto(
   options.metrics.preprocessSeconds.observe({ model: result.model }, result.ms.preprocess / 1000);
   options.metrics.inferenceSeconds.observe({ model: result.model }, result.ms.inference / 1000);
   const reply = options.replies.answer(result, locale, options.answer);
-  // What the buttons need is stored before they appear (and again if the answer had to become a new message).
-  const remember = (messageId: number) =>
-    options.replies
-      .remember(data, result, messageId)
-      .catch((error: unknown) => log.warn({ err: error }, 'could not store the answer context'));
-  if (data.statusMessageId !== NO_STATUS_MESSAGE) await remember(data.statusMessageId);
-  const answeredIn = await editStatus(api, data, reply.text, reply.markup);
-  if (answeredIn !== data.statusMessageId) await remember(answeredIn);
+  const answeredWithPhoto =
+    reply.kind === 'several-dogs' ? await sendSeveralDogs(job, options, bytes, result, reply, log) : undefined;
+  if (answeredWithPhoto === undefined) {
+    // Numbered left to right, the answer about several dogs reads without the photo too.
+    const text = reply.kind === 'text' ? reply.text : reply.caption;
+    const dogs = reply.kind === 'several-dogs' ? reply.dogs : undefined;
+    // What the buttons need is stored before they appear (and again if the answer had to become a new message).
+    const remember = (messageId: number) =>
+      options.replies
+        .remember(data, result, messageId, dogs)
+        .catch((error: unknown) => log.warn({ err: error }, 'could not store the answer context'));
+    if (data.statusMessageId !== NO_STATUS_MESSAGE) await remember(data.statusMessageId);
+    const answeredIn = await editStatus(api, data, text, reply.markup);
+    if (answeredIn !== data.statusMessageId) await remember(answeredIn);
+  }
   const outcome = result.isDog ? 'answered' : 'not-a-dog';
   const top = result.top.map(({ breed, p }) => ({ breed, p }));
   await options.history
@@ -154,6 +246,8 @@ async function processPhoto(
       top1: top[0]?.breed,
       p: top[0]?.p,
       dogScore: result.dogScore,
+      dogs: result.dogs.length,
+      moreDogs: result.moreDogs,
       classifyMs: Math.round(result.ms.total),
       jobMs: Date.now() - started,
     },
@@ -162,8 +256,8 @@ async function processPhoto(
   return finish(outcome, { top, dogScore: result.dogScore, model: result.model });
 }
 
-export function startPhotoWorker(options: PhotoWorkerOptions): Worker<PhotoJobData, PhotoJobResult> {
-  const worker = new Worker<PhotoJobData, PhotoJobResult>(PHOTO_QUEUE, (job) => processPhoto(job, options), {
+export function startPhotoWorker(options: PhotoWorkerOptions): Worker<PhotoJobProgress, PhotoJobResult> {
+  const worker = new Worker<PhotoJobProgress, PhotoJobResult>(PHOTO_QUEUE, (job) => processPhoto(job, options), {
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency,
@@ -175,9 +269,14 @@ export function startPhotoWorker(options: PhotoWorkerOptions): Worker<PhotoJobDa
     options.logger.warn({ jobId: job.id, attempt: job.attemptsMade, final, err: error }, 'photo job failed');
     if (final) {
       options.metrics.jobs.inc({ queue: PHOTO_QUEUE, outcome: 'failed' });
+      // The numbered photo already answered: no apology, just the status message out of the way.
+      const answered = job.data.answerMessageId !== undefined;
       options.replies
         .localeFor(job.data)
-        .then((locale) => editStatus(options.api, job.data, options.replies.text(locale, 'failed')))
+        .then(async (locale) => {
+          if (answered) await retireStatus(options.api, job.data);
+          else await editStatus(options.api, job.data, options.replies.text(locale, 'failed'));
+        })
         .catch((editError: unknown) =>
           options.logger.error({ jobId: job.id, err: editError }, 'could not send the apology'),
         );

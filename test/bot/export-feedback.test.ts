@@ -1,6 +1,7 @@
 /**
  * `dog-breeds export-feedback`: feedback given through the buttons becomes a Kaggle-layout training set — the photos
- * downloaded again through the Bot API (the stand-in's file download), `labels.csv` with the confirmed breeds.
+ * downloaded again through the Bot API (the stand-in's file download), `labels.csv` with the confirmed breeds; for one
+ * dog of several, that dog's crop.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
@@ -9,12 +10,12 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import { exportFeedbackCommand, selectLabels } from '../../src/cli/commands/export-feedback.ts';
-import type { FeedbackRecord } from '../../src/feedback/feedback-store.ts';
+import { type FeedbackRecord, FeedbackStore } from '../../src/feedback/feedback-store.ts';
 import type { PersonalData } from '../../src/feedback/personal-data.ts';
-import { type Harness, startHarness } from '../support/app-harness.ts';
+import { deleteKeysWithPrefix, type Harness, startHarness } from '../support/app-harness.ts';
 import { captureCli } from '../support/cli-context.ts';
 import { poll } from '../support/poll.ts';
-import { ANSWER, BEAGLE, BOXER, buttons, GOLDEN, person, personalDataOf, photoBytes } from './chat.ts';
+import { ANSWER, BEAGLE, BOXER, buttons, GOLDEN, person, personalDataOf, photoBytes, sideBySide } from './chat.ts';
 
 let h: Harness;
 let stored: PersonalData;
@@ -136,6 +137,97 @@ test('labels: 👍 takes the top-1, 👎 the correction, 👎 alone is skipped, 
   assert.deepEqual(
     selectLabels(records, true).photos.map((p) => p.id),
     ['A'],
+  );
+});
+
+test('feedback on dogs of an answer about several: each dog’s crop with its label, the photo downloaded once', async () => {
+  // Records as the 👍/👎 rows of a two-dog answer store them (test/bot/several-dogs.test.ts presses those buttons),
+  // under a prefix of their own so this export holds only them.
+  const prefix = `${h.config.QUEUE_PREFIX}-dogs`;
+  const store = new FeedbackStore({ redis: h.app.redis, prefix, retentionSeconds: 3600 });
+  try {
+    const { bytes, photo, places } = await sideBySide([BEAGLE, BOXER]);
+    const file = h.standIn.addFile(bytes, { mimeType: 'image/jpeg' });
+    const boxes = places.map((p) => ({ left: p.left + 10, top: 15, width: p.width - 20, height: p.height - 30 }));
+    const top = [
+      { breed: 'boxer', p: 0.9 },
+      { breed: 'bull_mastiff', p: 0.05 },
+    ];
+    const base = { userId: 7, chatId: 7, messageId: 70, ownerId: 7, fileId: file.file_id, model: 'm', top, photo };
+    const unique = file.file_unique_id;
+    await store.put({ ...base, fileUniqueId: unique, dog: 1, box: boxes[0] ?? null, verdict: 'right', at: Date.now() });
+    await store.put({
+      ...base,
+      fileUniqueId: unique,
+      dog: 2,
+      box: boxes[1] ?? null,
+      verdict: 'wrong',
+      correctBreed: 'bull_mastiff',
+      at: Date.now(),
+    });
+    // A dog without a box cannot be cut out: no label rather than the whole photo under its breed.
+    await store.put({
+      ...base,
+      fileUniqueId: unique,
+      messageId: 71,
+      dog: 1,
+      box: null,
+      verdict: 'right',
+      at: Date.now(),
+    });
+
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'dog-breeds-export-dogs-'));
+    const context = { ...cli(), config: { ...h.config, QUEUE_PREFIX: prefix } };
+    const downloadsBefore = h.standIn.downloads.length;
+    assert.equal(await exportFeedbackCommand({ out: dir }, context), 0);
+    assert.equal(h.standIn.downloads.length - downloadsBefore, 1, 'one download for both crops');
+    assert.equal(
+      await readFile(path.join(dir, 'labels.csv'), 'utf8'),
+      `id,breed\n${unique}-1,boxer\n${unique}-2,bull_mastiff\n`,
+    );
+    for (const [i, box] of boxes.entries()) {
+      const crop = await readFile(path.join(dir, 'train', `${unique}-${i + 1}.jpg`));
+      const meta = await sharp(crop).metadata();
+      assert.equal(meta.format, 'jpeg');
+      assert.deepEqual([meta.width, meta.height], [box.width, box.height], `crop ${i + 1} is its box`);
+      // The crop is that part of the photo: compare their mean colours.
+      const cropMean = (await sharp(crop).stats()).channels.map((c) => c.mean);
+      const part = await sharp(bytes).extract(box).png().toBuffer();
+      const partMean = (await sharp(part).stats()).channels.map((c) => c.mean);
+      for (const [c, mean] of cropMean.entries()) {
+        assert.ok(Math.abs(mean - (partMean[c] ?? 0)) < 3, `crop ${i + 1} channel ${c}`);
+      }
+    }
+    // Resumable per crop.
+    const again = cli();
+    assert.equal(
+      await exportFeedbackCommand({ out: dir }, { ...again, config: { ...h.config, QUEUE_PREFIX: prefix } }),
+      0,
+    );
+    assert.match(again.printed(), /exported 2 photos .*\(0 downloaded, 2 already there/);
+  } finally {
+    await deleteKeysWithPrefix(h.config.REDIS_URL, prefix);
+  }
+});
+
+test('labels for dogs of several: the latest word on each dog wins, a dog without a box is skipped', () => {
+  const base = { chatId: 1, messageId: 1, ownerId: 1, fileId: 'f', model: 'm', photo: { width: 100, height: 50 } };
+  const top = [{ breed: 'boxer', p: 0.6 }];
+  const box = { left: 0, top: 0, width: 50, height: 50 };
+  const records: FeedbackRecord[] = [
+    { ...base, userId: 1, fileUniqueId: 'A', top, dog: 1, box, verdict: 'right', at: 1 },
+    { ...base, userId: 2, fileUniqueId: 'A', top, dog: 1, box, verdict: 'wrong', correctBreed: 'pug', at: 2 },
+    { ...base, userId: 1, fileUniqueId: 'A', top, dog: 2, box, verdict: 'right', at: 3 },
+    { ...base, userId: 1, fileUniqueId: 'A', top, verdict: 'right', at: 4 },
+    { ...base, userId: 1, fileUniqueId: 'B', top, dog: 1, box: null, verdict: 'right', at: 5 },
+  ];
+  assert.deepEqual(
+    selectLabels(records).photos.map((p) => [p.id, p.breed, p.crop?.box.width ?? null]),
+    [
+      ['A-1', 'pug', 50],
+      ['A-2', 'boxer', 50],
+      ['A', 'boxer', null],
+    ],
   );
 });
 

@@ -1,6 +1,8 @@
 /**
  * The words: both languages have every message, every breed has a Russian name and a card, the cards file is
- * validated, answers say "may be a mix" when the top two are close (in both languages), and typed names are found.
+ * validated, answers say "may be a mix" when the top two are close (in both languages), lead with a breed group when
+ * only the group is sure, name several dogs by number (valid Telegram HTML, within a caption), and typed names are
+ * found.
  */
 import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -10,11 +12,14 @@ import { before, describe, test } from 'node:test';
 import { BREED_CARDS_FILE, BreedCardError, loadBreedCards } from '../../src/breeds/breed-cards.ts';
 import { type BreedSearch, breedSearchFor } from '../../src/breeds/breed-search.ts';
 import { CALLBACK } from '../../src/feedback/answer-keyboard.ts';
+import { htmlTextLength } from '../../src/i18n/html.ts';
 import { createI18n, findLocalesDir, localeFromLanguageCode } from '../../src/i18n/i18n.ts';
 import { loadTexts, type Texts } from '../../src/i18n/texts.ts';
-import { type Breed, type Classification, loadBreeds } from '../../src/vision/index.ts';
-import { formatAnswer } from '../../src/worker/format-answer.ts';
+import { formatted } from '../../src/playground/bot-api/formatting.ts';
+import { type Breed, type BreedGuess, loadBreeds } from '../../src/vision/index.ts';
+import { type AnswerOptions, formatAnswer, MAX_CAPTION_LENGTH, renderReply } from '../../src/worker/format-answer.ts';
 import { MODELS_DIR } from '../support/paths.ts';
+import { classification, dog, guess as guessOf, oneDog } from './classifications.ts';
 
 let breeds: readonly Breed[];
 let texts: Texts;
@@ -78,6 +83,7 @@ describe('translations', () => {
       ...{ name: 'N', url: 'U', percent: '5%', rank: 2, first: 'A', second: 'B', text: 'T', group: 'G', size: 'S' },
       ...{ seconds: 30, days: 7, hours: 24, limit: 10, window: 60, page: 1, pages: 4, p50: '1 s', p95: '2 s' },
       ...{ answers: 2, feedback: 1, jobs: 0, language: 'yes', waiting: 0, active: 0, delayed: 0, failed: 0 },
+      ...{ mark: '🔴', number: 2, count: 3, guesses: 'A — 5%' },
     };
     for (const id of await messageIds('en')) {
       for (const locale of ['en', 'ru'] as const) {
@@ -96,11 +102,24 @@ describe('translations', () => {
     assert.equal(localeFromLanguageCode(undefined), 'en');
   });
 
-  test('callback data stays within Telegram’s 64 bytes for every breed', () => {
+  test('callback data stays within Telegram’s 64 bytes for every breed, for dogs up to MAX_DOGS’s 16', () => {
     for (const b of breeds) {
       assert.ok(Buffer.byteLength(CALLBACK.pick(b.id)) <= 64);
+      assert.ok(Buffer.byteLength(CALLBACK.pick(b.id, 16)) <= 64);
       assert.ok(Buffer.byteLength(CALLBACK.card(b.id)) <= 64);
     }
+    assert.ok(Buffer.byteLength(CALLBACK.page(12, 16)) <= 64);
+  });
+
+  test('every breed group has a name to lead an answer with, in both languages', () => {
+    for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) {
+      assert.match(texts.groupLead('en', `fci-${n}`) ?? '', new RegExp(`^an? .+ \\(FCI group ${n}\\)$`));
+      assert.match(texts.groupLead('ru', `fci-${n}`) ?? '', new RegExp(`^[а-яё].+ \\(группа FCI ${n}\\)$`));
+    }
+    for (const group of ['akc-hound', 'ckc-working', 'wild']) {
+      assert.ok(texts.groupLead('en', group) && texts.groupLead('ru', group), group);
+    }
+    assert.equal(texts.groupLead('en', 'fci-99'), undefined);
   });
 });
 
@@ -136,19 +155,12 @@ describe('breed cards', () => {
   });
 });
 
+/** Telegram HTML as the stand-in parses it (strictly, as Telegram does): the visible text, or a thrown error. */
+const parsedHtml = (html: string) => formatted({ text: html, parse_mode: 'HTML' }, 'text', 'entities');
+
 describe('mixed breeds', () => {
-  const guess = (breed: string, p: number) => {
-    const b = breeds.find((x) => x.id === breed) as Breed;
-    return { breed, name: b.name, wikipedia: b.wikipedia, p };
-  };
-  const result = (top: ReturnType<typeof guess>[]): Classification => ({
-    isDog: true,
-    dogScore: 0.99,
-    top,
-    model: 'test',
-    gateModel: null,
-    ms: { preprocess: 0, inference: 0, total: 0 },
-  });
+  const guess = (breed: string, p: number) => guessOf(breeds, breed, p);
+  const result = (top: BreedGuess[]) => oneDog(top);
   const options = { unsureThreshold: 0.3 };
 
   test('close top two: "could be a mix of both", in English and Russian', () => {
@@ -178,6 +190,204 @@ describe('mixed breeds', () => {
     const text = formatAnswer(weak, options, texts, 'en');
     assert.match(text, /I'm not sure about this one/);
     assert.match(text, /3\. Pug — &lt;1%/);
+  });
+});
+
+describe('a sure group when no breed is sure', () => {
+  const guess = (breed: string, p: number) => guessOf(breeds, breed, p);
+  const options: AnswerOptions = { unsureThreshold: 0.5, groupLeadShare: 0.6 };
+  const terriers = () => [guess('cairn', 0.3), guess('norfolk_terrier', 0.15), guess('australian_terrier', 0.1)];
+
+  test('leads with the group, in English and Russian, and still lists the top-3', () => {
+    const result = oneDog(terriers(), { group: 'fci-3', p: 0.8 });
+    const en = formatAnswer(result, options, texts, 'en');
+    assert.match(
+      en,
+      /^🤔 Probably a terrier \(FCI group 3\), though I can't tell the breed for sure:\n🐶 <b><a href="[^"]+">Cairn Terrier<\/a><\/b> — 30%\n2\. Norfolk Terrier — 15%\n3\. Australian Terrier — 10%$/,
+    );
+    assert.doesNotMatch(en, /not sure about this one/, 'the lead says it already');
+    const ru = formatAnswer(result, options, texts, 'ru');
+    assert.match(ru, /^🤔 Скорее всего, это терьер \(группа FCI 3\), но какая именно порода — сказать трудно:\n🐶 /);
+    assert.match(ru, /\n3\. .+ — 10%$/);
+    parsedHtml(en);
+    parsedHtml(ru);
+  });
+
+  test('scent hounds and sighthounds read naturally', () => {
+    const hounds = [guess('beagle', 0.4), guess('english_foxhound', 0.3), guess('walker_hound', 0.1)];
+    assert.match(
+      formatAnswer(oneDog(hounds, { group: 'fci-6', p: 0.9 }), options, texts, 'en'),
+      /^🤔 Probably a scent hound \(FCI group 6\)/,
+    );
+    const sight = [guess('whippet', 0.4), guess('italian_greyhound', 0.3), guess('saluki', 0.1)];
+    assert.match(
+      formatAnswer(oneDog(sight, { group: 'fci-10', p: 0.9 }), options, texts, 'en'),
+      /^🤔 Probably a sighthound \(FCI group 10\)/,
+    );
+    assert.match(
+      formatAnswer(oneDog(sight, { group: 'fci-10', p: 0.9 }), options, texts, 'ru'),
+      /^🤔 Скорее всего, это борзая \(группа FCI 10\)/,
+    );
+  });
+
+  test('no lead when a breed is sure, when the group holds less than GROUP_LEAD_SHARE, or when it is not set', () => {
+    const sure = oneDog([guess('cairn', 0.7), guess('norfolk_terrier', 0.1), guess('norwich_terrier', 0.05)], {
+      group: 'fci-3',
+      p: 0.9,
+    });
+    assert.doesNotMatch(formatAnswer(sure, options, texts, 'en'), /Probably/);
+    const spread = formatAnswer(oneDog(terriers(), { group: 'fci-3', p: 0.55 }), options, texts, 'en');
+    assert.doesNotMatch(spread, /Probably/);
+    assert.match(spread, /^🐶 .+\n.+\n.+\n\n🤔 I'm not sure about this one/);
+    const unset = formatAnswer(oneDog(terriers(), { group: 'fci-3', p: 0.8 }), { unsureThreshold: 0.5 }, texts, 'en');
+    assert.doesNotMatch(unset, /Probably/);
+  });
+});
+
+describe('several dogs', () => {
+  const guess = (breed: string, p: number) => guessOf(breeds, breed, p);
+  const options: AnswerOptions = { unsureThreshold: 0.5, groupLeadShare: 0.6 };
+  const somewhere = { left: 0, top: 0, width: 10, height: 10 };
+  const beagle = () =>
+    dog([guess('beagle', 0.84), guess('walker_hound', 0.09), guess('english_foxhound', 0.04)], {
+      left: 10,
+      top: 20,
+      width: 300,
+      height: 350,
+    });
+  const boxer = () =>
+    dog([guess('boxer', 0.9), guess('bull_mastiff', 0.05), guess('pug', 0.002)], {
+      left: 420,
+      top: 10,
+      width: 350,
+      height: 380,
+    });
+  const twoDogs = () => classification([beagle(), boxer()]);
+
+  test('English: each number with its top-3 and percentages, the first linked', () => {
+    const text = formatAnswer(twoDogs(), options, texts, 'en');
+    assert.equal(
+      text,
+      [
+        '🐶 I see 2 dogs, numbered from left to right:',
+        '',
+        '🔴 <b>1</b> · <b><a href="https://en.wikipedia.org/wiki/Beagle">Beagle</a></b> — 84%',
+        '      or Treeing Walker Coonhound — 9%, English Foxhound — 4%',
+        '',
+        '🔵 <b>2</b> · <b><a href="https://en.wikipedia.org/wiki/Boxer_(dog)">Boxer</a></b> — 90%',
+        '      or Bullmastiff — 5%, Pug — &lt;1%',
+      ].join('\n'),
+    );
+    assert.equal(parsedHtml(text).text.split('\n')[2], '🔴 1 · Beagle — 84%');
+  });
+
+  test('Russian: the same, with Russian names and plural forms', () => {
+    const text = formatAnswer(twoDogs(), options, texts, 'ru');
+    assert.match(
+      text,
+      /^🐶 Вижу 2 собаки, номера — слева направо:\n\n🔴 <b>1<\/b> · <b><a href="[^"]+">Бигль<\/a><\/b> — 84%\n {6}или .+ — 9%, .+ — 4%\n\n🔵 <b>2<\/b> · <b><a href="[^"]+">Боксёр<\/a><\/b> — 90%/,
+    );
+    const five = classification([beagle(), boxer(), beagle(), boxer(), beagle()]);
+    assert.match(formatAnswer(five, options, texts, 'ru'), /^🐶 Вижу 5 собак,/);
+  });
+
+  test('more dogs than were named: said so, in both languages', () => {
+    const crowd = classification([beagle(), boxer(), beagle(), boxer()], { moreDogs: 3 });
+    const en = formatAnswer(crowd, options, texts, 'en');
+    assert.match(en, /^🐶 I see 7 dogs,/);
+    assert.match(en, /\n\n…and 3 more I did not name\.$/);
+    const oneMore = classification([beagle(), boxer()], { moreDogs: 1 });
+    assert.match(formatAnswer(oneMore, options, texts, 'en'), /\n\n…and one more I did not name\.$/);
+    assert.match(
+      formatAnswer(crowd, options, texts, 'ru'),
+      /^🐶 Вижу 7 собак,[\s\S]*\n\n…и ещё 3 — столько сразу я не называю\.$/,
+    );
+  });
+
+  test('per dog: a sure group leads, a close pair is a possible mix, a doubtful view says so', () => {
+    const terrier = dog(
+      [guess('cairn', 0.3), guess('norfolk_terrier', 0.15), guess('australian_terrier', 0.1)],
+      somewhere,
+      { group: { group: 'fci-3', p: 0.8 } },
+    );
+    const mix = dog(
+      [guess('golden_retriever', 0.5), guess('labrador_retriever', 0.4), guess('kuvasz', 0.05)],
+      somewhere,
+    );
+    const unsure = dog([guess('kelpie', 0.3), guess('malinois', 0.1), guess('dingo', 0.05)], somewhere);
+    const notDog = dog([guess('pug', 0.1)], somewhere, { isDog: false });
+    const result = classification([terrier, mix, unsure, notDog]);
+    const text = formatAnswer(result, options, texts, 'en');
+    assert.match(
+      text,
+      /\n🔴 <b>1<\/b> · 🤔 probably a terrier \(FCI group 3\):\n {6}<b><a href="[^"]+">Cairn Terrier<\/a><\/b> — 30%\n {6}or Norfolk Terrier — 15%, Australian Terrier — 10%\n/,
+    );
+    assert.match(
+      text,
+      /\n🔵 <b>2<\/b> · .+Golden Retriever.+\n.+\n {6}🤔 could be a mix of Golden Retriever and Labrador Retriever\n/,
+    );
+    assert.match(text, /\n🟡 <b>3<\/b> · .+\n.+\n {6}🤔 I'm not sure about this one\n/);
+    assert.match(text, /\n🟢 <b>4<\/b> · 🙂 this one may not be a dog$/);
+    assert.match(
+      formatAnswer(result, options, texts, 'ru'),
+      /\n🔴 <b>1<\/b> · 🤔 скорее всего, терьер \(группа FCI 3\):\n/,
+    );
+    parsedHtml(text);
+    parsedHtml(formatAnswer(result, options, texts, 'ru'));
+  });
+
+  test('the caption parses as Telegram HTML, its length counted as Telegram counts it', () => {
+    const text = formatAnswer(twoDogs(), options, texts, 'en');
+    const parsed = parsedHtml(text);
+    assert.equal(parsed.entities.filter((e) => e.type === 'text_link').length, 2);
+    assert.equal(htmlTextLength(text), parsed.text.length);
+    assert.throws(() => parsedHtml('<b>1 < 2</b>'), /can't parse entities/, 'the stand-in is strict');
+  });
+
+  test('sixteen dogs with long names still fit a caption (only each top guess when all would not fit)', () => {
+    const long = () =>
+      dog(
+        [
+          guess('american_staffordshire_terrier', 0.3),
+          guess('staffordshire_bullterrier', 0.25),
+          guess('black-and-tan_coonhound', 0.2),
+        ],
+        somewhere,
+        { group: { group: 'fci-3', p: 0.9 } },
+      );
+    for (const locale of ['en', 'ru'] as const) {
+      const crowd = classification(Array.from({ length: 16 }, long), { moreDogs: 14 });
+      const text = formatAnswer(crowd, options, texts, locale);
+      assert.ok(htmlTextLength(text) <= MAX_CAPTION_LENGTH, `${locale}: ${htmlTextLength(text)}`);
+      assert.match(parsedHtml(text).text, /16 · .+ — 30%/);
+    }
+  });
+
+  test('the reply: the numbered photo with a row of buttons per dog; one dog stays a text answer', () => {
+    const result = twoDogs();
+    const reply = renderReply(result, options, texts, 'en', true);
+    assert.equal(reply.kind, 'several-dogs');
+    if (reply.kind !== 'several-dogs') return;
+    assert.deepEqual(
+      reply.marks,
+      result.dogs.map((d, i) => ({ number: i + 1, box: d.box })),
+    );
+    assert.deepEqual(
+      reply.markup?.inline_keyboard.map((row) => row.map((b) => ('callback_data' in b ? b.callback_data : b.text))),
+      [
+        ['fb:y:1', 'fb:n:1', 'card:beagle'],
+        ['fb:y:2', 'fb:n:2', 'card:boxer'],
+      ],
+    );
+    assert.equal(reply.markup?.inline_keyboard[1]?.[0]?.text, '🔵 2 👍');
+    assert.match(reply.pointer, /numbered photo below/);
+    assert.equal(renderReply(classification([beagle()]), options, texts, 'en', true).kind, 'text');
+    const withoutFeedback = renderReply(result, options, texts, 'en', false);
+    assert.deepEqual(
+      withoutFeedback.markup?.inline_keyboard.map((row) => row.length),
+      [1, 1],
+      'only the cards',
+    );
   });
 });
 

@@ -1,19 +1,21 @@
 /**
  * 👍 / 👎 under an answer, and the correction after 👎: one of the model's other guesses, a breed from the paged list,
- * or a typed name matched fuzzily. Each person has one record per answer; pressing again replaces it. The answer is
- * found from the message the buttons sit under (its stored context: file ids, model, top-3 — never the photo).
+ * or a typed name matched fuzzily. Each person has one record per answer (per answer and dog when it names several);
+ * pressing again replaces it. The answer is found from the message the buttons sit under (its stored context: file
+ * ids, model, top-3, each dog's box — never the photo); the dog from the number the button carries.
  */
 
 import type { InlineKeyboard } from 'grammy';
 import { Composer, GrammyError } from 'grammy';
 import type { BreedSearch } from '../../breeds/breed-search.ts';
-import type { AnswerContext } from '../../feedback/answer-contexts.ts';
+import { type AnswerContext, type JudgedDog, judgedDog } from '../../feedback/answer-contexts.ts';
 import {
-  answerKeyboard,
   breedPickerKeyboard,
   CALLBACK,
   CALLBACK_PATTERN,
   correctionKeyboard,
+  dogNumber,
+  mainAnswerKeyboard,
 } from '../../feedback/answer-keyboard.ts';
 import type { FeedbackRecord } from '../../feedback/feedback-store.ts';
 import { feedbackEnabled, type PersonalData } from '../../feedback/personal-data.ts';
@@ -29,13 +31,14 @@ export interface FeedbackDeps {
   logger: Logger;
 }
 
-/** A person's verdict on an answer, as stored. */
+/** A person's verdict on an answer (or on one of its dogs), as stored. */
 function record(
   context: AnswerContext,
+  dog: JudgedDog,
   userId: number,
   verdict: { correctBreed: string } | { right: true } | { wrong: true; keep?: string },
 ): FeedbackRecord {
-  const top1 = context.top[0]?.breed;
+  const top1 = dog.top[0]?.breed;
   const correctBreed = 'correctBreed' in verdict ? verdict.correctBreed : 'wrong' in verdict ? verdict.keep : undefined;
   const right = 'right' in verdict || ('correctBreed' in verdict && verdict.correctBreed === top1);
   return {
@@ -46,7 +49,10 @@ function record(
     fileId: context.fileId,
     fileUniqueId: context.fileUniqueId,
     model: context.model,
-    top: context.top,
+    top: dog.top,
+    ...(dog.number === undefined
+      ? {}
+      : { dog: dog.number, box: dog.box ?? null, ...(context.photo ? { photo: context.photo } : {}) }),
     verdict: right ? 'right' : 'wrong',
     ...(correctBreed !== undefined && !right ? { correctBreed } : {}),
     at: Date.now(),
@@ -69,52 +75,74 @@ export function feedback(deps: FeedbackDeps): Composer<BotContext> {
   const setKeyboard = (ctx: BotContext, keyboard: InlineKeyboard) =>
     ignoreNotModified(ctx.editMessageReplyMarkup({ reply_markup: keyboard }));
   const mainKeyboard = (ctx: BotContext, context: AnswerContext) =>
-    answerKeyboard(texts, ctx.locale, context.top[0]?.breed ?? '', true);
+    mainAnswerKeyboard(texts, ctx.locale, context, true);
 
-  /** The answer under which a button was pressed, or undefined after telling the person why there is none. */
-  const pressedAnswer = async (ctx: BotContext): Promise<AnswerContext | undefined> => {
+  /**
+   * The answer under which a button was pressed and the dog the button is about (`number`, none for the answer as a
+   * whole), or undefined after telling the person why there is none.
+   */
+  const pressedAnswer = async (
+    ctx: BotContext,
+    number?: number,
+  ): Promise<{ context: AnswerContext; dog: JudgedDog } | undefined> => {
     const message = ctx.callbackQuery?.message;
     if (!feedbackEnabled(personal)) {
       await ctx.answerCallbackQuery({ text: ctx.t('feedback-off-toast') });
       return undefined;
     }
     const context = message && (await personal.answers.get(message.chat.id, message.message_id));
-    if (!context) await ctx.answerCallbackQuery({ text: ctx.t('feedback-expired-toast') });
-    return context;
+    const dog = context ? judgedDog(context, number) : undefined;
+    if (!context || !dog) {
+      await ctx.answerCallbackQuery({ text: ctx.t('feedback-expired-toast') });
+      return undefined;
+    }
+    return { context, dog };
   };
 
-  composer.callbackQuery(CALLBACK.right, async (ctx) => {
-    const context = await pressedAnswer(ctx);
-    if (!context) return;
-    await personal.feedback.put(record(context, ctx.from.id, { right: true }));
+  composer.callbackQuery(CALLBACK_PATTERN.right, async (ctx) => {
+    const pressed = await pressedAnswer(ctx, dogNumber(ctx.match[1]));
+    if (!pressed) return;
+    const { context, dog } = pressed;
+    await personal.feedback.put(record(context, dog, ctx.from.id, { right: true }));
     await personal.awaiting.stop(ctx.from.id, context.chatId);
     await ctx.answerCallbackQuery({ text: ctx.t('feedback-right-toast') });
   });
 
-  composer.callbackQuery(CALLBACK.wrong, async (ctx) => {
-    const context = await pressedAnswer(ctx);
-    if (!context) return;
+  composer.callbackQuery(CALLBACK_PATTERN.wrong, async (ctx) => {
+    const pressed = await pressedAnswer(ctx, dogNumber(ctx.match[1]));
+    if (!pressed) return;
+    const { context, dog } = pressed;
     // 👎 again after a correction keeps the correction until another breed is picked.
-    const before = await personal.feedback.get(ctx.from.id, context.chatId, context.messageId);
-    await personal.feedback.put(record(context, ctx.from.id, { wrong: true, keep: before?.correctBreed }));
-    await personal.awaiting.start(ctx.from.id, context.chatId, context.messageId);
-    await ctx.answerCallbackQuery({ text: ctx.t('feedback-wrong-toast') });
+    const before = await personal.feedback.get(ctx.from.id, context.chatId, context.messageId, dog.number);
+    await personal.feedback.put(record(context, dog, ctx.from.id, { wrong: true, keep: before?.correctBreed }));
+    await personal.awaiting.start(ctx.from.id, context.chatId, {
+      messageId: context.messageId,
+      ...(dog.number === undefined ? {} : { dog: dog.number }),
+    });
+    await ctx.answerCallbackQuery({
+      text:
+        dog.number === undefined
+          ? ctx.t('feedback-wrong-toast')
+          : ctx.t('feedback-wrong-dog-toast', { number: dog.number }),
+    });
     await setKeyboard(
       ctx,
       correctionKeyboard(
         texts,
         ctx.locale,
-        context.top.map((g) => g.breed),
+        dog.top.map((g) => g.breed),
+        dog.number,
       ),
     );
   });
 
   composer.callbackQuery(CALLBACK_PATTERN.pick, async (ctx) => {
-    const breed = ctx.match[1] ?? '';
-    const context = await pressedAnswer(ctx);
-    if (!context) return;
+    const breed = ctx.match[2] ?? '';
+    const pressed = await pressedAnswer(ctx, dogNumber(ctx.match[1]));
+    if (!pressed) return;
+    const { context, dog } = pressed;
     if (!texts.isBreed(breed)) return ctx.answerCallbackQuery();
-    await personal.feedback.put(record(context, ctx.from.id, { correctBreed: breed }));
+    await personal.feedback.put(record(context, dog, ctx.from.id, { correctBreed: breed }));
     await personal.awaiting.stop(ctx.from.id, context.chatId);
     await ctx.answerCallbackQuery({
       text: ctx.t('feedback-saved-toast', { name: texts.breedName(ctx.locale, breed) }),
@@ -124,12 +152,13 @@ export function feedback(deps: FeedbackDeps): Composer<BotContext> {
 
   composer.callbackQuery(CALLBACK_PATTERN.page, async (ctx) => {
     await ctx.answerCallbackQuery();
-    await setKeyboard(ctx, breedPickerKeyboard(texts, ctx.locale, Number(ctx.match[1])));
+    await setKeyboard(ctx, breedPickerKeyboard(texts, ctx.locale, Number(ctx.match[2]), dogNumber(ctx.match[1])));
   });
 
   composer.callbackQuery(CALLBACK.back, async (ctx) => {
-    const context = await pressedAnswer(ctx);
-    if (!context) return;
+    const pressed = await pressedAnswer(ctx);
+    if (!pressed) return;
+    const { context } = pressed;
     await personal.awaiting.stop(ctx.from.id, context.chatId);
     await ctx.answerCallbackQuery();
     await setKeyboard(ctx, mainKeyboard(ctx, context));
@@ -140,10 +169,12 @@ export function feedback(deps: FeedbackDeps): Composer<BotContext> {
     if (ctx.msg.text.startsWith('/') || !feedbackEnabled(personal)) return next();
     const userId = ctx.from.id;
     const chatId = ctx.chat.id;
-    const answerMessageId = await personal.awaiting.get(userId, chatId);
-    if (answerMessageId === undefined) return next();
+    const correcting = await personal.awaiting.get(userId, chatId);
+    if (correcting === undefined) return next();
+    const answerMessageId = correcting.messageId;
     const context = await personal.answers.get(chatId, answerMessageId);
-    if (!context) {
+    const dog = context ? judgedDog(context, correcting.dog) : undefined;
+    if (!context || !dog) {
       await personal.awaiting.stop(userId, chatId);
       return next();
     }
@@ -154,7 +185,7 @@ export function feedback(deps: FeedbackDeps): Composer<BotContext> {
       await ctx.reply(ctx.t('feedback-no-match', { text: escapeHtml(ctx.msg.text.slice(0, 64)) }), reply);
       return;
     }
-    await personal.feedback.put(record(context, userId, { correctBreed: match.id }));
+    await personal.feedback.put(record(context, dog, userId, { correctBreed: match.id }));
     await personal.awaiting.stop(userId, chatId);
     deps.logger.info({ chatId, userId, breed: match.id, score: match.score }, 'typed correction matched');
     await ignoreNotModified(

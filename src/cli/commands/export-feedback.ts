@@ -18,7 +18,7 @@ import sharp from 'sharp';
 import { type FeedbackRecord, FeedbackStore } from '../../feedback/feedback-store.ts';
 import { connectRedis } from '../../queue/index.ts';
 import { createTelegramApi, downloadTelegramFile, FileDownloadError } from '../../telegram/api.ts';
-import type { Box } from '../../vision/index.ts';
+import type { Box } from '../../vision/classification.ts';
 import type { CliContext } from '../context.ts';
 import { parseDuration } from './reprocess.ts';
 

@@ -24,6 +24,37 @@ answer-unsure = 🤔 I'm not sure about this one — it could be a mix, or the p
 answer-nothing = 🤷 I could not tell anything about this photo.
 not-a-dog = 🙂 I don't see a dog in this photo. If there is one, try a closer, brighter shot of it.
 not-a-dog-guess = If it is a dog, it looks most like a { $name } ({ $percent }).
+answer-group-lead = 🤔 Probably { $group }, though I can't tell the breed for sure:
+group-lead-fci-1 = a sheepdog or cattle dog (FCI group 1)
+group-lead-fci-2 = a pinscher, schnauzer, molossoid or Swiss mountain dog (FCI group 2)
+group-lead-fci-3 = a terrier (FCI group 3)
+group-lead-fci-4 = a dachshund (FCI group 4)
+group-lead-fci-5 = a spitz or primitive-type dog (FCI group 5)
+group-lead-fci-6 = a scent hound (FCI group 6)
+group-lead-fci-7 = a pointing dog (FCI group 7)
+group-lead-fci-8 = a retriever, flushing dog or water dog (FCI group 8)
+group-lead-fci-9 = a companion or toy dog (FCI group 9)
+group-lead-fci-10 = a sighthound (FCI group 10)
+group-lead-akc-hound = a hound (AKC Hound Group)
+group-lead-ckc-working = a working dog (Canadian Kennel Club)
+group-lead-wild = a wild canid, not a kennel-club breed
+
+## The answer about several dogs (the caption of the photo with numbered boxes; at most 1024 characters)
+
+dogs-intro = 🐶 I see { $count } dogs, numbered from left to right:
+dogs-top = { $mark } <b>{ $number }</b> · <b><a href="{ $url }">{ $name }</a></b> — { $percent }
+dogs-group-lead = { $mark } <b>{ $number }</b> · 🤔 probably { $group }:
+dogs-guesses = {"      "}<b><a href="{ $url }">{ $name }</a></b> — { $percent }
+dogs-guess = { $name } — { $percent }
+dogs-others = {"      "}or { $guesses }
+dogs-mix = {"      "}🤔 could be a mix of { $first } and { $second }
+dogs-unsure = {"      "}🤔 I'm not sure about this one
+dogs-not-a-dog = { $mark } <b>{ $number }</b> · 🙂 this one may not be a dog
+dogs-more = { $count ->
+        [one] …and one more I did not name.
+       *[other] …and { $count } more I did not name.
+    }
+dogs-pointer = 👇 I found { $count } dogs: my answer is the numbered photo below.
 
 ## Buttons under an answer, and feedback
 
@@ -32,8 +63,11 @@ button-wrong = 👎 Wrong
 button-card = ℹ️ { $name }
 button-all-breeds = 📋 All breeds
 button-back = ↩️ Back
+button-dog-right = { $mark } { $number } 👍
+button-dog-wrong = { $mark } { $number } 👎
 feedback-right-toast = Thanks! Glad I got it right.
 feedback-wrong-toast = Which breed is it? Tap one below, or type its name.
+feedback-wrong-dog-toast = Which breed is dog { $number }? Tap one below, or type its name.
 feedback-saved-toast = Thanks! Noted: it's a { $name }.
 feedback-expired-toast = This answer is too old for feedback.
 feedback-off-toast = Feedback is switched off on this bot.

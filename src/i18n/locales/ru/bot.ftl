@@ -24,6 +24,42 @@ answer-unsure = 🤔 Тут сложно сказать наверняка — �
 answer-nothing = 🤷 По этому фото ничего сказать не получается.
 not-a-dog = 🙂 На этом фото я не вижу собаки. Если она там есть, попробуйте снять её ближе и при хорошем свете.
 not-a-dog-guess = Если это собака, больше всего она похожа на породу { $name } ({ $percent }).
+answer-group-lead = 🤔 Скорее всего, это { $group }, но какая именно порода — сказать трудно:
+group-lead-fci-1 = пастушья или скотогонная собака (группа FCI 1)
+group-lead-fci-2 = пинчер, шнауцер, молосс или швейцарская горная собака (группа FCI 2)
+group-lead-fci-3 = терьер (группа FCI 3)
+group-lead-fci-4 = такса (группа FCI 4)
+group-lead-fci-5 = шпиц или собака примитивного типа (группа FCI 5)
+group-lead-fci-6 = гончая (группа FCI 6)
+group-lead-fci-7 = легавая (группа FCI 7)
+group-lead-fci-8 = ретривер, спаниель или водяная собака (группа FCI 8)
+group-lead-fci-9 = декоративная собака или собака-компаньон (группа FCI 9)
+group-lead-fci-10 = борзая (группа FCI 10)
+group-lead-akc-hound = гончая (группа гончих AKC)
+group-lead-ckc-working = рабочая собака (Канадский клуб собаководства)
+group-lead-wild = дикий представитель псовых, а не порода
+
+## Ответ о нескольких собаках (подпись к фото с пронумерованными рамками; не длиннее 1024 символов)
+
+dogs-intro = 🐶 Вижу { $count } { $count ->
+        [one] собаку
+        [few] собаки
+       *[many] собак
+    }, номера — слева направо:
+dogs-top = { $mark } <b>{ $number }</b> · <b><a href="{ $url }">{ $name }</a></b> — { $percent }
+dogs-group-lead = { $mark } <b>{ $number }</b> · 🤔 скорее всего, { $group }:
+dogs-guesses = {"      "}<b><a href="{ $url }">{ $name }</a></b> — { $percent }
+dogs-guess = { $name } — { $percent }
+dogs-others = {"      "}или { $guesses }
+dogs-mix = {"      "}🤔 возможно, помесь: { $first } и { $second }
+dogs-unsure = {"      "}🤔 тут сложно сказать наверняка
+dogs-not-a-dog = { $mark } <b>{ $number }</b> · 🙂 возможно, это не собака
+dogs-more = …и ещё { $count } — столько сразу я не называю.
+dogs-pointer = 👇 { $count ->
+        [one] Нашлась { $count } собака
+        [few] Нашлись { $count } собаки
+       *[many] Нашлись { $count } собак
+    }: ответ — на фото с номерами ниже.
 
 ## Кнопки под ответом и отзывы
 
@@ -32,8 +68,11 @@ button-wrong = 👎 Неверно
 button-card = ℹ️ { $name }
 button-all-breeds = 📋 Все породы
 button-back = ↩️ Назад
+button-dog-right = { $mark } { $number } 👍
+button-dog-wrong = { $mark } { $number } 👎
 feedback-right-toast = Спасибо! Отлично, что порода определена верно.
 feedback-wrong-toast = Какая это порода? Выберите ниже или напишите название.
+feedback-wrong-dog-toast = Какой породы собака { $number }? Выберите ниже или напишите название.
 feedback-saved-toast = Спасибо! Записано: это { $name }.
 feedback-expired-toast = Этот ответ слишком старый для отзыва.
 feedback-off-toast = Отзывы в этом боте выключены.
