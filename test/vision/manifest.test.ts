@@ -14,6 +14,8 @@ import { loadManifest, type ResolvedManifest } from '../../src/vision/manifest.t
 import { pullModelFile, sha256OfFile, verifyModelFile } from '../../src/vision/model-file.ts';
 import { MODELS_DIR, ROOT } from '../support/paths.ts';
 
+/** The int8 original of the default model: the manifest whose file is fetched as it is. */
+const MOBILENET_ID = 'mobilenetv2-imagenet-int8';
 const MOBILENET_FILE = path.join(MODELS_DIR, 'mobilenetv2-12-int8.onnx');
 const MOBILENET_SHA = '83530ad811bc31d2b60a5599a21265a5057608c9b044b4ee758cc22f2309f54f';
 /** ImageNet index → [WordNet id, class name], shared beside the checkout with the model files. */
@@ -48,13 +50,13 @@ async function writeManifest(dir: string, id: string, edit: (json: Json) => void
 /** A fresh models dir holding only the mobilenet manifest (no .onnx file yet). */
 async function mobilenetInTempDir(): Promise<ResolvedManifest> {
   const dir = await tempDir();
-  return loadManifest(await writeManifest(dir, 'mobilenetv2-imagenet'), dir);
+  return loadManifest(await writeManifest(dir, MOBILENET_ID), dir);
 }
 
 /** Loading a manifest changed by `edit` fails with a ModelError naming `field`. */
 async function assertInvalidField(edit: (json: Json) => void, field: string): Promise<void> {
   const dir = await tempDir();
-  const file = await writeManifest(dir, 'mobilenetv2-imagenet', edit);
+  const file = await writeManifest(dir, MOBILENET_ID, edit);
   await assert.rejects(loadManifest(file, dir), (error: unknown) => {
     assert.ok(error instanceof ModelError, String(error));
     assert.match(error.message, /is invalid/);
@@ -84,12 +86,12 @@ function object(json: Json, key: string): Json {
 }
 
 describe('loadManifest: the committed manifests', () => {
-  it('mobilenetv2-imagenet: NCHW 224, ImageNet mean/std, crop 256, ImageNet logits', async () => {
-    const m = await loadManifest('mobilenetv2-imagenet', MODELS_DIR);
-    assert.equal(m.id, 'mobilenetv2-imagenet');
+  it('mobilenetv2-imagenet-int8: NCHW 224, ImageNet mean/std, crop 256, ImageNet logits', async () => {
+    const m = await loadManifest(MOBILENET_ID, MODELS_DIR);
+    assert.equal(m.id, MOBILENET_ID);
     assert.equal(m.modelPath, MOBILENET_FILE);
     assert.equal(m.labelsPath, path.join(MODELS_DIR, 'breeds.json'));
-    assert.equal(m.manifestPath, path.join(MODELS_DIR, 'mobilenetv2-imagenet.json'));
+    assert.equal(m.manifestPath, path.join(MODELS_DIR, `${MOBILENET_ID}.json`));
     assert.equal(m.sha256, MOBILENET_SHA);
     assert.equal(m.sizeBytes, 3_655_640);
     assert.deepEqual(m.input, {
@@ -103,6 +105,23 @@ describe('loadManifest: the committed manifests', () => {
     });
     assert.equal(m.output.kind, 'imagenet-1k-logits');
     assert.equal(m.output.name, 'output');
+  });
+
+  it('mobilenetv2-imagenet (the default): the same contract, its float32 graph derived from the int8 file', async () => {
+    const [float, int8] = await Promise.all([
+      loadManifest('mobilenetv2-imagenet', MODELS_DIR),
+      loadManifest(MOBILENET_ID, MODELS_DIR),
+    ]);
+    assert.deepEqual(float.input, int8.input);
+    assert.deepEqual(float.output, int8.output);
+    assert.equal(float.modelPath, path.join(MODELS_DIR, 'mobilenetv2-12-float.onnx'));
+    assert.deepEqual(float.derivedFrom, {
+      method: 'dequantize-qlinear',
+      file: 'mobilenetv2-12-int8.onnx',
+      sha256: MOBILENET_SHA,
+      sizeBytes: 3_655_640,
+    });
+    assert.equal(float.source, int8.source);
   });
 
   for (const id of ['xception-dogs', 'xception-random']) {
@@ -192,11 +211,12 @@ describe('loadManifest: validation names the bad field', () => {
 describe('verifyModelFile', () => {
   it('accepts the committed model file', async () => {
     await verifyModelFile(await loadManifest('mobilenetv2-imagenet', MODELS_DIR));
+    await verifyModelFile(await loadManifest(MOBILENET_ID, MODELS_DIR));
   });
 
   it('a missing file → says where and how to get it', async () => {
     const m = await mobilenetInTempDir();
-    await assertModelError(verifyModelFile(m), 'not found', m.modelPath, 'npm run model:pull -- mobilenetv2-imagenet');
+    await assertModelError(verifyModelFile(m), 'not found', m.modelPath, `npm run model:pull -- ${MOBILENET_ID}`);
   });
 
   it('a file of the wrong size → truncated, with the pull command', async () => {
@@ -247,7 +267,7 @@ describe('pullModelFile', () => {
     const dir = await tempDir();
     await copyFile(MOBILENET_FILE, path.join(dir, 'upstream.onnx'));
     const m = await loadManifest(
-      await writeManifest(dir, 'mobilenetv2-imagenet', (j) => Object.assign(j, { source: 'file:upstream.onnx' })),
+      await writeManifest(dir, MOBILENET_ID, (j) => Object.assign(j, { source: 'file:upstream.onnx' })),
       '/nonexistent',
     );
     await assertInstalled(m, await pullModelFile(m));
@@ -258,7 +278,7 @@ describe('pullModelFile', () => {
     const wrong = path.join(await tempDir(), 'wrong.onnx');
     await writeFile(wrong, Buffer.alloc(4096, 7));
     await assertModelError(pullModelFile(m, { from: wrong }), 'not installed', MOBILENET_SHA);
-    assert.deepEqual(await readdir(path.dirname(m.modelPath)), ['mobilenetv2-imagenet.json']);
+    assert.deepEqual(await readdir(path.dirname(m.modelPath)), [`${MOBILENET_ID}.json`]);
   });
 
   it('a refused pull keeps the good file that was there', async () => {
@@ -275,7 +295,7 @@ describe('pullModelFile', () => {
     const m = await mobilenetInTempDir();
     const missing = path.join(path.dirname(m.modelPath), 'nowhere.onnx');
     await assertModelError(pullModelFile(m, { from: missing }), 'does not exist', missing);
-    assert.deepEqual(await readdir(path.dirname(m.modelPath)), ['mobilenetv2-imagenet.json']);
+    assert.deepEqual(await readdir(path.dirname(m.modelPath)), [`${MOBILENET_ID}.json`]);
   });
 
   it('a manifest without a source and no --from → says to pass one', async () => {
