@@ -6,7 +6,10 @@
  * - inference: bare onnxruntime-node `session.run` on the main thread at batch 1 and 8 (the baseline);
  * - throughput: the full `Classifier.classify` path (photo bytes → result; preprocessing, inference thread,
  *   micro-batching, postprocessing) against the bare loop over the same photos' pre-made tensors (goal ≥ 0.95);
- * - event-loop lag (p99) while the classifier is busy, against the lag of the bare loop on the main thread.
+ * - event-loop lag (p99) while the classifier is busy, against the lag of the bare loop on the main thread;
+ * - the recognition pipeline (the default model's int8 and float graphs, with and without the detector and flip):
+ *   ms per photo at batch 1 (one photo at a time, the whole `classify()`), and the detector pipeline's throughput
+ *   against a bare onnxruntime loop over the same models and the same views (detector, whole photo, each crop).
  *
  * Options: BENCH_PHOTOS (default 32), BENCH_ROUNDS (default 3), BENCH_MODELS (default "mobilenetv2-imagenet,xception-random"),
  * BENCH_SPINNING=1 (let the classifier's onnxruntime threads spin, as the bare loop's do by default).
@@ -15,8 +18,15 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
-import { Classifier, loadManifest, type ResolvedManifest } from '../src/vision/index.ts';
-import { decodeToRgb, rgbToTensor } from '../src/vision/preprocess/index.ts';
+import { type Detection, letterboxScale, letterboxTensor, padBox } from '../src/vision/detect/index.ts';
+import {
+  Classifier,
+  type ClassifierOptions,
+  loadDetectorManifest,
+  loadManifest,
+  type ResolvedManifest,
+} from '../src/vision/index.ts';
+import { decodePhoto, decodeToRgb, resizeRgb, rgbToTensor } from '../src/vision/preprocess/index.ts';
 import { IMAGES_DIR, MODELS_DIR } from '../test/support/paths.ts';
 
 const PHOTOS = Number(process.env.BENCH_PHOTOS ?? 32);
@@ -163,5 +173,101 @@ console.log(
   `# vision core benchmark — ${PHOTOS} photos, ${ROUNDS} rounds, classifier thread spinning ${SPINNING ? 'on' : 'off'}, ` +
     `node ${process.version}, ${new Date().toISOString()}`,
 );
+
+/** The default recognition settings, one variant per row of the README's table. */
+const PIPELINES: { name: string; options: Partial<ClassifierOptions> }[] = [
+  { name: 'int8', options: { model: 'mobilenetv2-imagenet-int8' } },
+  { name: 'float', options: {} },
+  { name: 'float + detector', options: { detector: 'yolox-nano-coco' } },
+  { name: 'float + detector + flip', options: { detector: 'yolox-nano-coco', flipAverage: true } },
+];
+
+/** Pre-made tensors of the views the detector pipeline runs for each photo: the detector's, the whole photo, crops. */
+async function pipelineTensors(classifier: Classifier, photo: Buffer) {
+  const detector = classifier.detector;
+  if (detector === undefined) throw new Error('the pipeline benchmark needs the detector');
+  const { input, crop } = classifier.breedModel.manifest;
+  const decoded = await decodePhoto(photo);
+  const r = letterboxScale(decoded, detector.manifest.input);
+  const scaled = await resizeRgb(decoded, {
+    width: Math.round(decoded.width * r),
+    height: Math.round(decoded.height * r),
+    resize: { kind: 'squash', kernel: 'linear' },
+  });
+  // The main dog only: what most photos have (the classifier may run more crops; that only favours the bare loop).
+  const found: Detection[] = (await detector.detect(decoded)).slice(0, 1);
+  const views = [rgbToTensor(await resizeRgb(decoded, input), input)];
+  for (const d of found) {
+    const region = padBox(d.box, crop.pad, decoded);
+    views.push(rgbToTensor(await resizeRgb(decoded, { ...input, resize: crop.resize }, region), input));
+  }
+  return { detector: letterboxTensor(scaled, detector.manifest.input), views };
+}
+
+async function benchPipeline(photos: Buffer[]): Promise<void> {
+  console.log('\n## recognition pipeline (mobilenetv2-imagenet as its own gate)');
+  const base: ClassifierOptions = {
+    modelsDir: MODELS_DIR,
+    model: 'mobilenetv2-imagenet',
+    device: 'cpu',
+    maxBatch: MAX_BATCH,
+  };
+  for (const { name, options } of PIPELINES) {
+    const classifier = await Classifier.create({ ...base, ...options });
+    for (const p of photos.slice(0, 4)) await classifier.classify(p); // warm-up
+    const rounds: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const ms: number[] = [];
+      for (const p of photos) ms.push((await time(() => classifier.classify(p))).ms);
+      rounds.push(median(ms));
+    }
+    console.log(`${name}: batch 1 (one photo at a time): median ${fmt(median(rounds))} ms/photo`);
+    await classifier.close();
+  }
+
+  // Throughput of classify() with the detector against the plainest loop over the same models and views.
+  const classifier = await Classifier.create({ ...base, detector: 'yolox-nano-coco' });
+  const detectorManifest = await loadDetectorManifest('yolox-nano-coco', MODELS_DIR);
+  const classifierManifest = classifier.breedModel.manifest;
+  const made: Awaited<ReturnType<typeof pipelineTensors>>[] = [];
+  for (const p of photos) made.push(await pipelineTensors(classifier, p));
+  const detectorSession = await ort.InferenceSession.create(detectorManifest.modelPath, {
+    executionProviders: ['cpu'],
+  });
+  const classifierSession = await ort.InferenceSession.create(classifierManifest.modelPath, {
+    executionProviders: ['cpu'],
+  });
+  const { width, height } = classifierManifest.input;
+  const bare = async () => {
+    for (const { detector, views } of made) {
+      const d = new ort.Tensor('float32', detector, [
+        1,
+        3,
+        detectorManifest.input.height,
+        detectorManifest.input.width,
+      ]);
+      await detectorSession.run({ [detectorManifest.input.name]: d });
+      const batch = batchOf(views, 0, views.length);
+      await classifierSession.run({
+        [classifierManifest.input.name]: new ort.Tensor('float32', batch, [views.length, 3, height, width]),
+      });
+    }
+  };
+  await bare(); // warm-up
+  const ratios: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const bareRun = await time(bare);
+    const full = await time(() => Promise.all(photos.map((p) => classifier.classify(p))));
+    ratios.push(bareRun.ms / full.ms);
+    console.log(
+      `round ${r + 1}: ${photos.length} photos — bare loop (detector + whole + main crop) ${fmt(bareRun.ms, 0)} ms, ` +
+        `classify() from photo bytes ${fmt(full.ms, 0)} ms (${fmt(full.ms / photos.length)} ms/photo)`,
+    );
+  }
+  console.log(`throughput ratio classify() with the detector / bare loop: median ${fmt(median(ratios), 3)}`);
+  await Promise.all([classifier.close(), detectorSession.release(), classifierSession.release()]);
+}
+
 const photos = await loadPhotos();
 for (const model of MODELS) await benchModel(model, photos);
+if (process.env.BENCH_PIPELINE !== '0') await benchPipeline(photos);
