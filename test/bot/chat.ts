@@ -3,7 +3,6 @@
  * with waits on what the bot shows (through the Bot API stand-in) and keeps (in the harness's Redis).
  */
 import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
 import { openPersonalData, type PersonalData } from '../../src/feedback/personal-data.ts';
 import { privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
 import type { ChatMessage } from '../../src/playground/bot-api/types.ts';
@@ -93,30 +92,4 @@ export function person(h: Harness, languageCode = 'en') {
       });
     },
   };
-}
-
-/**
- * Dog photos from the shared set side by side, each scaled to `height` (made in the test, never stored): the JPEG,
- * its size, and where each photo lies in it (left to right).
- */
-export async function sideBySide(relatives: readonly string[], height = 400) {
-  const parts = await Promise.all(
-    relatives.map(async (relative) =>
-      sharp(await photoBytes(relative))
-        .rotate()
-        .resize({ height })
-        .toBuffer({ resolveWithObject: true }),
-    ),
-  );
-  let left = 0;
-  const places = parts.map((part) => {
-    const place = { left, top: 0, width: part.info.width, height };
-    left += part.info.width;
-    return place;
-  });
-  const bytes = await sharp({ create: { width: left, height, channels: 3, background: '#808080' } })
-    .composite(parts.map((part, i) => ({ input: part.data, left: places[i]?.left ?? 0, top: 0 })))
-    .jpeg({ quality: 90 })
-    .toBuffer();
-  return { bytes, photo: { width: left, height }, places };
 }

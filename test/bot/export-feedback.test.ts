@@ -14,8 +14,9 @@ import { type FeedbackRecord, FeedbackStore } from '../../src/feedback/feedback-
 import type { PersonalData } from '../../src/feedback/personal-data.ts';
 import { deleteKeysWithPrefix, type Harness, startHarness } from '../support/app-harness.ts';
 import { captureCli } from '../support/cli-context.ts';
+import { sideBySide } from '../support/compose.ts';
 import { poll } from '../support/poll.ts';
-import { ANSWER, BEAGLE, BOXER, buttons, GOLDEN, person, personalDataOf, photoBytes, sideBySide } from './chat.ts';
+import { ANSWER, BEAGLE, BOXER, buttons, GOLDEN, person, personalDataOf, photoBytes } from './chat.ts';
 
 let h: Harness;
 let stored: PersonalData;
@@ -146,9 +147,10 @@ test('feedback on dogs of an answer about several: each dog’s crop with its la
   const prefix = `${h.config.QUEUE_PREFIX}-dogs`;
   const store = new FeedbackStore({ redis: h.app.redis, prefix, retentionSeconds: 3600 });
   try {
-    const { bytes, photo, places } = await sideBySide([BEAGLE, BOXER]);
+    const { bytes, width, height, spans } = await sideBySide([BEAGLE, BOXER]);
+    const photo = { width, height };
     const file = h.standIn.addFile(bytes, { mimeType: 'image/jpeg' });
-    const boxes = places.map((p) => ({ left: p.left + 10, top: 15, width: p.width - 20, height: p.height - 30 }));
+    const boxes = spans.map((s) => ({ left: s.left + 10, top: 15, width: s.right - s.left - 20, height: height - 30 }));
     const top = [
       { breed: 'boxer', p: 0.9 },
       { breed: 'bull_mastiff', p: 0.05 },

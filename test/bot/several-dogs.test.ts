@@ -13,10 +13,11 @@ import type { ChatMessage } from '../../src/playground/bot-api/types.ts';
 import { PlaygroundWeb } from '../../src/playground/web-server.ts';
 import { type Breed, loadBreeds } from '../../src/vision/index.ts';
 import { markColour } from '../../src/worker/dog-marks.ts';
+import { sideBySide } from '../support/compose.ts';
 import { MODELS_DIR } from '../support/paths.ts';
 import { poll } from '../support/poll.ts';
 import { type CannedHarness, startCannedHarness } from './canned-vision.ts';
-import { BEAGLE, BOXER, buttons, person, personalDataOf, sideBySide } from './chat.ts';
+import { BEAGLE, BOXER, buttons, person, personalDataOf } from './chat.ts';
 import { classification, dog, guess, oneDog } from './classifications.ts';
 
 let h: CannedHarness;
@@ -37,11 +38,12 @@ const SEVERAL = /^🐶 (I see 2 dogs|Вижу 2 собаки)/;
 /** A photo of a beagle (left) and a boxer (right), and what the (canned) vision core says about it. */
 async function beagleAndBoxer() {
   const composed = await sideBySide([BEAGLE, BOXER]);
-  const boxes = composed.places.map((place) => ({
-    left: place.left + 12,
+  const photo = { width: composed.width, height: composed.height };
+  const boxes = composed.spans.map((span) => ({
+    left: span.left + 12,
     top: 20,
-    width: place.width - 24,
-    height: place.height - 40,
+    width: span.right - span.left - 24,
+    height: composed.height - 40,
   }));
   const result = classification(
     [
@@ -54,10 +56,10 @@ async function beagleAndBoxer() {
         boxes[1] ?? null,
       ),
     ],
-    { photo: composed.photo },
+    { photo },
   );
   h.answer(composed.bytes, result);
-  return { ...composed, boxes, result };
+  return { ...composed, photo, boxes, result };
 }
 
 const sendPhotoCalls = (chatId: number) =>

@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { PersonalData } from '../../src/feedback/personal-data.ts';
 import type { ChatMessage } from '../../src/playground/bot-api/types.ts';
-import { BEAGLE, BOXER, buttons, GOLDEN, person, personalDataOf, sideBySide } from '../bot/chat.ts';
+import { BEAGLE, BOXER, buttons, GOLDEN, person, personalDataOf } from '../bot/chat.ts';
 import { type Harness, startHarness } from '../support/app-harness.ts';
+import { sideBySide } from '../support/compose.ts';
 import { poll } from '../support/poll.ts';
 
 let h: Harness;
@@ -35,7 +36,7 @@ describe('a photo of several dogs, through the bot and the real model', () => {
   ]) {
     test(`${breeds.names.join(', ')} side by side: each named within its number’s top-3, boxes where they are`, async () => {
       const p = person(h);
-      const { bytes, places } = await sideBySide(breeds.files);
+      const { bytes, spans } = await sideBySide(breeds.files);
       const { answer } = await p.photo(bytes, new RegExp(`^🐶 I see ${breeds.files.length} dogs`));
       assert.ok(answer.photo, 'the numbered photo');
       for (const [i, name] of breeds.names.entries()) {
@@ -48,13 +49,13 @@ describe('a photo of several dogs, through the bot and the real model', () => {
       );
       const context = await stored.answers.get(p.chat.id, answer.message_id);
       assert.equal(context?.dogs?.length, breeds.files.length);
-      for (const [i, place] of places.entries()) {
+      for (const [i, span] of spans.entries()) {
         const box = context?.dogs?.[i]?.box;
         assert.ok(box, `dog ${i + 1} has a box`);
         const centre = box.left + box.width / 2;
         assert.ok(
-          centre > place.left && centre < place.left + place.width,
-          `box ${i + 1} (${JSON.stringify(box)}) lies in photo ${i + 1} (${place.left}–${place.left + place.width})`,
+          centre > span.left && centre < span.right,
+          `box ${i + 1} (${JSON.stringify(box)}) lies in photo ${i + 1} (${span.left}–${span.right})`,
         );
       }
       await h.standIn.waitFor(() => h.standIn.botMessagesIn(p.chat.id).length === 1, { label: 'status deleted' });
