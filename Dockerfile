@@ -13,6 +13,7 @@
 #   --build-arg MODEL_ID=mobilenetv2-imagenet                                  (the manifest's own source)
 #   --build-arg MODEL_ID=xception-dogs --build-arg MODEL_URL=https://…/xception-dogs.onnx \
 #   --build-arg GATE_MODEL_ID=mobilenetv2-imagenet                             (the not-a-dog gate it needs)
+#   --build-arg DETECTOR_ID=yolox-nano-coco                                    (the dog detector, DETECTOR's default)
 # Settings come from the environment at run time (see .env.example); the ops endpoint (/healthz, /readyz, /metrics)
 # listens on 0.0.0.0:${OPS_PORT} in these images, and HEALTHCHECK asks /healthz on it: keep OPS_PORT a fixed port.
 
@@ -39,18 +40,20 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 # --- models: the manifests, and the model files only when asked for at build time -----------------------------------
 FROM build AS models
 COPY models/*.json ./models/
-# MODEL_ID: manifest id to fetch (its manifest's source, or MODEL_URL). GATE_MODEL_ID: a second one, from its source.
-# Empty (the default): no model in the image; mount it at run time.
+# MODEL_ID: manifest id to fetch (its manifest's source, or MODEL_URL). GATE_MODEL_ID, DETECTOR_ID: more, from their
+# sources. Empty (the default): no model in the image; mount it at run time.
 ARG MODEL_ID=
 ARG MODEL_URL=
 ARG GATE_MODEL_ID=
+ARG DETECTOR_ID=
 RUN set -eu; \
     if [ -n "$MODEL_URL" ] && [ -z "$MODEL_ID" ]; then \
       echo "MODEL_URL needs MODEL_ID (the manifest the file belongs to)" >&2; exit 1; \
     fi; \
     if [ -n "$MODEL_URL" ]; then node dist/cli/main.js model pull "$MODEL_ID" --from "$MODEL_URL"; \
     elif [ -n "$MODEL_ID" ]; then node dist/cli/main.js model pull "$MODEL_ID"; fi; \
-    if [ -n "$GATE_MODEL_ID" ]; then node dist/cli/main.js model pull "$GATE_MODEL_ID"; fi
+    if [ -n "$GATE_MODEL_ID" ]; then node dist/cli/main.js model pull "$GATE_MODEL_ID"; fi; \
+    if [ -n "$DETECTOR_ID" ]; then node dist/cli/main.js model pull "$DETECTOR_ID"; fi
 
 # --- cuda-deps: onnxruntime-node's CUDA execution provider ------------------------------------------------------------
 # Its libraries are too large for the npm registry: the package's own install script fetches them (from NuGet) into
