@@ -4,6 +4,7 @@
  * workers give batch work fewer slots, so people chatting are never starved.
  */
 import { createHash } from 'node:crypto';
+import type { DogSummary } from '../vision/index.ts';
 
 /** Where a batch photo comes from. Paths must be readable by the workers (same machine or a shared volume). */
 export type BatchSource =
@@ -23,6 +24,8 @@ export type BatchJobResult =
       isDog: boolean;
       dogScore: number | null;
       top: { breed: string; name: string; p: number }[];
+      /** Every dog named, left to right (absent in results of workers older than the detector). */
+      dogs?: DogSummary[];
       model: string;
       ms: number;
     }

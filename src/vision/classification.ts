@@ -55,3 +55,22 @@ export interface Classification {
   detector: string | null;
   ms: { preprocess: number; inference: number; total: number };
 }
+
+/** A dog as results files and `classify --json` carry it: the guesses without their links. */
+export interface DogSummary {
+  box: Box | null;
+  detected: DogAnswer['detected'];
+  isDog: boolean;
+  dogScore: number | null;
+  top: { breed: string; name: string; p: number }[];
+}
+
+export function summarizeDogs(result: Pick<Classification, 'dogs'>): DogSummary[] {
+  return result.dogs.map(({ box, detected, isDog, dogScore, top }) => ({
+    box,
+    detected,
+    isDog,
+    dogScore,
+    top: top.map(({ breed, name, p }) => ({ breed, name, p })),
+  }));
+}

@@ -1,5 +1,12 @@
 /** The vision core: photo bytes → is it a dog, and its most likely breeds. */
-export type { Box, Classification, DogAnswer, GroupGuess } from './classification.ts';
+export {
+  type Box,
+  type Classification,
+  type DogAnswer,
+  type DogSummary,
+  type GroupGuess,
+  summarizeDogs,
+} from './classification.ts';
 export {
   Classifier,
   type ClassifierOptions,

@@ -8,7 +8,7 @@ import type { Logger } from '../ops/logger.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { type BatchJobData, type BatchJobResult, batchQueueName } from '../queue/index.ts';
 import { FileDownloadError } from '../telegram/api.ts';
-import { type Classifier, isImageInputError } from '../vision/index.ts';
+import { type Classifier, isImageInputError, summarizeDogs } from '../vision/index.ts';
 import { readBatchSource, type SourceAccess } from './batch-source.ts';
 
 export interface BatchWorkerOptions {
@@ -39,6 +39,7 @@ export function startBatchWorker(options: BatchWorkerOptions): Worker<BatchJobDa
           isDog: result.isDog,
           dogScore: result.dogScore,
           top: result.top.map(({ breed, name, p }) => ({ breed, name, p })),
+          dogs: summarizeDogs(result),
           model: result.model,
           ms: Date.now() - started,
         };

@@ -22,8 +22,11 @@ export interface AnswerAudit {
   problems: string[];
 }
 
-/** Answers, friendly refusals, "no dog" — anything that is the end of the conversation about a photo. */
-export const FINAL_TEXT = /^🐶|don't see a dog|could not|not an image|too (large|small)|over 20 MB|Sorry/;
+/**
+ * Answers, friendly refusals, "no dog" — anything that is the end of the conversation about a photo. An answer has a
+ * "🐶 breed" line: first, or after the "🤔 Probably a terrier" lead when only the breed group is sure.
+ */
+export const FINAL_TEXT = /(^|\n)🐶|don't see a dog|could not|not an image|too (large|small)|over 20 MB|Sorry/;
 
 export function auditAnswers(
   standIn: BotApiStandIn,
@@ -35,12 +38,14 @@ export function auditAnswers(
     const replies = standIn
       .botMessagesIn(photo.chatId)
       .filter((m) => m.reply_to_message?.message_id === photo.messageId);
-    const finals = replies.filter((m) => isFinal(m.text ?? ''));
-    const answersInEdits = replies.flatMap((m) => [...m.editHistory, m.text ?? ''].filter((t) => isFinal(t)));
+    // A photo of several dogs is answered by a photo (numbered boxes) whose caption is the answer.
+    const shown = (m: (typeof replies)[number]) => m.text ?? m.caption ?? '';
+    const finals = replies.filter((m) => isFinal(shown(m)));
+    const answersInEdits = replies.flatMap((m) => [...m.editHistory, shown(m)].filter((t) => isFinal(t)));
     if (finals.length === 0) {
       audit.lost++;
       audit.problems.push(
-        `chat ${photo.chatId} message ${photo.messageId}: no answer (${replies.map((r) => r.text).join(' | ')})`,
+        `chat ${photo.chatId} message ${photo.messageId}: no answer (${replies.map(shown).join(' | ')})`,
       );
     } else if (replies.length > 1 || new Set(answersInEdits).size > 1) {
       audit.duplicated++;

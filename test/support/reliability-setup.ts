@@ -7,7 +7,8 @@ import { deleteKeysWithPrefix, REDIS_URL, TEST_TOKEN } from './app-harness.ts';
 import type { SentPhoto } from './chat-audit.ts';
 import { IMAGES_DIR } from './paths.ts';
 
-export const ANSWER = (t: string) => /^🐶|don't see a dog/.test(t);
+/** An answer ("🐶 breed" first, or after the breed-group lead) or the "no dog" reply. */
+export const ANSWER = (t: string) => /(^|\n)🐶|don't see a dog/.test(t);
 
 export async function dogPhotos(count: number): Promise<Buffer[]> {
   const dir = path.join(IMAGES_DIR, 'dogs');

@@ -1,6 +1,6 @@
 /** `dog-breeds classify <files or folders…>`: one line per photo, human-readable or JSON. */
 import { readFile } from 'node:fs/promises';
-import type { Classification, DogAnswer } from '../../vision/index.ts';
+import { type Classification, type DogAnswer, summarizeDogs } from '../../vision/index.ts';
 import { forEachConcurrently } from '../concurrency.ts';
 import type { CliContext, ModelFlags } from '../context.ts';
 import { openClassifier } from '../context.ts';
@@ -39,13 +39,7 @@ function jsonLine(file: string, result: Classification): string {
     dogScore: result.dogScore,
     top: guessesJson(result),
     group: result.group,
-    dogs: result.dogs.map((dog) => ({
-      box: dog.box,
-      detected: dog.detected,
-      isDog: dog.isDog,
-      dogScore: dog.dogScore,
-      top: guessesJson(dog),
-    })),
+    dogs: summarizeDogs(result),
     mainDog: result.mainDog,
     moreDogs: result.moreDogs,
     photo: result.photo,
