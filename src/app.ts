@@ -12,6 +12,7 @@ import { breedGroupsFromCards } from './breeds/breed-cards.ts';
 import { type Config, classifierOptions } from './config/index.ts';
 import { openPersonalData } from './feedback/personal-data.ts';
 import { loadTexts, type Texts } from './i18n/texts.ts';
+import { OperatorError } from './operator-error.ts';
 import type { Logger } from './ops/logger.ts';
 import { Metrics } from './ops/metrics.ts';
 import { type OpsServer, startOpsServer } from './ops/ops-server.ts';
@@ -31,7 +32,7 @@ import { startPhotoWorker } from './worker/photo-worker.ts';
 
 export type Role = 'bot' | 'worker';
 
-export class MissingTokenError extends Error {
+export class MissingTokenError extends OperatorError {
   override readonly name = 'MissingTokenError';
   constructor() {
     super('BOT_TOKEN is not set. Create a bot with @BotFather, then put its token in .env (see .env.example).');

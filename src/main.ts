@@ -5,13 +5,11 @@
  * Known start-up problems (no token, no Redis, no model) end in one line saying what to do, not a stack trace.
  */
 import { GrammyError } from 'grammy';
-import { MissingTokenError, type Role, startApp } from './app.ts';
-import { ConfigError, loadConfig } from './config/index.ts';
+import { type Role, startApp } from './app.ts';
+import { loadConfig } from './config/index.ts';
+import { OperatorError } from './operator-error.ts';
 import { createLogger } from './ops/logger.ts';
-import { OpsPortInUseError } from './ops/ops-server.ts';
 import { startPlayground } from './playground/start-playground.ts';
-import { RedisUnavailableError } from './queue/index.ts';
-import { ModelError } from './vision/index.ts';
 
 const ROLES: Record<string, Role[]> = { bot: ['bot'], worker: ['worker'], all: ['bot', 'worker'] };
 
@@ -59,15 +57,7 @@ try {
   running = playground ? await startPlayground(config) : await startApp(config, roles, logger);
   if (stopSignal !== undefined) void stop(running);
 } catch (error) {
-  if (
-    error instanceof MissingTokenError ||
-    error instanceof RedisUnavailableError ||
-    error instanceof ModelError ||
-    error instanceof ConfigError ||
-    error instanceof OpsPortInUseError
-  ) {
-    fail(error.message);
-  }
+  if (error instanceof OperatorError) fail(error.message);
   if (error instanceof GrammyError && error.error_code === 401) {
     fail('Telegram refused BOT_TOKEN (401 Unauthorized): check the token @BotFather gave you.');
   }

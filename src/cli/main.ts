@@ -1,9 +1,7 @@
 #!/usr/bin/env node
 /** `dog-breeds`: the command line of the dog-breed service. */
 import { Command, InvalidArgumentError } from 'commander';
-import { ConfigError } from '../config/index.ts';
-import { RedisUnavailableError } from '../queue/index.ts';
-import { ModelError } from '../vision/index.ts';
+import { OperatorError } from '../operator-error.ts';
 import { batchCommand } from './commands/batch.ts';
 import { classifyCommand } from './commands/classify.ts';
 import { evalCommand } from './commands/eval.ts';
@@ -24,7 +22,7 @@ function action<A extends unknown[]>(run: (...args: A) => Promise<number>) {
     try {
       process.exitCode = await run(...args);
     } catch (error) {
-      if (error instanceof ModelError || error instanceof ConfigError || error instanceof RedisUnavailableError) {
+      if (error instanceof OperatorError) {
         process.stderr.write(`dog-breeds: ${error.message}\n`);
         process.exitCode = 2;
         return;

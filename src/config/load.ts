@@ -1,9 +1,9 @@
 /** Reads the configuration once: `.env` (if present) under the real environment, validated by the schema. */
 import { config as loadDotenv } from 'dotenv';
-import { describeIssues } from '../vision/index.ts';
+import { describeIssues, OperatorError } from '../operator-error.ts';
 import { type Config, configSchema } from './schema.ts';
 
-export class ConfigError extends Error {
+export class ConfigError extends OperatorError {
   override readonly name = 'ConfigError';
 }
 

@@ -11,10 +11,11 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { OperatorError } from '../operator-error.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 
-export class OpsPortInUseError extends Error {
+export class OpsPortInUseError extends OperatorError {
   override readonly name = 'OpsPortInUseError';
 }
 

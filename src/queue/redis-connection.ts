@@ -1,7 +1,8 @@
 /** The Redis connection every process shares (ioredis), and a clear word when Redis is not there. */
 import { Redis } from 'ioredis';
+import { OperatorError } from '../operator-error.ts';
 
-export class RedisUnavailableError extends Error {
+export class RedisUnavailableError extends OperatorError {
   override readonly name = 'RedisUnavailableError';
 }
 

@@ -2,6 +2,7 @@
  * Typed errors of the vision core. Callers (the bot, the CLI, the batch job) turn an `ImageInputError` into a kind
  * message for the person who sent the photo; a `ModelError` is the operator's problem and says how to fix it.
  */
+import { OperatorError } from '../operator-error.ts';
 
 /** Why an input could not be read as a photo. Stable strings: callers map them to messages. */
 export type ImageInputProblem =
@@ -24,8 +25,8 @@ export class ImageInputError extends Error {
 }
 
 /** A model (or its manifest) that cannot be used: a missing or corrupt file, a manifest with a bad field. */
-export class ModelError extends Error {
-  override readonly name = 'ModelError';
+export class ModelError extends OperatorError {
+  override readonly name: string = 'ModelError';
 }
 
 export function isImageInputError(error: unknown): error is ImageInputError {

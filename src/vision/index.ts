@@ -18,7 +18,6 @@ export { ImageInputError, type ImageInputProblem, isImageInputError, ModelError 
 export { type Breed, loadBreeds } from './labels.ts';
 export {
   type DetectorManifest,
-  describeIssues,
   loadDetectorManifest,
   loadManifest,
   loadModelFileManifest,

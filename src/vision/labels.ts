@@ -1,8 +1,8 @@
 /** The breed label file (`models/breeds.json`): the 120 breeds, their display names and Wikipedia links. */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { describeIssues } from '../operator-error.ts';
 import { ModelError } from './errors.ts';
-import { describeIssues } from './manifest.ts';
 
 const breedSchema = z.object({
   /** Kaggle dog-breed-identification id: `golden_retriever`, `shih-tzu`. */

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { describeIssues } from '../operator-error.ts';
 import { ModelError } from './errors.ts';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 is 64 lower-case hex digits');
@@ -175,14 +176,6 @@ export interface ResolvedManifest extends ModelManifest, ResolvedPaths {
 }
 
 export type ResolvedDetectorManifest = DetectorManifest & ResolvedPaths;
-
-/** Explains the first problems zod found, naming each field by its path (`input.normalize.std.1`). */
-export function describeIssues(error: z.ZodError, max = 3): string {
-  return error.issues
-    .slice(0, max)
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
-    .join('; ');
-}
 
 function manifestPathOf(ref: string, modelsDir: string): string {
   return ref.endsWith('.json') || ref.includes('/') || ref.includes(path.sep)
