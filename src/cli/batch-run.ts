@@ -22,6 +22,7 @@ import {
 import { createTelegramApi } from '../telegram/api.ts';
 import { Classifier } from '../vision/index.ts';
 import { startBatchWorker } from '../worker/batch-worker.ts';
+import { photosInFlight } from './concurrency.ts';
 
 export interface BatchItem {
   data: BatchJobData;
@@ -152,7 +153,7 @@ async function startLocalWorker(options: BatchRunOptions, redis: Redis): Promise
     connection: redis,
     prefix: config.QUEUE_PREFIX,
     classifier,
-    concurrency: config.MAX_BATCH * 2,
+    concurrency: photosInFlight(config),
     access: telegram ? { telegram } : {},
     logger,
     metrics: new Metrics({ defaultMetrics: false }),

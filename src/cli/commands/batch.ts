@@ -10,6 +10,7 @@ import { type BatchItem, runBatch } from '../batch-run.ts';
 import type { CliContext } from '../context.ts';
 import { expandImagePaths, readLabelsCsv } from '../labelled-files.ts';
 import { ResultFile } from '../result-file.ts';
+import { interruptSignal } from '../run-control.ts';
 
 export interface BatchFlags {
   out: string;
@@ -34,17 +35,6 @@ async function collectItems(inputs: readonly string[]): Promise<BatchItem[]> {
   }
   // The same photo named twice is one job.
   return [...new Map(items.map((i) => [i.data.key, i])).values()];
-}
-
-/** Resolves on the first Ctrl-C (the run then stops and keeps what it has); a second one exits at once. */
-export function interruptSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    process.once('SIGINT', () => {
-      process.stderr.write('\nStopping: results so far are saved; run the same command again to continue.\n');
-      process.once('SIGINT', () => process.exit(130));
-      resolve();
-    });
-  });
 }
 
 export async function batchCommand(inputs: string[], flags: BatchFlags, context: CliContext): Promise<number> {

@@ -1,7 +1,7 @@
 /** `dog-breeds classify <files or folders…>`: one line per photo, human-readable or JSON. */
 import { readFile } from 'node:fs/promises';
 import { type Classification, type DogAnswer, summarizeDogs } from '../../vision/index.ts';
-import { forEachConcurrently } from '../concurrency.ts';
+import { forEachConcurrently, photosInFlight } from '../concurrency.ts';
 import type { CliContext, ModelFlags } from '../context.ts';
 import { openClassifier } from '../context.ts';
 import { expandImagePaths } from '../labelled-files.ts';
@@ -62,7 +62,7 @@ export async function classifyCommand(inputs: string[], flags: ClassifyFlags, co
   const lines: (string | undefined)[] = new Array(files.length);
   let printed = 0;
   try {
-    await forEachConcurrently(files, context.config.MAX_BATCH * 2, async (file, index) => {
+    await forEachConcurrently(files, photosInFlight(context.config), async (file, index) => {
       try {
         const result = await classifier.classify(await readFile(file), { top: flags.top });
         classified++;

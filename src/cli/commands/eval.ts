@@ -11,7 +11,7 @@ import {
   NOT_DOG,
 } from '../../vision/evaluation.ts';
 import { type Breed, type MainDogViews, topK } from '../../vision/index.ts';
-import { forEachConcurrently } from '../concurrency.ts';
+import { forEachConcurrently, photosInFlight } from '../concurrency.ts';
 import type { CliContext, ModelFlags } from '../context.ts';
 import { openClassifier } from '../context.ts';
 import { readLabelsCsv } from '../labelled-files.ts';
@@ -119,7 +119,7 @@ export async function evaluate(csvPath: string, flags: EvalFlags, context: CliCo
   bar.start(items.length, 0);
   const started = performance.now();
   try {
-    await forEachConcurrently(items, context.config.MAX_BATCH * 2, async ({ file, label }) => {
+    await forEachConcurrently(items, photosInFlight(context.config), async ({ file, label }) => {
       try {
         const result = await classifier.classify(await readFile(file), { withViews: true });
         tally.add(label, result);

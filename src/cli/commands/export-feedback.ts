@@ -20,7 +20,7 @@ import { connectRedis } from '../../queue/index.ts';
 import { createTelegramApi, downloadTelegramFile, FileDownloadError } from '../../telegram/api.ts';
 import type { Box } from '../../vision/classification.ts';
 import type { CliContext } from '../context.ts';
-import { parseDuration } from './reprocess.ts';
+import { parseDuration } from '../run-control.ts';
 
 export interface ExportFeedbackFlags {
   out: string;

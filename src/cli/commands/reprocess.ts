@@ -8,7 +8,7 @@ import { loadManifest } from '../../vision/index.ts';
 import { type BatchItem, runBatch } from '../batch-run.ts';
 import type { CliContext } from '../context.ts';
 import { ResultFile } from '../result-file.ts';
-import { interruptSignal } from './batch.ts';
+import { interruptSignal, parseDuration } from '../run-control.ts';
 
 export interface ReprocessFlags {
   since: string;
@@ -16,15 +16,6 @@ export interface ReprocessFlags {
   local?: boolean;
   out?: string;
   json?: boolean;
-}
-
-const UNITS: Record<string, number> = { m: 60, h: 3600, d: 86400, w: 7 * 86400 };
-
-/** "7d", "12h", "30m", "2w" → milliseconds. */
-export function parseDuration(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)([mhdw])$/.exec(text.trim());
-  if (!match) throw new Error(`"${text}" is not a duration like 30m, 12h, 7d or 2w`);
-  return Number(match[1]) * (UNITS[match[2] as string] as number) * 1000;
 }
 
 export interface ReprocessReport {
