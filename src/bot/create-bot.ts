@@ -4,8 +4,8 @@
  */
 import { type Api, Bot } from 'grammy';
 import type { BotCommand } from 'grammy/types';
-import { breedSearchFor } from '../breeds/breed-search.ts';
-import type { PersonalData } from '../feedback/personal-data.ts';
+import { breedSearchFor } from '../i18n/breed-search.ts';
+import type { PersonalData } from '../store/index.ts';
 import { LOCALES, localeFromLanguageCode } from '../i18n/i18n.ts';
 import type { KeptSettings, Texts } from '../i18n/texts.ts';
 import type { Logger } from '../ops/logger.ts';

@@ -5,7 +5,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { Locale } from '../i18n/i18n.ts';
 import { type Breed, ModelError } from '../vision/index.ts';
 
 export const BREED_GROUPS = [
@@ -82,8 +81,4 @@ export function breedGroupsFromCards(
 ): (breeds: readonly Breed[]) => Promise<ReadonlyMap<string, string>> {
   return async (breeds) =>
     new Map([...(await loadBreedCards(modelsDir, breeds))].map(([id, card]) => [id, card.group]));
-}
-
-export function temperamentIn(card: BreedCard, locale: Locale): string {
-  return card.temperament[locale];
 }

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { BREED_CARDS_FILE, BreedCardError, loadBreedCards } from '../../src/breeds/breed-cards.ts';
-import { type BreedSearch, breedSearchFor } from '../../src/breeds/breed-search.ts';
+import { type BreedSearch, breedSearchFor } from '../../src/i18n/breed-search.ts';
 import { CALLBACK } from '../../src/feedback/answer-keyboard.ts';
 import { htmlTextLength } from '../../src/i18n/html.ts';
 import { createI18n, findLocalesDir, localeFromLanguageCode } from '../../src/i18n/i18n.ts';

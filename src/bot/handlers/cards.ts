@@ -3,7 +3,7 @@
  * name is left to the photos composer (a reply to a photo in a group).
  */
 import { Composer } from 'grammy';
-import type { BreedSearch } from '../../breeds/breed-search.ts';
+import type { BreedSearch } from '../../i18n/breed-search.ts';
 import { CALLBACK_PATTERN } from '../../feedback/answer-keyboard.ts';
 import { escapeHtml } from '../../i18n/html.ts';
 import type { Texts } from '../../i18n/texts.ts';

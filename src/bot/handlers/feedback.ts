@@ -7,8 +7,7 @@
 
 import type { InlineKeyboard } from 'grammy';
 import { Composer, GrammyError } from 'grammy';
-import type { BreedSearch } from '../../breeds/breed-search.ts';
-import { type AnswerContext, type JudgedDog, judgedDog } from '../../feedback/answer-contexts.ts';
+import type { BreedSearch } from '../../i18n/breed-search.ts';
 import {
   breedPickerKeyboard,
   CALLBACK,
@@ -17,11 +16,17 @@ import {
   dogNumber,
   mainAnswerKeyboard,
 } from '../../feedback/answer-keyboard.ts';
-import type { FeedbackRecord } from '../../feedback/feedback-store.ts';
-import { feedbackEnabled, type PersonalData } from '../../feedback/personal-data.ts';
 import { escapeHtml } from '../../i18n/html.ts';
 import type { Texts } from '../../i18n/texts.ts';
 import type { Logger } from '../../ops/logger.ts';
+import {
+  type AnswerContext,
+  type FeedbackRecord,
+  feedbackEnabled,
+  type JudgedDog,
+  judgedDog,
+  type PersonalData,
+} from '../../store/index.ts';
 import type { BotContext } from '../context.ts';
 
 export interface FeedbackDeps {

@@ -3,7 +3,7 @@
  * against the names in every language and the ids, so typos and either language work.
  */
 import Fuse from 'fuse.js';
-import { LOCALES, type Locale } from '../i18n/i18n.ts';
+import { LOCALES, type Locale } from './i18n.ts';
 
 export interface SearchableBreed {
   id: string;
