@@ -10,20 +10,13 @@ import { createBot, setCommandMenus } from './bot/create-bot.ts';
 import { PhotoRateLimiter } from './bot/rate-limit.ts';
 import { breedGroupsFromCards } from './breeds/breed-cards.ts';
 import { type Config, classifierOptions } from './config/index.ts';
-import { openPersonalData } from './feedback/personal-data.ts';
 import { loadTexts, type Texts } from './i18n/texts.ts';
 import { OperatorError } from './operator-error.ts';
 import type { Logger } from './ops/logger.ts';
 import { Metrics } from './ops/metrics.ts';
 import { type OpsServer, startOpsServer } from './ops/ops-server.ts';
-import {
-  announceWorker,
-  connectRedis,
-  createPhotoQueue,
-  type PhotoQueue,
-  PredictionHistory,
-  safeRedisUrl,
-} from './queue/index.ts';
+import { connectRedis, createPhotoQueue, finishedJobsOf, type PhotoQueue, safeRedisUrl } from './queue/index.ts';
+import { announceWorker, openPersonalData, PersonalStores, PredictionHistory } from './store/index.ts';
 import { createTelegramApi } from './telegram/api.ts';
 import { type Breed, Classifier, loadBreeds, loadManifest } from './vision/index.ts';
 import { startBatchWorker } from './worker/batch-worker.ts';
@@ -89,6 +82,8 @@ export async function startApp(config: Config, roles: readonly Role[], logger: L
     answerRetentionSeconds: Math.round(config.HISTORY_RETENTION_DAYS * 24 * 3600),
     feedbackRetentionSeconds: Math.round(config.FEEDBACK_RETENTION_DAYS * 24 * 3600),
   });
+  // Everything /forget deletes, asked in one call.
+  const personalStores = new PersonalStores({ ...personal, history, jobs: finishedJobsOf(queue) });
   let texts: Texts | undefined;
   const textsFor = async (breeds: readonly Breed[]) => {
     texts ??= await loadTexts(config.MODELS_DIR, breeds);
@@ -160,6 +155,7 @@ export async function startApp(config: Config, roles: readonly Role[], logger: L
         apiRoot: config.TELEGRAM_API_ROOT,
         texts: await textsFor(breeds),
         personal,
+        personalStores,
         queue,
         rateLimiter: new PhotoRateLimiter({
           redis,

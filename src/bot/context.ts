@@ -5,7 +5,7 @@
 import type { I18n, I18nFlavor } from '@grammyjs/i18n';
 import { Composer, type Context } from 'grammy';
 import { type Locale, localeFromLanguageCode } from '../i18n/i18n.ts';
-import type { LanguageStore } from '../i18n/language-store.ts';
+import type { LanguageStore } from '../store/index.ts';
 
 export interface LocaleFlavor {
   /** The language to answer this update in. */

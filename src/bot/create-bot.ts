@@ -5,10 +5,10 @@
 import { type Api, Bot } from 'grammy';
 import type { BotCommand } from 'grammy/types';
 import { breedSearchFor } from '../i18n/breed-search.ts';
-import type { PersonalData } from '../store/index.ts';
 import { LOCALES, localeFromLanguageCode } from '../i18n/i18n.ts';
 import type { KeptSettings, Texts } from '../i18n/texts.ts';
 import type { Logger } from '../ops/logger.ts';
+import type { PersonalData } from '../store/index.ts';
 import { installAutoRetry } from '../telegram/api.ts';
 import { type BotContext, localeMiddleware } from './context.ts';
 import { type AdminDeps, admin } from './handlers/admin.ts';

@@ -14,7 +14,12 @@ export {
   type PhotoOutcome,
   photoJobId,
 } from './contract.ts';
-export { createPhotoQueue, enqueuePhoto, hasPhotoJob, type PhotoQueue, type PhotoQueueOptions } from './photo-queue.ts';
-export { type HistoryOptions, PredictionHistory, type PredictionRecord } from './prediction-history.ts';
+export {
+  createPhotoQueue,
+  enqueuePhoto,
+  finishedJobsOf,
+  hasPhotoJob,
+  type PhotoQueue,
+  type PhotoQueueOptions,
+} from './photo-queue.ts';
 export { connectRedis, RedisUnavailableError, safeRedisUrl } from './redis-connection.ts';
-export { announceWorker, listWorkers, type WorkerInfo } from './worker-presence.ts';

@@ -1,6 +1,7 @@
 /** The producer side: adding photo jobs with retries, backoff and bounded retention. */
 import { type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { PersonalStore } from '../store/index.ts';
 import { PHOTO_QUEUE, type PhotoJobData, type PhotoJobResult, photoJobId } from './contract.ts';
 
 export interface PhotoQueueOptions {
@@ -37,4 +38,19 @@ export async function hasPhotoJob(queue: PhotoQueue, chatId: number, messageId: 
 
 export async function enqueuePhoto(queue: PhotoQueue, data: PhotoJobData): Promise<void> {
   await queue.add('classify', data, { jobId: photoJobId(data.chatId, data.messageId) });
+}
+
+/**
+ * The person's finished (completed or failed) photo jobs, kept by BullMQ for JOB_RETENTION_SECONDS, as a store /forget
+ * asks; waiting and running jobs are left to finish.
+ */
+export function finishedJobsOf(queue: PhotoQueue): PersonalStore {
+  return {
+    async forget(userId: number): Promise<number> {
+      const jobs = await queue.getJobs(['completed', 'failed']);
+      const theirs = jobs.filter((job) => job?.data.userId === userId);
+      await Promise.all(theirs.map((job) => job.remove()));
+      return theirs.length;
+    },
+  };
 }

@@ -8,7 +8,9 @@
  * `<prefix>:answers-of:<userId>` (a sorted set of "chatId:messageId" by time, trimmed to the retention on every write).
  */
 import type { Redis } from 'ioredis';
-import type { Box } from '../vision/classification.ts';
+import type { Box } from '../vision/index.ts';
+import type { PersonalStore } from './personal-stores.ts';
+import { StoreKeys } from './store-keys.ts';
 
 /** One dog of an answer about several, as its buttons need it. */
 export interface DogContext {
@@ -52,33 +54,29 @@ export function judgedDog(context: AnswerContext, number: number | undefined): J
   return context.dogs?.find((dog) => dog.number === number);
 }
 
-export class AnswerContextStore {
+export class AnswerContextStore implements PersonalStore {
+  private readonly keys: StoreKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
+    prefix: string,
     /** How long contexts are kept; 0 = not at all. */
     private readonly retentionSeconds: number,
-  ) {}
+  ) {
+    this.keys = new StoreKeys(prefix);
+  }
 
   get enabled(): boolean {
     return this.retentionSeconds >= 1;
   }
 
-  private key(chatId: number, messageId: number): string {
-    return `${this.prefix}:answer:${chatId}:${messageId}`;
-  }
-
-  private indexKey(userId: number): string {
-    return `${this.prefix}:answers-of:${userId}`;
-  }
-
   async save(context: AnswerContext): Promise<void> {
     if (!this.enabled) return;
     const ttl = Math.round(this.retentionSeconds);
-    const index = this.indexKey(context.userId);
+    const index = this.keys.answersOf(context.userId);
     await this.redis
       .multi()
-      .set(this.key(context.chatId, context.messageId), JSON.stringify(context), 'EX', ttl)
+      .set(this.keys.answer(context.chatId, context.messageId), JSON.stringify(context), 'EX', ttl)
       .zadd(index, context.at, `${context.chatId}:${context.messageId}`)
       .zremrangebyscore(index, '-inf', `(${context.at - ttl * 1000}`)
       .expire(index, ttl)
@@ -86,7 +84,7 @@ export class AnswerContextStore {
   }
 
   async get(chatId: number, messageId: number): Promise<AnswerContext | undefined> {
-    const json = await this.redis.get(this.key(chatId, messageId));
+    const json = await this.redis.get(this.keys.answer(chatId, messageId));
     if (json === null) return undefined;
     try {
       return JSON.parse(json) as AnswerContext;
@@ -96,12 +94,12 @@ export class AnswerContextStore {
   }
 
   /** Deletes every answer context of this person's photos; returns how many there were. */
-  async forgetUser(userId: number): Promise<number> {
-    const index = this.indexKey(userId);
+  async forget(userId: number): Promise<number> {
+    const index = this.keys.answersOf(userId);
     const members = await this.redis.zrange(index, '0', '-1');
     const keys = members.map((m) => {
       const [chatId, messageId] = m.split(':');
-      return this.key(Number(chatId), Number(messageId));
+      return this.keys.answer(Number(chatId), Number(messageId));
     });
     const deleted = keys.length > 0 ? await this.redis.del(...keys) : 0;
     await this.redis.del(index);

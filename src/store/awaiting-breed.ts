@@ -6,6 +6,8 @@
  * (each entry also carries its own deadline).
  */
 import type { Redis } from 'ioredis';
+import type { PersonalStore } from './personal-stores.ts';
+import { StoreKeys } from './store-keys.ts';
 
 export const AWAITING_SECONDS = 10 * 60;
 
@@ -15,19 +17,19 @@ export interface AnswerBeingCorrected {
   dog?: number;
 }
 
-export class AwaitingBreedName {
+export class AwaitingBreedName implements PersonalStore {
+  private readonly keys: StoreKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
+    prefix: string,
     private readonly seconds = AWAITING_SECONDS,
-  ) {}
-
-  private key(userId: number): string {
-    return `${this.prefix}:awaiting-breed:${userId}`;
+  ) {
+    this.keys = new StoreKeys(prefix);
   }
 
   async start(userId: number, chatId: number, answer: AnswerBeingCorrected, now = Date.now()): Promise<void> {
-    const key = this.key(userId);
+    const key = this.keys.awaitingBreed(userId);
     await this.redis
       .multi()
       .hset(key, String(chatId), JSON.stringify({ ...answer, until: now + this.seconds * 1000 }))
@@ -37,7 +39,7 @@ export class AwaitingBreedName {
 
   /** The answer (and dog) this person is correcting in this chat, if they still are. */
   async get(userId: number, chatId: number, now = Date.now()): Promise<AnswerBeingCorrected | undefined> {
-    const json = await this.redis.hget(this.key(userId), String(chatId));
+    const json = await this.redis.hget(this.keys.awaitingBreed(userId), String(chatId));
     if (json === null) return undefined;
     try {
       const { messageId, dog, until } = JSON.parse(json) as AnswerBeingCorrected & { until: number };
@@ -49,11 +51,11 @@ export class AwaitingBreedName {
   }
 
   async stop(userId: number, chatId: number): Promise<void> {
-    await this.redis.hdel(this.key(userId), String(chatId));
+    await this.redis.hdel(this.keys.awaitingBreed(userId), String(chatId));
   }
 
-  /** Forgets every pending correction of this person; true when there was one. */
-  async forgetUser(userId: number): Promise<boolean> {
-    return (await this.redis.del(this.key(userId))) > 0;
+  /** Forgets every pending correction of this person (one hash); 1 when there was one, else 0. */
+  async forget(userId: number): Promise<number> {
+    return this.redis.del(this.keys.awaitingBreed(userId));
   }
 }

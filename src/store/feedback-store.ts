@@ -9,7 +9,9 @@
  * on every write.
  */
 import type { Redis } from 'ioredis';
-import type { Box } from '../vision/classification.ts';
+import type { Box } from '../vision/index.ts';
+import type { PersonalStore } from './personal-stores.ts';
+import { StoreKeys } from './store-keys.ts';
 
 export type Verdict = 'right' | 'wrong';
 
@@ -48,13 +50,14 @@ export interface FeedbackOptions {
 
 const DEFAULT_MAX_RECORDS = 100_000;
 
-export class FeedbackStore {
+export class FeedbackStore implements PersonalStore {
   private readonly hashKey: string;
   private readonly timeKey: string;
 
   constructor(private readonly options: FeedbackOptions) {
-    this.hashKey = `${options.prefix}:feedback`;
-    this.timeKey = `${options.prefix}:feedback:at`;
+    const keys = new StoreKeys(options.prefix);
+    this.hashKey = keys.feedback();
+    this.timeKey = keys.feedbackByTime();
   }
 
   get enabled(): boolean {
@@ -94,7 +97,7 @@ export class FeedbackStore {
   }
 
   /** Deletes the feedback this person gave and any feedback on their photos; returns how many records. */
-  async forgetUser(userId: number): Promise<number> {
+  async forget(userId: number): Promise<number> {
     const fields: string[] = [];
     let cursor = '0';
     do {

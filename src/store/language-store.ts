@@ -1,19 +1,21 @@
 /**
  * The language each person chose with /language, shared by the bot and the workers through Redis: one hash,
- * `<prefix>:language`, user id → locale. Kept until changed or /forget; people who never chose get their Telegram
+ * `<prefix>:language` (StoreKeys.language), user id → locale. Kept until changed or /forget; people who never chose get their Telegram
  * language instead.
  */
 import type { Redis } from 'ioredis';
-import { isLocale, type Locale, localeFromLanguageCode } from './i18n.ts';
+import { isLocale, type Locale, localeFromLanguageCode } from '../i18n/i18n.ts';
+import type { PersonalStore } from './personal-stores.ts';
+import { StoreKeys } from './store-keys.ts';
 
-export class LanguageStore {
+export class LanguageStore implements PersonalStore {
   private readonly key: string;
 
   constructor(
     private readonly redis: Redis,
     prefix: string,
   ) {
-    this.key = `${prefix}:language`;
+    this.key = new StoreKeys(prefix).language();
   }
 
   /** The stored choice, if any. */
@@ -31,8 +33,8 @@ export class LanguageStore {
     await this.redis.hset(this.key, String(userId), locale);
   }
 
-  /** Forgets the choice; true when there was one. */
-  async forget(userId: number): Promise<boolean> {
-    return (await this.redis.hdel(this.key, String(userId))) > 0;
+  /** Forgets the choice; 1 when there was one, else 0. */
+  async forget(userId: number): Promise<number> {
+    return this.redis.hdel(this.key, String(userId));
   }
 }

@@ -3,10 +3,10 @@
  * each answer (for its buttons), their feedback, and pending corrections. /forget deletes it all (with the history).
  */
 import type { Redis } from 'ioredis';
-import { LanguageStore } from '../i18n/language-store.ts';
 import { AnswerContextStore } from './answer-contexts.ts';
 import { AwaitingBreedName } from './awaiting-breed.ts';
 import { FeedbackStore } from './feedback-store.ts';
+import { LanguageStore } from './language-store.ts';
 
 export interface PersonalData {
   languages: LanguageStore;

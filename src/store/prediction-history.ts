@@ -4,6 +4,8 @@
  * and feeds `/stats`. Kept in one Redis sorted set scored by time; trimmed by age and count on every write.
  */
 import type { Redis } from 'ioredis';
+import type { PersonalStore } from './personal-stores.ts';
+import { StoreKeys } from './store-keys.ts';
 
 export interface PredictionRecord {
   jobId: string;
@@ -31,11 +33,11 @@ export interface HistoryOptions {
   maxRecords: number;
 }
 
-export class PredictionHistory {
+export class PredictionHistory implements PersonalStore {
   private readonly key: string;
 
   constructor(private readonly options: HistoryOptions) {
-    this.key = `${options.prefix}:history`;
+    this.key = new StoreKeys(options.prefix).history();
   }
 
   get enabled(): boolean {
@@ -66,7 +68,7 @@ export class PredictionHistory {
   }
 
   /** Deletes every record about this user; returns how many. */
-  async forgetUser(userId: number): Promise<number> {
+  async forget(userId: number): Promise<number> {
     const mine = (await this.since(0)).filter((r) => r.userId === userId);
     if (mine.length === 0) return 0;
     return this.options.redis.zrem(this.key, ...mine.map((r) => JSON.stringify(r)));

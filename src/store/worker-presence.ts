@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import type { Redis } from 'ioredis';
+import { StoreKeys } from './store-keys.ts';
 
 export interface WorkerInfo {
   id: string;
@@ -17,7 +18,7 @@ const TTL_SECONDS = 60;
 
 export function announceWorker(redis: Redis, prefix: string, info: Omit<WorkerInfo, 'id'>): () => Promise<void> {
   const id = `${os.hostname()}-${process.pid}`;
-  const key = `${prefix}:worker:${id}`;
+  const key = new StoreKeys(prefix).worker(id);
   const write = () => redis.set(key, JSON.stringify({ id, ...info }), 'EX', TTL_SECONDS).catch(() => undefined);
   void write();
   const timer = setInterval(write, (TTL_SECONDS / 3) * 1000);
@@ -32,7 +33,7 @@ export async function listWorkers(redis: Redis, prefix: string): Promise<WorkerI
   const keys: string[] = [];
   let cursor = '0';
   do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:worker:*`, 'COUNT', 200);
+    const [next, found] = await redis.scan(cursor, 'MATCH', new StoreKeys(prefix).everyWorker(), 'COUNT', 200);
     cursor = next;
     keys.push(...found);
   } while (cursor !== '0');

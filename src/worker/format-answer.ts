@@ -4,13 +4,12 @@
  * answer. Several dogs: the caption of the photo with their numbered boxes, and a row of buttons per dog.
  */
 import type { InlineKeyboardMarkup } from 'grammy/types';
-import type { DogContext } from '../feedback/answer-contexts.ts';
 import { answerKeyboard, severalDogsKeyboard } from '../feedback/answer-keyboard.ts';
-import { feedbackEnabled, type PersonalData } from '../feedback/personal-data.ts';
 import { htmlTextLength } from '../i18n/html.ts';
 import { type Locale, localeFromLanguageCode } from '../i18n/i18n.ts';
 import type { DogLines, Doubt, Texts } from '../i18n/texts.ts';
 import type { PhotoJobData } from '../queue/index.ts';
+import { type DogContext, feedbackEnabled, type PersonalData } from '../store/index.ts';
 import type { Classification, DogAnswer } from '../vision/classification.ts';
 import type { ImageInputProblem } from '../vision/index.ts';
 import { type DogMark, markColour } from './dog-marks.ts';

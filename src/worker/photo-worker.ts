@@ -18,13 +18,8 @@ import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../ops/logger.ts';
 import type { Metrics } from '../ops/metrics.ts';
-import {
-  NO_STATUS_MESSAGE,
-  PHOTO_QUEUE,
-  type PhotoJobData,
-  type PhotoJobResult,
-  type PredictionHistory,
-} from '../queue/index.ts';
+import { NO_STATUS_MESSAGE, PHOTO_QUEUE, type PhotoJobData, type PhotoJobResult } from '../queue/index.ts';
+import type { PredictionHistory } from '../store/index.ts';
 import { downloadTelegramFile, FileDownloadError } from '../telegram/api.ts';
 import type { Classification } from '../vision/classification.ts';
 import { type Classifier, isImageInputError } from '../vision/index.ts';

@@ -3,9 +3,9 @@
  * with waits on what the bot shows (through the Bot API stand-in) and keeps (in the harness's Redis).
  */
 import { readFile } from 'node:fs/promises';
-import { openPersonalData, type PersonalData } from '../../src/feedback/personal-data.ts';
 import { privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
 import type { ChatMessage } from '../../src/playground/bot-api/types.ts';
+import { openPersonalData, type PersonalData } from '../../src/store/index.ts';
 import type { Harness } from '../support/app-harness.ts';
 import { image } from '../support/paths.ts';
 

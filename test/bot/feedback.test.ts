@@ -5,8 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { FeedbackStore } from '../../src/feedback/feedback-store.ts';
-import type { PersonalData } from '../../src/feedback/personal-data.ts';
+import { FeedbackStore, type PersonalData } from '../../src/store/index.ts';
 import { type Harness, startHarness } from '../support/app-harness.ts';
 import { poll } from '../support/poll.ts';
 import { BOXER, buttons, buttonText, GOLDEN, person, personalDataOf } from './chat.ts';

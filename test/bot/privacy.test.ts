@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { PersonalData } from '../../src/feedback/personal-data.ts';
+import type { PersonalData } from '../../src/store/index.ts';
 import { type Harness, startHarness } from '../support/app-harness.ts';
 import { poll } from '../support/poll.ts';
 import { buttons, GOLDEN, person, personalDataOf } from './chat.ts';

@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import type { PersonalData } from '../../src/feedback/personal-data.ts';
 import { formatted } from '../../src/playground/bot-api/formatting.ts';
 import type { ChatMessage } from '../../src/playground/bot-api/types.ts';
 import { PlaygroundWeb } from '../../src/playground/web-server.ts';
+import type { PersonalData } from '../../src/store/index.ts';
 import { type Breed, loadBreeds } from '../../src/vision/index.ts';
 import { markColour } from '../../src/worker/dog-marks.ts';
 import { sideBySide } from '../support/compose.ts';

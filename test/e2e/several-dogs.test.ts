@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { PersonalData } from '../../src/feedback/personal-data.ts';
 import type { ChatMessage } from '../../src/playground/bot-api/types.ts';
+import type { PersonalData } from '../../src/store/index.ts';
 import { BEAGLE, BOXER, buttons, GOLDEN, person, personalDataOf } from '../bot/chat.ts';
 import { type Harness, startHarness } from '../support/app-harness.ts';
 import { sideBySide } from '../support/compose.ts';

@@ -5,7 +5,8 @@
 import { Composer } from 'grammy';
 import type { Redis } from 'ioredis';
 import type { ServiceStats, Texts } from '../../i18n/texts.ts';
-import { listWorkers, type PhotoQueue, type PredictionHistory } from '../../queue/index.ts';
+import type { PhotoQueue } from '../../queue/index.ts';
+import { listWorkers, type PredictionHistory } from '../../store/index.ts';
 import type { BotContext } from '../context.ts';
 
 export interface AdminDeps {

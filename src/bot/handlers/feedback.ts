@@ -7,7 +7,6 @@
 
 import type { InlineKeyboard } from 'grammy';
 import { Composer, GrammyError } from 'grammy';
-import type { BreedSearch } from '../../i18n/breed-search.ts';
 import {
   breedPickerKeyboard,
   CALLBACK,
@@ -16,6 +15,7 @@ import {
   dogNumber,
   mainAnswerKeyboard,
 } from '../../feedback/answer-keyboard.ts';
+import type { BreedSearch } from '../../i18n/breed-search.ts';
 import { escapeHtml } from '../../i18n/html.ts';
 import type { Texts } from '../../i18n/texts.ts';
 import type { Logger } from '../../ops/logger.ts';

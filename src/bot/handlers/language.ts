@@ -4,8 +4,8 @@
  */
 import { Composer, InlineKeyboard } from 'grammy';
 import { isLocale, LOCALES, type Locale } from '../../i18n/i18n.ts';
-import type { LanguageStore } from '../../i18n/language-store.ts';
 import type { Texts } from '../../i18n/texts.ts';
+import type { LanguageStore } from '../../store/index.ts';
 import { type BotContext, useLocale } from '../context.ts';
 
 export interface LanguageDeps {

@@ -4,22 +4,14 @@
  * finished jobs still kept in the queue — and says what was deleted.
  */
 import { Composer, InlineKeyboard } from 'grammy';
-import type { PersonalData } from '../../feedback/personal-data.ts';
-import type { PhotoQueue, PredictionHistory } from '../../queue/index.ts';
+import type { PersonalData, PersonalStores } from '../../store/index.ts';
 import type { BotContext } from '../context.ts';
 
-export interface PrivacyDeps {
-  personal: PersonalData;
-  history: PredictionHistory;
-  queue: PhotoQueue;
-}
+/** Every store /forget empties: the personal data, the answer history and the person's finished jobs in the queue. */
+export type ForgettableStores = PersonalStores<keyof PersonalData | 'history' | 'jobs'>;
 
-/** Finished (completed or failed) photo jobs of this person; waiting and running ones are left to finish. */
-async function removeFinishedJobs(queue: PhotoQueue, userId: number): Promise<number> {
-  const jobs = await queue.getJobs(['completed', 'failed']);
-  const theirs = jobs.filter((job) => job?.data.userId === userId);
-  await Promise.all(theirs.map((job) => job.remove()));
-  return theirs.length;
+export interface PrivacyDeps {
+  personalStores: ForgettableStores;
 }
 
 export interface ForgetReport {
@@ -30,16 +22,14 @@ export interface ForgetReport {
 }
 
 export async function forgetPerson(deps: PrivacyDeps, userId: number): Promise<ForgetReport> {
-  const [history, contexts, feedback, language, , jobs] = await Promise.all([
-    deps.history.forgetUser(userId),
-    deps.personal.answers.forgetUser(userId),
-    deps.personal.feedback.forgetUser(userId),
-    deps.personal.languages.forget(userId),
-    deps.personal.awaiting.forgetUser(userId),
-    removeFinishedJobs(deps.queue, userId),
-  ]);
+  const deleted = await deps.personalStores.forgetAll(userId);
   // A dog answer is both a history record and a context; with the history off it is only a context.
-  return { answers: Math.max(history, contexts), feedback, jobs, language };
+  return {
+    answers: Math.max(deleted.history, deleted.answers),
+    feedback: deleted.feedback,
+    jobs: deleted.jobs,
+    language: deleted.languages > 0,
+  };
 }
 
 export function privacy(deps: PrivacyDeps): Composer<BotContext> {

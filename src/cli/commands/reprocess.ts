@@ -3,7 +3,8 @@
  * never photos) through another model, and reports how many answers would change and which breeds moved — to judge
  * a new model before switching people to it.
  */
-import { connectRedis, PredictionHistory, type PredictionRecord } from '../../queue/index.ts';
+import { connectRedis } from '../../queue/index.ts';
+import { PredictionHistory, type PredictionRecord } from '../../store/index.ts';
 import { loadManifest } from '../../vision/index.ts';
 import { type BatchItem, runBatch } from '../batch-run.ts';
 import type { CliContext } from '../context.ts';

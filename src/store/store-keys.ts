@@ -1,0 +1,62 @@
+/**
+ * The only place that builds the names of the app's own Redis keys (BullMQ names its queue keys itself, under the same
+ * prefix). Every name is `<prefix>:<family>[:<id>…]`: the prefix (QUEUE_PREFIX) lets deployments and test runs share
+ * one Redis, and a test deletes everything it wrote with `<prefix>:*`. A new store adds its family here, documented.
+ */
+export class StoreKeys {
+  constructor(readonly prefix: string) {}
+
+  /** Sorted set: the answers given in chats (JSON records), scored by time (PredictionHistory). */
+  history(): string {
+    return this.toKey('history');
+  }
+
+  /** Hash: user id → the locale chosen with /language (LanguageStore). */
+  language(): string {
+    return this.toKey('language');
+  }
+
+  /** Hash: feedback field (`<userId>:<chatId>:<messageId>[:<dog>]`) → JSON record (FeedbackStore). */
+  feedback(): string {
+    return this.toKey('feedback');
+  }
+
+  /** Sorted set: the feedback hash's fields by time of last change, which bounds the hash (FeedbackStore). */
+  feedbackByTime(): string {
+    return this.toKey('feedback', 'at');
+  }
+
+  /** String with a TTL: the context of one answer message, for its buttons (AnswerContextStore). */
+  answer(chatId: number, messageId: number): string {
+    return this.toKey('answer', chatId, messageId);
+  }
+
+  /** Sorted set: one person's answers as `<chatId>:<messageId>` by time, so /forget finds them (AnswerContextStore). */
+  answersOf(userId: number): string {
+    return this.toKey('answers-of', userId);
+  }
+
+  /** Hash, expiring: chat id → the answer this person is correcting by typing a breed (AwaitingBreedName). */
+  awaitingBreed(userId: number): string {
+    return this.toKey('awaiting-breed', userId);
+  }
+
+  /** String with a TTL: one running worker's announcement, JSON (worker presence). */
+  worker(workerId: string): string {
+    return this.toKey('worker', workerId);
+  }
+
+  /** SCAN pattern matching every `worker` key. */
+  everyWorker(): string {
+    return this.toKey('worker', '*');
+  }
+
+  /** Counter with a TTL: photos this person sent in fixed window number `window` (PhotoCounter). */
+  rateLimit(userId: number, window: number): string {
+    return this.toKey('ratelimit', userId, window);
+  }
+
+  private toKey(...parts: (string | number)[]): string {
+    return [this.prefix, ...parts].join(':');
+  }
+}
