@@ -13,7 +13,13 @@ export {
 export { type AnswerBeingCorrected, AwaitingBreedName } from './awaiting-breed.ts';
 export { type FeedbackOptions, type FeedbackRecord, FeedbackStore, type Verdict } from './feedback-store.ts';
 export { LanguageStore } from './language-store.ts';
-export { feedbackEnabled, openPersonalData, type PersonalData, type PersonalDataOptions } from './personal-data.ts';
+export {
+  type ForgettableStores,
+  feedbackEnabled,
+  openPersonalData,
+  type PersonalData,
+  type PersonalDataOptions,
+} from './personal-data.ts';
 export { type PersonalStore, PersonalStores } from './personal-stores.ts';
 export { PhotoCounter } from './photo-counter.ts';
 export { type HistoryOptions, PredictionHistory, type PredictionRecord } from './prediction-history.ts';

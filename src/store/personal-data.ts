@@ -1,12 +1,14 @@
 /**
  * Everything kept about people besides the answer history, opened together: their language choice, the context of
- * each answer (for its buttons), their feedback, and pending corrections. /forget deletes it all (with the history).
+ * each answer (for its buttons), their feedback, and pending corrections. /forget deletes it all, with the history and
+ * the person's finished jobs (`ForgettableStores`).
  */
 import type { Redis } from 'ioredis';
 import { AnswerContextStore } from './answer-contexts.ts';
 import { AwaitingBreedName } from './awaiting-breed.ts';
 import { FeedbackStore } from './feedback-store.ts';
 import { LanguageStore } from './language-store.ts';
+import type { PersonalStores } from './personal-stores.ts';
 
 export interface PersonalData {
   languages: LanguageStore;
@@ -14,6 +16,9 @@ export interface PersonalData {
   feedback: FeedbackStore;
   awaiting: AwaitingBreedName;
 }
+
+/** Every store /forget empties, by the name it reports: the personal data, the answer history, the finished jobs. */
+export type ForgettableStores = PersonalStores<keyof PersonalData | 'history' | 'jobs'>;
 
 export interface PersonalDataOptions {
   /** How long each answer's context is kept: as long as the answer history (HISTORY_RETENTION_DAYS). */

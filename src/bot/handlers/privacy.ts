@@ -4,11 +4,8 @@
  * finished jobs still kept in the queue — and says what was deleted.
  */
 import { Composer, InlineKeyboard } from 'grammy';
-import type { PersonalData, PersonalStores } from '../../store/index.ts';
+import type { ForgettableStores } from '../../store/index.ts';
 import type { BotContext } from '../context.ts';
-
-/** Every store /forget empties: the personal data, the answer history and the person's finished jobs in the queue. */
-export type ForgettableStores = PersonalStores<keyof PersonalData | 'history' | 'jobs'>;
 
 export interface PrivacyDeps {
   personalStores: ForgettableStores;
