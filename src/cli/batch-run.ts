@@ -7,7 +7,8 @@
 import { QueueEvents } from 'bullmq';
 import cliProgress from 'cli-progress';
 import type { Redis } from 'ioredis';
-import { type Config, classifierOptions } from '../config/index.ts';
+import { openClassifier, startBatchRole } from '../app/index.ts';
+import type { Config } from '../config/index.ts';
 import type { Logger } from '../ops/logger.ts';
 import { Metrics } from '../ops/metrics.ts';
 import {
@@ -20,8 +21,6 @@ import {
   enqueueBatch,
 } from '../queue/index.ts';
 import { createTelegramApi } from '../telegram/api.ts';
-import { Classifier } from '../vision/index.ts';
-import { startBatchWorker } from '../worker/batch-worker.ts';
 import { photosInFlight } from './concurrency.ts';
 
 export interface BatchItem {
@@ -134,12 +133,7 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRunSummar
 
 async function startLocalWorker(options: BatchRunOptions, redis: Redis): Promise<() => Promise<void>> {
   const { config, logger } = options;
-  const classifier = await Classifier.create(
-    classifierOptions(config, {
-      model: options.modelRef,
-      onFallback: (model, reason) => logger.warn({ model, reason }, 'CUDA not available: running on the CPU'),
-    }),
-  );
+  const classifier = await openClassifier(config, logger, { model: options.modelRef });
   const token = config.BOT_TOKEN;
   const telegram =
     token === undefined
@@ -149,9 +143,9 @@ async function startLocalWorker(options: BatchRunOptions, redis: Redis): Promise
           token,
           apiRoot: config.TELEGRAM_API_ROOT,
         };
-  const worker = startBatchWorker({
-    connection: redis,
-    prefix: config.QUEUE_PREFIX,
+  const worker = startBatchRole({
+    config,
+    redis,
     classifier,
     concurrency: photosInFlight(config),
     access: telegram ? { telegram } : {},

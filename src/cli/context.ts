@@ -1,9 +1,9 @@
 /** What every command gets: the validated configuration, a logger on stderr, and where to print results. */
 
-import { breedGroupsFromCards } from '../breeds/breed-cards.ts';
-import { type Config, classifierOptions, loadConfig } from '../config/index.ts';
+import { openClassifier as openConfiguredClassifier } from '../app/index.ts';
+import { type Config, loadConfig } from '../config/index.ts';
 import { createLogger, type Logger } from '../ops/logger.ts';
-import { Classifier, type ClassifierOptions } from '../vision/index.ts';
+import type { Classifier, ClassifierOptions } from '../vision/index.ts';
 
 export interface CliContext {
   config: Config;
@@ -34,9 +34,6 @@ export function openClassifier(context: CliContext, flags: ModelFlags): Promise<
     ...(flags.model !== undefined ? { model: flags.model } : {}),
     ...(flags.flip !== undefined ? { flipAverage: flags.flip } : {}),
     ...(flags.detector === false ? { detector: 'none' } : {}),
-    breedGroups: breedGroupsFromCards(context.config.MODELS_DIR),
-    onFallback: (model, reason) =>
-      context.logger.warn({ model, reason }, 'CUDA not available: running on the CPU (DEVICE=auto)'),
   };
-  return Classifier.create(classifierOptions(context.config, overrides));
+  return openConfiguredClassifier(context.config, context.logger, overrides);
 }

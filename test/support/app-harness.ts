@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
-import { type RunningApp, startApp } from '../../src/app.ts';
+import { type RunningApp, startApp } from '../../src/app/index.ts';
 import { type Config, configSchema } from '../../src/config/index.ts';
 import { createLogger } from '../../src/ops/logger.ts';
 import { BotApiStandIn } from '../../src/playground/bot-api/stand-in.ts';

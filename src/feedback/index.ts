@@ -1,0 +1,2 @@
+/** The buttons under an answer and their callback data. */
+export * from './answer-keyboard.ts';
