@@ -4,7 +4,7 @@
  */
 import type { I18n, I18nFlavor } from '@grammyjs/i18n';
 import { Composer, type Context } from 'grammy';
-import { type Locale, localeFromLanguageCode } from '../i18n/i18n.ts';
+import { type Locale, localeFromLanguageCode } from '../i18n/index.ts';
 import type { LanguageStore } from '../store/index.ts';
 
 export interface LocaleFlavor {

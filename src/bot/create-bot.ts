@@ -4,12 +4,11 @@
  */
 import { type Api, Bot } from 'grammy';
 import type { BotCommand } from 'grammy/types';
-import { breedSearchFor } from '../i18n/breed-search.ts';
-import { LOCALES, localeFromLanguageCode } from '../i18n/i18n.ts';
-import type { KeptSettings, Texts } from '../i18n/texts.ts';
-import type { Logger } from '../ops/logger.ts';
+import type { KeptSettings, Texts } from '../i18n/index.ts';
+import { breedSearchFor, LOCALES, localeFromLanguageCode } from '../i18n/index.ts';
+import type { Logger } from '../ops/index.ts';
 import type { PersonalData } from '../store/index.ts';
-import { installAutoRetry } from '../telegram/api.ts';
+import { installAutoRetry } from '../telegram/index.ts';
 import { type BotContext, localeMiddleware } from './context.ts';
 import { type AdminDeps, admin } from './handlers/admin.ts';
 import { cards } from './handlers/cards.ts';

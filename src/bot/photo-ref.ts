@@ -1,6 +1,6 @@
 /** Which file of a message is the photo to classify: the largest photo size, or an image sent as a file. */
 import type { Message } from 'grammy/types';
-import { MAX_DOWNLOAD_BYTES } from '../telegram/api.ts';
+import { MAX_DOWNLOAD_BYTES } from '../telegram/index.ts';
 
 export interface PhotoRef {
   fileId: string;

@@ -9,8 +9,8 @@ import cliProgress from 'cli-progress';
 import type { Redis } from 'ioredis';
 import { openClassifier, startBatchRole } from '../app/index.ts';
 import type { Config } from '../config/index.ts';
-import type { Logger } from '../ops/logger.ts';
-import { Metrics } from '../ops/metrics.ts';
+import type { Logger } from '../ops/index.ts';
+import { Metrics } from '../ops/index.ts';
 import {
   type BatchJobData,
   type BatchJobResult,
@@ -20,7 +20,7 @@ import {
   createBatchQueue,
   enqueueBatch,
 } from '../queue/index.ts';
-import { createTelegramApi } from '../telegram/api.ts';
+import { createTelegramApi } from '../telegram/index.ts';
 import { photosInFlight } from './concurrency.ts';
 
 export interface BatchItem {

@@ -2,7 +2,7 @@
 
 import { openClassifier as openConfiguredClassifier } from '../app/index.ts';
 import { type Config, loadConfig } from '../config/index.ts';
-import { createLogger, type Logger } from '../ops/logger.ts';
+import { createLogger, type Logger } from '../ops/index.ts';
 import type { Classifier, ClassifierOptions } from '../vision/index.ts';
 
 export interface CliContext {

@@ -4,7 +4,7 @@
  * context). Rule: every variable that goes into an HTML message is escaped here; Fluent inserts variables as given.
  */
 import type { I18n } from '@grammyjs/i18n';
-import { type BreedCard, loadBreedCards } from '../breeds/breed-cards.ts';
+import { type BreedCard, loadBreedCards } from '../breeds/index.ts';
 import type { Breed } from '../vision/index.ts';
 import { escapeHtml } from './html.ts';
 import { createI18n, LOCALES, type Locale } from './i18n.ts';

@@ -4,7 +4,7 @@
  * language instead.
  */
 import type { Redis } from 'ioredis';
-import { isLocale, type Locale, localeFromLanguageCode } from '../i18n/i18n.ts';
+import { isLocale, type Locale, localeFromLanguageCode } from '../i18n/index.ts';
 import type { PersonalStore } from './personal-stores.ts';
 import { StoreKeys } from './store-keys.ts';
 

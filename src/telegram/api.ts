@@ -97,3 +97,16 @@ export async function readBodyLimited(body: AsyncIterable<Uint8Array>, maxBytes:
   }
   return Buffer.concat(chunks);
 }
+
+/**
+ * Telegram refuses an edit that changes nothing ("message is not modified"); for a job run twice, or a keyboard
+ * pressed twice, the message already shows what was meant, so that refusal is success.
+ */
+export async function ignoreNotModified(edit: Promise<unknown>): Promise<void> {
+  try {
+    await edit;
+  } catch (error) {
+    if (error instanceof GrammyError && error.error_code === 400 && /not modified/i.test(error.description)) return;
+    throw error;
+  }
+}

@@ -15,6 +15,15 @@ export {
   type MainDogViews,
 } from './classifier.ts';
 export { ImageInputError, type ImageInputProblem, isImageInputError, ModelError } from './errors.ts';
+export {
+  type CalibrationSample,
+  type EvaluationSummary,
+  EvaluationTally,
+  expectedCalibrationError,
+  fitTemperature,
+  NOT_DOG,
+  type ScoredResult,
+} from './evaluation.ts';
 export { type Breed, loadBreeds } from './labels.ts';
 export {
   type DetectorManifest,

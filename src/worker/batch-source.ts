@@ -2,7 +2,7 @@
 import { open } from 'node:fs/promises';
 import type { Api } from 'grammy';
 import type { BatchSource } from '../queue/index.ts';
-import { downloadTelegramFile, FileDownloadError, MAX_DOWNLOAD_BYTES, readBodyLimited } from '../telegram/api.ts';
+import { downloadTelegramFile, FileDownloadError, MAX_DOWNLOAD_BYTES, readBodyLimited } from '../telegram/index.ts';
 
 export interface SourceAccess {
   /** Needed for `telegram` sources (reprocessing chat photos). */

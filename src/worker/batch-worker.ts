@@ -4,10 +4,9 @@
  */
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Logger } from '../ops/logger.ts';
-import type { Metrics } from '../ops/metrics.ts';
+import type { Logger, Metrics } from '../ops/index.ts';
 import { type BatchJobData, type BatchJobResult, batchQueueName } from '../queue/index.ts';
-import { FileDownloadError } from '../telegram/api.ts';
+import { FileDownloadError } from '../telegram/index.ts';
 import { type Classifier, isImageInputError, summarizeDogs } from '../vision/index.ts';
 import { readBatchSource, type SourceAccess } from './batch-source.ts';
 

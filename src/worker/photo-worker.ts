@@ -16,15 +16,16 @@ import { type Job, Worker } from 'bullmq';
 import { type Api, GrammyError, InputFile } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { Redis } from 'ioredis';
-import type { Logger } from '../ops/logger.ts';
-import type { Metrics } from '../ops/metrics.ts';
+import type { Locale } from '../i18n/index.ts';
+import type { Logger, Metrics } from '../ops/index.ts';
 import { NO_STATUS_MESSAGE, PHOTO_QUEUE, type PhotoJobData, type PhotoJobResult } from '../queue/index.ts';
+import type { AnswerOptions, Reply } from '../reply/index.ts';
+import { drawDogMarks } from '../reply/index.ts';
 import type { PredictionHistory } from '../store/index.ts';
-import { downloadTelegramFile, FileDownloadError } from '../telegram/api.ts';
-import type { Classification } from '../vision/classification.ts';
+import { downloadTelegramFile, FileDownloadError, ignoreNotModified } from '../telegram/index.ts';
+import type { Classification } from '../vision/index.ts';
 import { type Classifier, isImageInputError } from '../vision/index.ts';
-import { drawDogMarks } from './dog-marks.ts';
-import type { AnswerOptions, PhotoReplies, Reply } from './format-answer.ts';
+import type { PhotoReplies } from './photo-replies.ts';
 
 /** A photo job as the worker keeps it: the contract, plus what was already sent (so a retry does not send it again). */
 export interface PhotoJobProgress extends PhotoJobData {
@@ -83,16 +84,6 @@ export async function editStatus(
     throw error;
   }
   return data.statusMessageId;
-}
-
-/** Telegram refuses an edit that changes nothing; for a job run twice that is fine. */
-async function ignoreNotModified(call: Promise<unknown>): Promise<void> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof GrammyError && error.error_code === 400 && /not modified/i.test(error.description)) return;
-    throw error;
-  }
 }
 
 /**
@@ -156,6 +147,62 @@ async function sendSeveralDogs(
   return messageId;
 }
 
+/** The answer, in text (one dog, or the whole photo) or as the numbered photo (several dogs). */
+async function sendAnswer(
+  job: PhotoJob,
+  options: PhotoWorkerOptions,
+  bytes: Buffer,
+  result: Classification,
+  locale: Locale,
+  log: Logger,
+): Promise<void> {
+  const { api } = options;
+  const data = job.data;
+  const reply = options.replies.answer(result, locale, options.answer);
+  const answeredWithPhoto =
+    reply.kind === 'several-dogs' ? await sendSeveralDogs(job, options, bytes, result, reply, log) : undefined;
+  if (answeredWithPhoto === undefined) {
+    // Numbered left to right, the answer about several dogs reads without the photo too.
+    const text = reply.kind === 'text' ? reply.text : reply.caption;
+    const dogs = reply.kind === 'several-dogs' ? reply.dogs : undefined;
+    // What the buttons need is stored before they appear (and again if the answer had to become a new message).
+    const remember = (messageId: number) =>
+      options.replies
+        .remember(data, result, messageId, dogs)
+        .catch((error: unknown) => log.warn({ err: error }, 'could not store the answer context'));
+    if (data.statusMessageId !== NO_STATUS_MESSAGE) await remember(data.statusMessageId);
+    const answeredIn = await editStatus(api, data, text, reply.markup);
+    if (answeredIn !== data.statusMessageId) await remember(answeredIn);
+  }
+}
+
+/** The main dog's answer in the history (for /stats and `reprocess`); losing it must not cost the person the answer. */
+async function recordAnswer(
+  job: PhotoJob,
+  options: PhotoWorkerOptions,
+  result: Classification,
+  outcome: PhotoJobResult['outcome'],
+  log: Logger,
+): Promise<void> {
+  const data = job.data;
+  await options.history
+    .add({
+      jobId: job.id ?? '',
+      chatId: data.chatId,
+      userId: data.userId,
+      fileId: data.fileId,
+      fileUniqueId: data.fileUniqueId,
+      model: result.model,
+      outcome,
+      isDog: result.isDog,
+      dogScore: result.dogScore,
+      top: result.top.map(({ breed, p }) => ({ breed, p })),
+      ms: Date.now() - job.timestamp,
+      at: Date.now(),
+    })
+    .catch((error: unknown) => log.warn({ err: error }, 'could not record the answer in the history'));
+}
+
 async function processPhoto(job: PhotoJob, options: PhotoWorkerOptions): Promise<PhotoJobResult> {
   const { api, classifier, logger } = options;
   const data = job.data;
@@ -201,40 +248,10 @@ async function processPhoto(job: PhotoJob, options: PhotoWorkerOptions): Promise
 
   options.metrics.preprocessSeconds.observe({ model: result.model }, result.ms.preprocess / 1000);
   options.metrics.inferenceSeconds.observe({ model: result.model }, result.ms.inference / 1000);
-  const reply = options.replies.answer(result, locale, options.answer);
-  const answeredWithPhoto =
-    reply.kind === 'several-dogs' ? await sendSeveralDogs(job, options, bytes, result, reply, log) : undefined;
-  if (answeredWithPhoto === undefined) {
-    // Numbered left to right, the answer about several dogs reads without the photo too.
-    const text = reply.kind === 'text' ? reply.text : reply.caption;
-    const dogs = reply.kind === 'several-dogs' ? reply.dogs : undefined;
-    // What the buttons need is stored before they appear (and again if the answer had to become a new message).
-    const remember = (messageId: number) =>
-      options.replies
-        .remember(data, result, messageId, dogs)
-        .catch((error: unknown) => log.warn({ err: error }, 'could not store the answer context'));
-    if (data.statusMessageId !== NO_STATUS_MESSAGE) await remember(data.statusMessageId);
-    const answeredIn = await editStatus(api, data, text, reply.markup);
-    if (answeredIn !== data.statusMessageId) await remember(answeredIn);
-  }
+  await sendAnswer(job, options, bytes, result, locale, log);
   const outcome = result.isDog ? 'answered' : 'not-a-dog';
   const top = result.top.map(({ breed, p }) => ({ breed, p }));
-  await options.history
-    .add({
-      jobId: job.id ?? '',
-      chatId: data.chatId,
-      userId: data.userId,
-      fileId: data.fileId,
-      fileUniqueId: data.fileUniqueId,
-      model: result.model,
-      outcome,
-      isDog: result.isDog,
-      dogScore: result.dogScore,
-      top,
-      ms: Date.now() - job.timestamp,
-      at: Date.now(),
-    })
-    .catch((error: unknown) => log.warn({ err: error }, 'could not record the answer in the history'));
+  await recordAnswer(job, options, result, outcome, log);
   log.info(
     {
       outcome,

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import sharp, { type OutputInfo } from 'sharp';
-import { ANNOTATED_LONG_SIDE, DOG_MARK_COLOURS, drawDogMarks, markColour } from '../../src/worker/dog-marks.ts';
+import { ANNOTATED_LONG_SIDE, DOG_MARK_COLOURS, drawDogMarks, markColour } from '../../src/reply/dog-marks.ts';
 
 const GREY = { r: 128, g: 128, b: 128 };
 

@@ -5,31 +5,34 @@
  * found.
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { BREED_CARDS_FILE, BreedCardError, loadBreedCards } from '../../src/breeds/breed-cards.ts';
 import { type BreedSearch, breedSearchFor } from '../../src/i18n/breed-search.ts';
-import { CALLBACK } from '../../src/feedback/answer-keyboard.ts';
 import { htmlTextLength } from '../../src/i18n/html.ts';
 import { createI18n, findLocalesDir, localeFromLanguageCode } from '../../src/i18n/i18n.ts';
 import { loadTexts, type Texts } from '../../src/i18n/texts.ts';
 import { formatted } from '../../src/playground/bot-api/formatting.ts';
+import { CALLBACK } from '../../src/reply/keyboards.ts';
+import { type AnswerOptions, formatAnswer, MAX_CAPTION_LENGTH, renderReply } from '../../src/reply/render.ts';
 import { type Breed, type BreedGuess, loadBreeds } from '../../src/vision/index.ts';
-import { type AnswerOptions, formatAnswer, MAX_CAPTION_LENGTH, renderReply } from '../../src/worker/format-answer.ts';
 import { MODELS_DIR } from '../support/paths.ts';
+import { tempDirs } from '../support/temp-dirs.ts';
 import { classification, dog, guess as guessOf, oneDog } from './classifications.ts';
 
 let breeds: readonly Breed[];
 let texts: Texts;
 let search: BreedSearch;
 
+const temp = tempDirs();
+
 before(async () => {
   breeds = await loadBreeds(path.join(MODELS_DIR, 'breeds.json'));
   texts = await loadTexts(MODELS_DIR, breeds);
   search = breedSearchFor(texts);
 });
+after(() => temp.removeAll());
 
 /** Message ids of the .ftl files of one locale (lines `id = …` at the start). */
 async function messageIds(locale: string): Promise<Set<string>> {
@@ -135,7 +138,7 @@ describe('breed cards', () => {
   });
 
   test('a cards file that misses a breed or adds one is refused with the ids named', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'dog-breeds-cards-'));
+    const dir = await temp.make('cards');
     const original = JSON.parse(await readFile(path.join(MODELS_DIR, BREED_CARDS_FILE), 'utf8')) as {
       cards: { id: string }[];
     };

@@ -4,7 +4,7 @@
  */
 import { Composer } from 'grammy';
 import type { Redis } from 'ioredis';
-import type { ServiceStats, Texts } from '../../i18n/texts.ts';
+import type { ServiceStats, Texts } from '../../i18n/index.ts';
 import type { PhotoQueue } from '../../queue/index.ts';
 import { listWorkers, type PredictionHistory } from '../../store/index.ts';
 import type { BotContext } from '../context.ts';

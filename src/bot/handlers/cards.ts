@@ -3,10 +3,9 @@
  * name is left to the photos composer (a reply to a photo in a group).
  */
 import { Composer } from 'grammy';
-import { CALLBACK_PATTERN } from '../../feedback/answer-keyboard.ts';
-import type { BreedSearch } from '../../i18n/breed-search.ts';
-import { escapeHtml } from '../../i18n/html.ts';
-import type { Texts } from '../../i18n/texts.ts';
+import type { BreedSearch, Texts } from '../../i18n/index.ts';
+import { escapeHtml } from '../../i18n/index.ts';
+import { CALLBACK_PATTERN } from '../../reply/index.ts';
 import type { BotContext } from '../context.ts';
 
 export interface CardsDeps {

@@ -1,8 +1,7 @@
 /** /start, /help and /breeds (paged with inline buttons), in the person's language. */
 import { Composer, InlineKeyboard } from 'grammy';
-import { escapeHtml } from '../../i18n/html.ts';
-import type { Locale } from '../../i18n/i18n.ts';
-import type { KeptSettings, Texts } from '../../i18n/texts.ts';
+import type { KeptSettings, Locale, Texts } from '../../i18n/index.ts';
+import { escapeHtml } from '../../i18n/index.ts';
 import type { BotContext } from '../context.ts';
 
 const BREEDS_PER_PAGE = 30;

@@ -6,7 +6,10 @@
  */
 
 import type { InlineKeyboard } from 'grammy';
-import { Composer, GrammyError } from 'grammy';
+import { Composer } from 'grammy';
+import type { BreedSearch, Texts } from '../../i18n/index.ts';
+import { escapeHtml } from '../../i18n/index.ts';
+import type { Logger } from '../../ops/index.ts';
 import {
   breedPickerKeyboard,
   CALLBACK,
@@ -14,11 +17,7 @@ import {
   correctionKeyboard,
   dogNumber,
   mainAnswerKeyboard,
-} from '../../feedback/answer-keyboard.ts';
-import type { BreedSearch } from '../../i18n/breed-search.ts';
-import { escapeHtml } from '../../i18n/html.ts';
-import type { Texts } from '../../i18n/texts.ts';
-import type { Logger } from '../../ops/logger.ts';
+} from '../../reply/index.ts';
 import {
   type AnswerContext,
   type FeedbackRecord,
@@ -27,6 +26,7 @@ import {
   judgedDog,
   type PersonalData,
 } from '../../store/index.ts';
+import { ignoreNotModified } from '../../telegram/index.ts';
 import type { BotContext } from '../context.ts';
 
 export interface FeedbackDeps {
@@ -64,48 +64,45 @@ function record(
   };
 }
 
-/** Telegram refuses an edit that changes nothing; for a keyboard that is fine. */
-async function ignoreNotModified(edit: Promise<unknown>): Promise<void> {
-  try {
-    await edit;
-  } catch (error) {
-    if (error instanceof GrammyError && /not modified/i.test(error.description)) return;
-    throw error;
+const setKeyboard = (ctx: BotContext, keyboard: InlineKeyboard) =>
+  ignoreNotModified(ctx.editMessageReplyMarkup({ reply_markup: keyboard }));
+
+/**
+ * The answer under which a button was pressed and the dog the button is about (`number`, none for the answer as a
+ * whole), or undefined after telling the person why there is none.
+ */
+async function pressedAnswer(
+  ctx: BotContext,
+  personal: FeedbackDeps['personal'],
+  number?: number,
+): Promise<{ context: AnswerContext; dog: JudgedDog } | undefined> {
+  const message = ctx.callbackQuery?.message;
+  if (!feedbackEnabled(personal)) {
+    await ctx.answerCallbackQuery({ text: ctx.t('feedback-off-toast') });
+    return undefined;
   }
+  const context = message && (await personal.answers.get(message.chat.id, message.message_id));
+  const dog = context ? judgedDog(context, number) : undefined;
+  if (!context || !dog) {
+    await ctx.answerCallbackQuery({ text: ctx.t('feedback-expired-toast') });
+    return undefined;
+  }
+  return { context, dog };
 }
 
+/** 👍/👎 per answer (or per dog), the corrections offered after 👎, and typed breed names. */
 export function feedback(deps: FeedbackDeps): Composer<BotContext> {
+  return new Composer<BotContext>(answerButtons(deps), typedBreedName(deps));
+}
+
+function answerButtons(deps: FeedbackDeps): Composer<BotContext> {
   const { texts, personal } = deps;
   const composer = new Composer<BotContext>();
-  const setKeyboard = (ctx: BotContext, keyboard: InlineKeyboard) =>
-    ignoreNotModified(ctx.editMessageReplyMarkup({ reply_markup: keyboard }));
   const mainKeyboard = (ctx: BotContext, context: AnswerContext) =>
     mainAnswerKeyboard(texts, ctx.locale, context, true);
 
-  /**
-   * The answer under which a button was pressed and the dog the button is about (`number`, none for the answer as a
-   * whole), or undefined after telling the person why there is none.
-   */
-  const pressedAnswer = async (
-    ctx: BotContext,
-    number?: number,
-  ): Promise<{ context: AnswerContext; dog: JudgedDog } | undefined> => {
-    const message = ctx.callbackQuery?.message;
-    if (!feedbackEnabled(personal)) {
-      await ctx.answerCallbackQuery({ text: ctx.t('feedback-off-toast') });
-      return undefined;
-    }
-    const context = message && (await personal.answers.get(message.chat.id, message.message_id));
-    const dog = context ? judgedDog(context, number) : undefined;
-    if (!context || !dog) {
-      await ctx.answerCallbackQuery({ text: ctx.t('feedback-expired-toast') });
-      return undefined;
-    }
-    return { context, dog };
-  };
-
   composer.callbackQuery(CALLBACK_PATTERN.right, async (ctx) => {
-    const pressed = await pressedAnswer(ctx, dogNumber(ctx.match[1]));
+    const pressed = await pressedAnswer(ctx, personal, dogNumber(ctx.match[1]));
     if (!pressed) return;
     const { context, dog } = pressed;
     await personal.feedback.put(record(context, dog, ctx.from.id, { right: true }));
@@ -114,7 +111,7 @@ export function feedback(deps: FeedbackDeps): Composer<BotContext> {
   });
 
   composer.callbackQuery(CALLBACK_PATTERN.wrong, async (ctx) => {
-    const pressed = await pressedAnswer(ctx, dogNumber(ctx.match[1]));
+    const pressed = await pressedAnswer(ctx, personal, dogNumber(ctx.match[1]));
     if (!pressed) return;
     const { context, dog } = pressed;
     // 👎 again after a correction keeps the correction until another breed is picked.
@@ -143,7 +140,7 @@ export function feedback(deps: FeedbackDeps): Composer<BotContext> {
 
   composer.callbackQuery(CALLBACK_PATTERN.pick, async (ctx) => {
     const breed = ctx.match[2] ?? '';
-    const pressed = await pressedAnswer(ctx, dogNumber(ctx.match[1]));
+    const pressed = await pressedAnswer(ctx, personal, dogNumber(ctx.match[1]));
     if (!pressed) return;
     const { context, dog } = pressed;
     if (!texts.isBreed(breed)) return ctx.answerCallbackQuery();
@@ -161,7 +158,7 @@ export function feedback(deps: FeedbackDeps): Composer<BotContext> {
   });
 
   composer.callbackQuery(CALLBACK.back, async (ctx) => {
-    const pressed = await pressedAnswer(ctx);
+    const pressed = await pressedAnswer(ctx, personal);
     if (!pressed) return;
     const { context } = pressed;
     await personal.awaiting.stop(ctx.from.id, context.chatId);
@@ -169,7 +166,13 @@ export function feedback(deps: FeedbackDeps): Composer<BotContext> {
     await setKeyboard(ctx, mainKeyboard(ctx, context));
   });
 
-  // After 👎, a text that is not a command is read as the breed's name.
+  return composer;
+}
+
+/** After 👎, a text that is not a command is read as the breed's name. */
+function typedBreedName(deps: FeedbackDeps): Composer<BotContext> {
+  const { texts, personal } = deps;
+  const composer = new Composer<BotContext>();
   composer.on('message:text', async (ctx, next) => {
     if (ctx.msg.text.startsWith('/') || !feedbackEnabled(personal)) return next();
     const userId = ctx.from.id;
@@ -193,9 +196,10 @@ export function feedback(deps: FeedbackDeps): Composer<BotContext> {
     await personal.feedback.put(record(context, dog, userId, { correctBreed: match.id }));
     await personal.awaiting.stop(userId, chatId);
     deps.logger.info({ chatId, userId, breed: match.id, score: match.score }, 'typed correction matched');
-    await ignoreNotModified(
-      ctx.api.editMessageReplyMarkup(chatId, answerMessageId, { reply_markup: mainKeyboard(ctx, context) }),
-    ).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not restore the answer buttons'));
+    const keyboard = mainAnswerKeyboard(texts, ctx.locale, context, true);
+    await ignoreNotModified(ctx.api.editMessageReplyMarkup(chatId, answerMessageId, { reply_markup: keyboard })).catch(
+      (error: unknown) => deps.logger.warn({ err: error }, 'could not restore the answer buttons'),
+    );
     await ctx.reply(ctx.t('feedback-typed-saved', { name: escapeHtml(texts.breedName(ctx.locale, match.id)) }), reply);
   });
   return composer;

@@ -3,8 +3,8 @@
  * reads it too) until changed or /forget. `/language ru` sets it directly.
  */
 import { Composer, InlineKeyboard } from 'grammy';
-import { isLocale, LOCALES, type Locale } from '../../i18n/i18n.ts';
-import type { Texts } from '../../i18n/texts.ts';
+import type { Texts } from '../../i18n/index.ts';
+import { isLocale, LOCALES, type Locale } from '../../i18n/index.ts';
 import type { LanguageStore } from '../../store/index.ts';
 import { type BotContext, useLocale } from '../context.ts';
 

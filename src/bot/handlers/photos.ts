@@ -5,8 +5,7 @@
  */
 import { Composer } from 'grammy';
 import type { Message } from 'grammy/types';
-import type { Logger } from '../../ops/logger.ts';
-import type { Metrics } from '../../ops/metrics.ts';
+import type { Logger, Metrics } from '../../ops/index.ts';
 import { enqueuePhoto, hasPhotoJob, NO_STATUS_MESSAGE, type PhotoQueue } from '../../queue/index.ts';
 import type { BotContext } from '../context.ts';
 import { findPhoto } from '../photo-ref.ts';

@@ -4,8 +4,7 @@
  * while it was away.
  */
 import path from 'node:path';
-import { type EvaluationSummary, EvaluationTally } from '../../vision/evaluation.ts';
-import { loadManifest } from '../../vision/index.ts';
+import { type EvaluationSummary, EvaluationTally, loadManifest } from '../../vision/index.ts';
 import { type BatchItem, runBatch } from '../batch-run.ts';
 import type { CliContext } from '../context.ts';
 import { expandImagePaths, readLabelsCsv } from '../labelled-files.ts';

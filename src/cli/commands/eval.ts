@@ -3,14 +3,16 @@ import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import cliProgress from 'cli-progress';
 import {
+  type Breed,
   type CalibrationSample,
   type EvaluationSummary,
   EvaluationTally,
   expectedCalibrationError,
   fitTemperature,
+  type MainDogViews,
   NOT_DOG,
-} from '../../vision/evaluation.ts';
-import { type Breed, type MainDogViews, topK } from '../../vision/index.ts';
+  topK,
+} from '../../vision/index.ts';
 import { forEachConcurrently, photosInFlight } from '../concurrency.ts';
 import type { CliContext, ModelFlags } from '../context.ts';
 import { openClassifier } from '../context.ts';

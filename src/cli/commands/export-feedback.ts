@@ -14,11 +14,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
+import type { Api } from 'grammy';
 import sharp from 'sharp';
 import { connectRedis } from '../../queue/index.ts';
 import { type FeedbackRecord, FeedbackStore } from '../../store/index.ts';
-import { createTelegramApi, downloadTelegramFile, FileDownloadError } from '../../telegram/api.ts';
-import type { Box } from '../../vision/classification.ts';
+import { createTelegramApi, downloadTelegramFile, FileDownloadError } from '../../telegram/index.ts';
+import type { Box } from '../../vision/index.ts';
+import { forEachConcurrently } from '../concurrency.ts';
 import type { CliContext } from '../context.ts';
 import { parseDuration } from '../run-control.ts';
 
@@ -100,79 +102,88 @@ export async function dogCrop(bytes: Buffer, crop: NonNullable<LabelledPhoto['cr
 
 const DOWNLOADS_AT_ONCE = 4;
 
-export async function exportFeedbackCommand(flags: ExportFeedbackFlags, context: CliContext): Promise<number> {
-  const { config } = context;
-  if (config.BOT_TOKEN === undefined) {
-    process.stderr.write('dog-breeds: export-feedback downloads the photos through the Bot API: set BOT_TOKEN.\n');
-    return 2;
-  }
-  const since = flags.since === undefined ? 0 : Date.now() - parseDuration(flags.since);
+/** The feedback records of the last `since` ms (0: all), read with a store that keeps nothing new. */
+async function readFeedback(config: CliContext['config'], since: number): Promise<FeedbackRecord[]> {
   const redis = await connectRedis(config.REDIS_URL);
-  let records: FeedbackRecord[];
   try {
-    const store = new FeedbackStore({ redis, prefix: config.QUEUE_PREFIX, retentionSeconds: 0 });
-    records = await store.since(since);
+    return await new FeedbackStore({ redis, prefix: config.QUEUE_PREFIX, retentionSeconds: 0 }).since(since);
   } finally {
     redis.disconnect();
   }
-  const selection = selectLabels(records, flags.onlyWrong);
-  const trainDir = path.join(flags.out, 'train');
-  await mkdir(trainDir, { recursive: true });
+}
 
-  const telegram = { token: config.BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT };
-  const api = createTelegramApi(telegram);
-  const imagePath = (photo: LabelledPhoto) => path.join(trainDir, `${photo.id}.jpg`);
-  const todo = selection.photos.filter((p) => !existsSync(imagePath(p)));
-  const present = selection.photos.length - todo.length;
-  // One download per photo, whatever number of its dogs have labels.
-  const byFile = new Map<string, LabelledPhoto[]>();
-  for (const photo of todo) byFile.set(photo.fileId, [...(byFile.get(photo.fileId) ?? []), photo]);
-  const downloads = [...byFile.values()];
-  process.stderr.write(
-    `${records.length} feedback records → ${selection.photos.length} labelled photos` +
-      `${present > 0 ? `, ${present} already in ${trainDir}` : ''}, ${todo.length} to download\n`,
-  );
-
+/**
+ * Downloads each photo once (whatever number of its dogs have labels) and writes each labelled photo or dog crop;
+ * returns the ids that could not be exported.
+ */
+async function downloadLabelled(
+  downloads: readonly (readonly LabelledPhoto[])[],
+  target: { api: Api; telegram: { token: string; apiRoot: string }; imagePath: (photo: LabelledPhoto) => string },
+  logger: CliContext['logger'],
+): Promise<Set<string>> {
   const failed = new Set<string>();
   const bar = new cliProgress.SingleBar(
     { stream: process.stderr, format: '{bar} {value}/{total} | failed {failed}', hideCursor: true },
     cliProgress.Presets.shades_classic,
   );
   bar.start(downloads.length, 0, { failed: 0 });
-  let next = 0;
   let finished = 0;
   const save = async (photo: LabelledPhoto, jpeg: Buffer) => {
     // Written beside, then renamed: an interrupted run never leaves half a photo that a re-run would skip.
-    const partial = `${imagePath(photo)}.partial`;
+    const partial = `${target.imagePath(photo)}.partial`;
     await writeFile(partial, jpeg);
-    await rename(partial, imagePath(photo));
+    await rename(partial, target.imagePath(photo));
   };
-  const downloadOne = async (photos: readonly LabelledPhoto[]) => {
+  await forEachConcurrently(downloads, DOWNLOADS_AT_ONCE, async (photos) => {
     const first = photos[0] as LabelledPhoto;
     try {
-      const bytes = await downloadTelegramFile(api, telegram, first.fileId);
+      const bytes = await downloadTelegramFile(target.api, target.telegram, first.fileId);
       for (const photo of photos) {
         try {
           await save(photo, photo.crop ? await dogCrop(bytes, photo.crop) : await asJpeg(bytes));
         } catch (error) {
           failed.add(photo.id);
-          context.logger.warn({ id: photo.id, reason: (error as Error).message }, 'photo not exported');
+          logger.warn({ id: photo.id, reason: (error as Error).message }, 'photo not exported');
         }
       }
     } catch (error) {
       for (const photo of photos) failed.add(photo.id);
       const why = error instanceof FileDownloadError ? error.message : (error as Error).message;
-      context.logger.warn({ id: first.id, reason: why }, 'photo not exported');
+      logger.warn({ id: first.id, reason: why }, 'photo not exported');
     }
     finished++;
     bar.update(finished, { failed: failed.size });
-  };
-  await Promise.all(
-    Array.from({ length: Math.min(DOWNLOADS_AT_ONCE, downloads.length) }, async () => {
-      while (next < downloads.length) await downloadOne(downloads[next++] as LabelledPhoto[]);
-    }),
-  );
+  });
   bar.stop();
+  return failed;
+}
+
+export async function exportFeedbackCommand(flags: ExportFeedbackFlags, context: CliContext): Promise<number> {
+  const { config } = context;
+  if (config.BOT_TOKEN === undefined) {
+    process.stderr.write('dog-breeds: export-feedback downloads the photos through the Bot API: set BOT_TOKEN.\n');
+    return 2;
+  }
+  const records = await readFeedback(config, flags.since === undefined ? 0 : Date.now() - parseDuration(flags.since));
+  const selection = selectLabels(records, flags.onlyWrong);
+  const trainDir = path.join(flags.out, 'train');
+  await mkdir(trainDir, { recursive: true });
+
+  const telegram = { token: config.BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT };
+  const imagePath = (photo: LabelledPhoto) => path.join(trainDir, `${photo.id}.jpg`);
+  const todo = selection.photos.filter((p) => !existsSync(imagePath(p)));
+  const present = selection.photos.length - todo.length;
+  const byFile = new Map<string, LabelledPhoto[]>();
+  for (const photo of todo) byFile.set(photo.fileId, [...(byFile.get(photo.fileId) ?? []), photo]);
+  process.stderr.write(
+    `${records.length} feedback records → ${selection.photos.length} labelled photos` +
+      `${present > 0 ? `, ${present} already in ${trainDir}` : ''}, ${todo.length} to download\n`,
+  );
+  const failed = await downloadLabelled(
+    [...byFile.values()],
+    { api: createTelegramApi(telegram), telegram, imagePath },
+    context.logger,
+  );
 
   const exported = selection.photos.filter((p) => !failed.has(p.id)).sort((a, b) => a.id.localeCompare(b.id));
   await writeFile(

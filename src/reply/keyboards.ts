@@ -14,9 +14,8 @@
  * `fb:y:2`, `fb:n:2`, `fb:b:2:<breed>`, `fbp:2:<page>` — at most 8 + 27 bytes.
  */
 import { InlineKeyboard } from 'grammy';
-import type { Locale } from '../i18n/i18n.ts';
-import type { Texts } from '../i18n/texts.ts';
-import { markColour } from '../worker/dog-marks.ts';
+import type { Locale, Texts } from '../i18n/index.ts';
+import { markColour } from './dog-marks.ts';
 
 /** `:<n>` for dog n of several; nothing for the answer as a whole. */
 const dogPart = (dog?: number) => (dog === undefined ? '' : `:${dog}`);

@@ -7,7 +7,7 @@
  * nothing where a font is missing.
  */
 import sharp from 'sharp';
-import type { Box } from '../vision/classification.ts';
+import type { Box } from '../vision/index.ts';
 
 export interface DogMarkColour {
   /** The emoji shown before the dog's number in the answer. */

@@ -4,15 +4,12 @@
  * answer. Several dogs: the caption of the photo with their numbered boxes, and a row of buttons per dog.
  */
 import type { InlineKeyboardMarkup } from 'grammy/types';
-import { answerKeyboard, severalDogsKeyboard } from '../feedback/answer-keyboard.ts';
-import { htmlTextLength } from '../i18n/html.ts';
-import { type Locale, localeFromLanguageCode } from '../i18n/i18n.ts';
-import type { DogLines, Doubt, Texts } from '../i18n/texts.ts';
-import type { PhotoJobData } from '../queue/index.ts';
-import { type DogContext, feedbackEnabled, type PersonalData } from '../store/index.ts';
-import type { Classification, DogAnswer } from '../vision/classification.ts';
-import type { ImageInputProblem } from '../vision/index.ts';
+import type { DogLines, Doubt, Texts } from '../i18n/index.ts';
+import { htmlTextLength, type Locale } from '../i18n/index.ts';
+import type { DogContext } from '../store/index.ts';
+import type { Classification, DogAnswer, ImageInputProblem } from '../vision/index.ts';
 import { type DogMark, markColour } from './dog-marks.ts';
+import { answerKeyboard, severalDogsKeyboard } from './keyboards.ts';
 
 export interface AnswerOptions {
   /** Top-1 probability below which the answer says it is unsure. */
@@ -140,55 +137,5 @@ export function badImageKey(problem: ImageInputProblem): string {
     case 'empty':
     case 'corrupt':
       return 'bad-image';
-  }
-}
-
-/** What the worker says, in whose language, with which buttons. */
-export class PhotoReplies {
-  constructor(
-    private readonly texts: Texts,
-    private readonly personal: PersonalData,
-  ) {}
-
-  /** The person's /language choice, else their Telegram language; Redis trouble must not cost them the answer. */
-  async localeFor(data: PhotoJobData): Promise<Locale> {
-    try {
-      return await this.personal.languages.resolve(data.userId, data.languageCode);
-    } catch {
-      return localeFromLanguageCode(data.languageCode);
-    }
-  }
-
-  text(locale: Locale, key: string): string {
-    return this.texts.t(locale, key);
-  }
-
-  badImage(locale: Locale, problem: ImageInputProblem): string {
-    return this.text(locale, badImageKey(problem));
-  }
-
-  answer(result: Classification, locale: Locale, options: AnswerOptions): Reply {
-    return renderReply(result, options, this.texts, locale, feedbackEnabled(this.personal));
-  }
-
-  /**
-   * Stores what the buttons under answer message `messageId` need; dog answers only (others have no buttons). `dogs`:
-   * the dogs with buttons of an answer about several.
-   */
-  async remember(data: PhotoJobData, result: Classification, messageId: number, dogs?: DogContext[]): Promise<void> {
-    if (!result.isDog && dogs === undefined) return;
-    if (result.top.length === 0) return;
-    await this.personal.answers.save({
-      chatId: data.chatId,
-      messageId,
-      photoMessageId: data.messageId,
-      userId: data.userId,
-      fileId: data.fileId,
-      fileUniqueId: data.fileUniqueId,
-      model: result.model,
-      top: result.top.map(({ breed, p }) => ({ breed, p })),
-      ...(dogs === undefined ? {} : { dogs, photo: result.photo }),
-      at: Date.now(),
-    });
   }
 }

@@ -1,2 +1,0 @@
-/** The buttons under an answer and their callback data. */
-export * from './answer-keyboard.ts';

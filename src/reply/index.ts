@@ -1,0 +1,8 @@
+/**
+ * The reply: a classification and a locale → what the person sees. The words (through i18n's texts), the buttons
+ * under an answer and their callback data, and the photo of several dogs with their numbered boxes. Pure: the worker
+ * sends what it renders, and stores the answer's context itself.
+ */
+export * from './dog-marks.ts';
+export * from './keyboards.ts';
+export * from './render.ts';
