@@ -5,11 +5,10 @@
  * Known start-up problems (no token, no Redis, no model) end in one line saying what to do, not a stack trace.
  */
 import { GrammyError } from 'grammy';
-import { type Role, startApp } from './app.ts';
+import { type Role, startApp } from './app/index.ts';
 import { loadConfig } from './config/index.ts';
 import { OperatorError } from './operator-error.ts';
-import { createLogger } from './ops/logger.ts';
-import { startPlayground } from './playground/start-playground.ts';
+import { createLogger } from './ops/index.ts';
 
 const ROLES: Record<string, Role[]> = { bot: ['bot'], worker: ['worker'], all: ['bot', 'worker'] };
 
@@ -54,7 +53,10 @@ process.on('SIGINT', () => shutdown('SIGINT'));
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 
 try {
-  running = playground ? await startPlayground(config) : await startApp(config, roles, logger);
+  // The playground (and its Bot API stand-in) is loaded only when it runs, never by the bot or worker processes.
+  running = playground
+    ? await (await import('./playground/index.ts')).startPlayground(config)
+    : await startApp(config, roles, logger);
   if (stopSignal !== undefined) void stop(running);
 } catch (error) {
   if (error instanceof OperatorError) fail(error.message);

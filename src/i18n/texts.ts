@@ -5,7 +5,7 @@
  */
 import type { I18n } from '@grammyjs/i18n';
 import { type BreedCard, loadBreedCards } from '../breeds/index.ts';
-import type { Breed } from '../vision/index.ts';
+import type { Breed, Guess } from '../vision/index.ts';
 import { escapeHtml } from './html.ts';
 import { createI18n, LOCALES, type Locale } from './i18n.ts';
 
@@ -44,12 +44,6 @@ export interface DogLines {
   isDog: boolean;
   guesses: readonly Guess[];
   doubt: Doubt;
-}
-
-export interface Guess {
-  /** Breed id (`golden_retriever`). */
-  breed: string;
-  p: number;
 }
 
 type Vars = Record<string, string | number>;

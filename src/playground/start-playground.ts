@@ -3,9 +3,9 @@
  * to the Bot API stand-in instead of Telegram, and a web page on the stand-in's port lets a person chat with them.
  */
 import { randomBytes } from 'node:crypto';
-import { type RunningApp, startApp } from '../app.ts';
+import { type RunningApp, startApp } from '../app/index.ts';
 import type { Config } from '../config/index.ts';
-import { createLogger, scrub } from '../ops/logger.ts';
+import { createLogger, scrub } from '../ops/index.ts';
 import { connectRedis, RedisUnavailableError, safeRedisUrl } from '../queue/index.ts';
 import { BotApiStandIn } from './bot-api/stand-in.ts';
 import { findOnPath, type PrivateRedis, startPrivateRedis } from './private-redis.ts';

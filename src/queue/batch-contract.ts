@@ -4,7 +4,7 @@
  * workers give batch work fewer slots, so people chatting are never starved.
  */
 import { createHash } from 'node:crypto';
-import type { DogSummary } from '../vision/index.ts';
+import type { DogSummary, NamedGuess } from '../vision/index.ts';
 
 /** Where a batch photo comes from. Paths must be readable by the workers (same machine or a shared volume). */
 export type BatchSource =
@@ -23,7 +23,7 @@ export type BatchJobResult =
       ok: true;
       isDog: boolean;
       dogScore: number | null;
-      top: { breed: string; name: string; p: number }[];
+      top: NamedGuess[];
       /** Every dog named, left to right (absent in results of workers older than the detector). */
       dogs?: DogSummary[];
       model: string;

@@ -2,6 +2,7 @@
  * The job contract between the bot (producer) and the worker (consumer). A job carries references only — never the
  * photo's bytes: the worker fetches the file from Telegram itself, so Redis stays small and photos are not kept.
  */
+import type { Guess } from '../vision/index.ts';
 
 export const PHOTO_QUEUE = 'photos';
 
@@ -30,7 +31,7 @@ export type PhotoOutcome = 'answered' | 'not-a-dog' | 'bad-input' | 'file-unavai
 export interface PhotoJobResult {
   outcome: PhotoOutcome;
   /** Breed ids, most likely first (empty when there was nothing to classify). */
-  top: { breed: string; p: number }[];
+  top: Guess[];
   dogScore: number | null;
   model: string | null;
   /** Time from the update's arrival to the edited answer, when known. */

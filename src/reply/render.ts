@@ -7,7 +7,7 @@ import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { DogLines, Doubt, Texts } from '../i18n/index.ts';
 import { htmlTextLength, type Locale } from '../i18n/index.ts';
 import type { DogContext } from '../store/index.ts';
-import type { Classification, DogAnswer, ImageInputProblem } from '../vision/index.ts';
+import { type Classification, type DogAnswer, guessesOf, type ImageInputProblem } from '../vision/index.ts';
 import { type DogMark, markColour } from './dog-marks.ts';
 import { answerKeyboard, severalDogsKeyboard } from './keyboards.ts';
 
@@ -53,9 +53,7 @@ export function namesSeveralDogs(result: Classification): boolean {
 /** The dogs of an answer about several that have buttons (and an answer context): the ones judged to be dogs. */
 export function dogsWithButtons(result: Classification): DogContext[] {
   return result.dogs.flatMap((dog, i) =>
-    dog.isDog && dog.top.length > 0
-      ? [{ number: i + 1, box: dog.box, top: dog.top.map(({ breed, p }) => ({ breed, p })) }]
-      : [],
+    dog.isDog && dog.top.length > 0 ? [{ number: i + 1, box: dog.box, top: guessesOf(dog.top) }] : [],
   );
 }
 

@@ -8,7 +8,7 @@
  * `<prefix>:answers-of:<userId>` (a sorted set of "chatId:messageId" by time, trimmed to the retention on every write).
  */
 import type { Redis } from 'ioredis';
-import type { Box } from '../vision/index.ts';
+import type { Box, Guess } from '../vision/index.ts';
 import type { PersonalStore } from './personal-stores.ts';
 import { StoreKeys } from './store-keys.ts';
 
@@ -18,7 +18,7 @@ export interface DogContext {
   number: number;
   /** Where it is, in the photo's pixels after EXIF orientation (the export crops it). */
   box: Box | null;
-  top: { breed: string; p: number }[];
+  top: Guess[];
 }
 
 export interface AnswerContext {
@@ -33,7 +33,7 @@ export interface AnswerContext {
   fileUniqueId: string;
   model: string;
   /** The top-3 of the answer (of the main dog when there are several). */
-  top: { breed: string; p: number }[];
+  top: Guess[];
   /** Only for an answer about several dogs: the dogs that have buttons, and the frame their boxes are in. */
   dogs?: DogContext[];
   photo?: { width: number; height: number };
@@ -45,7 +45,7 @@ export interface AnswerContext {
 export interface JudgedDog {
   number?: number;
   box?: Box | null;
-  top: { breed: string; p: number }[];
+  top: Guess[];
 }
 
 /** The dog a button with `number` (or none) is about; undefined for a number the answer does not have. */

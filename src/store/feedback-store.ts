@@ -9,7 +9,7 @@
  * on every write.
  */
 import type { Redis } from 'ioredis';
-import type { Box } from '../vision/index.ts';
+import type { Box, Guess } from '../vision/index.ts';
 import type { PersonalStore } from './personal-stores.ts';
 import { StoreKeys } from './store-keys.ts';
 
@@ -27,7 +27,7 @@ export interface FeedbackRecord {
   fileUniqueId: string;
   model: string;
   /** The model's top-3 for what was judged: the photo, or the one dog. */
-  top: { breed: string; p: number }[];
+  top: Guess[];
   /** For one dog of an answer about several: its number, its box and the frame the box is in (the export crops it). */
   dog?: number;
   box?: Box | null;

@@ -4,6 +4,7 @@
  * and feeds `/stats`. Kept in one Redis sorted set scored by time; trimmed by age and count on every write.
  */
 import type { Redis } from 'ioredis';
+import type { Guess } from '../vision/index.ts';
 import type { PersonalStore } from './personal-stores.ts';
 import { StoreKeys } from './store-keys.ts';
 
@@ -17,7 +18,7 @@ export interface PredictionRecord {
   outcome: string;
   isDog: boolean;
   dogScore: number | null;
-  top: { breed: string; p: number }[];
+  top: Guess[];
   /** Queue-to-answer time, ms. */
   ms: number;
   /** When answered, epoch ms. */

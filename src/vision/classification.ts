@@ -3,7 +3,7 @@
  * and, at the top level, the main dog — so a caller that wants one answer reads `top`, and one that can show several
  * reads `dogs`.
  */
-import type { BreedGuess } from './postprocess.ts';
+import type { BreedGuess, NamedGuess } from './postprocess.ts';
 
 /** A rectangle in the photo's pixels (after EXIF orientation), origin at the top-left corner. */
 export interface Box {
@@ -62,7 +62,7 @@ export interface DogSummary {
   detected: DogAnswer['detected'];
   isDog: boolean;
   dogScore: number | null;
-  top: { breed: string; name: string; p: number }[];
+  top: NamedGuess[];
 }
 
 export function summarizeDogs(result: Pick<Classification, 'dogs'>): DogSummary[] {

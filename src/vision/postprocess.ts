@@ -22,14 +22,27 @@ export function softmax(values: ArrayLike<number>, indices?: readonly number[]):
   return out;
 }
 
-export interface BreedGuess {
+/** A breed and its probability: the one shape a guess has wherever it is kept (jobs, history, answers, feedback). */
+export interface Guess {
   /** Kaggle id, e.g. `golden_retriever`. */
   breed: string;
-  /** Display name, e.g. "Golden Retriever". */
-  name: string;
   /** Probability over the 120 breeds, 0–1. */
   p: number;
+}
+
+/** A guess as the classifier returns it, with what people are shown. */
+export interface BreedGuess extends Guess {
+  /** Display name, e.g. "Golden Retriever". */
+  name: string;
   wikipedia: string;
+}
+
+/** A guess with its name, as results files and `classify --json` carry it. */
+export type NamedGuess = Omit<BreedGuess, 'wikipedia'>;
+
+/** Just the breeds and probabilities of `top`: what is kept of an answer. */
+export function guessesOf(top: readonly Guess[]): Guess[] {
+  return top.map(({ breed, p }) => ({ breed, p }));
 }
 
 /** The k most likely breeds, most likely first; ties keep label order. */

@@ -6,7 +6,7 @@ import { type Locale, localeFromLanguageCode, type Texts } from '../i18n/index.t
 import type { PhotoJobData } from '../queue/index.ts';
 import { type AnswerOptions, badImageKey, type Reply, renderReply } from '../reply/index.ts';
 import { type DogContext, feedbackEnabled, type PersonalData } from '../store/index.ts';
-import type { Classification, ImageInputProblem } from '../vision/index.ts';
+import { type Classification, guessesOf, type ImageInputProblem } from '../vision/index.ts';
 
 /** What the worker says, in whose language, with which buttons. */
 export class PhotoReplies {
@@ -51,7 +51,7 @@ export class PhotoReplies {
       fileId: data.fileId,
       fileUniqueId: data.fileUniqueId,
       model: result.model,
-      top: result.top.map(({ breed, p }) => ({ breed, p })),
+      top: guessesOf(result.top),
       ...(dogs === undefined ? {} : { dogs, photo: result.photo }),
       at: Date.now(),
     });

@@ -24,7 +24,7 @@ import { drawDogMarks } from '../reply/index.ts';
 import type { PredictionHistory } from '../store/index.ts';
 import { downloadTelegramFile, FileDownloadError, ignoreNotModified } from '../telegram/index.ts';
 import type { Classification } from '../vision/index.ts';
-import { type Classifier, isImageInputError } from '../vision/index.ts';
+import { type Classifier, guessesOf, isImageInputError } from '../vision/index.ts';
 import type { PhotoReplies } from './photo-replies.ts';
 
 /** A photo job as the worker keeps it: the contract, plus what was already sent (so a retry does not send it again). */
@@ -196,7 +196,7 @@ async function recordAnswer(
       outcome,
       isDog: result.isDog,
       dogScore: result.dogScore,
-      top: result.top.map(({ breed, p }) => ({ breed, p })),
+      top: guessesOf(result.top),
       ms: Date.now() - job.timestamp,
       at: Date.now(),
     })
@@ -250,7 +250,7 @@ async function processPhoto(job: PhotoJob, options: PhotoWorkerOptions): Promise
   options.metrics.inferenceSeconds.observe({ model: result.model }, result.ms.inference / 1000);
   await sendAnswer(job, options, bytes, result, locale, log);
   const outcome = result.isDog ? 'answered' : 'not-a-dog';
-  const top = result.top.map(({ breed, p }) => ({ breed, p }));
+  const top = guessesOf(result.top);
   await recordAnswer(job, options, result, outcome, log);
   log.info(
     {

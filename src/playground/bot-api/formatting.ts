@@ -234,29 +234,10 @@ function parseMarkdownV2(src: string): Formatted {
       text += next;
       i += 2;
     } else if (c === '`') {
-      const fence = src.startsWith('```', i) ? '```' : '`';
-      const close = findUnescaped(src, fence, i + fence.length);
-      if (close === -1) {
-        throw entityError(
-          `Can't find end of ${fence === '`' ? 'Code' : 'Pre'} entity at byte offset ${byteOffset(src, i)}`,
-        );
-      }
-      let body = src.slice(i + fence.length, close);
-      let language: string | undefined;
-      const firstLine = /^([^\s`\\]+)\n/.exec(body);
-      if (fence === '```' && firstLine) {
-        language = firstLine[1];
-        body = body.slice(firstLine[0].length);
-      }
-      const content = body.replace(/\\([\\`])/g, '$1');
-      if (content.length > 0) {
-        const base = { offset: text.length, length: content.length };
-        entities.push(
-          fence === '`' ? { type: 'code', ...base } : { type: 'pre', ...base, ...(language ? { language } : {}) },
-        );
-      }
-      text += content;
-      i = close + fence.length;
+      const span = md2CodeSpan(src, i, text.length);
+      if (span.entity) entities.push(span.entity);
+      text += span.content;
+      i = span.end;
     } else if (c === '*') {
       toggle('bold', i++);
     } else if (c === '_') {
@@ -271,19 +252,11 @@ function parseMarkdownV2(src: string): Formatted {
       open.push({ kind: c === '!' ? 'emoji' : 'link', offset: text.length, at: byteOffset(src, i) });
       i += c === '!' ? 2 : 1;
     } else if (c === ']' && (open.at(-1)?.kind === 'link' || open.at(-1)?.kind === 'emoji') && next === '(') {
-      const close = findUnescaped(src, ')', i + 2);
       const top = open.pop();
-      if (close === -1 || !top) throw entityError(`Can't find end of a URL at byte offset ${byteOffset(src, i + 1)}`);
-      const url = src.slice(i + 2, close).replace(/\\([\\)])/g, '$1');
-      const base = { offset: top.offset, length: text.length - top.offset };
-      if (base.length > 0) {
-        entities.push(
-          top.kind === 'link'
-            ? { type: 'text_link', ...base, url }
-            : { type: 'custom_emoji', ...base, custom_emoji_id: /[?&]id=(\d+)/.exec(url)?.[1] ?? '' },
-        );
-      }
-      i = close + 1;
+      const link = top && md2LinkEnd(src, i, top, text.length);
+      if (!link) throw entityError(`Can't find end of a URL at byte offset ${byteOffset(src, i + 1)}`);
+      if (link.entity) entities.push(link.entity);
+      i = link.end;
     } else if (c === '>' && (i === 0 || src[i - 1] === '\n')) {
       quoteStart ??= text.length;
       i++;
@@ -306,6 +279,53 @@ function parseMarkdownV2(src: string): Formatted {
   const unclosed = open.at(-1);
   if (unclosed) throw entityError(`Can't find end of ${MD2_NAMES[unclosed.kind]} entity at byte offset ${unclosed.at}`);
   return { text, entities: entities.sort(byOffset) };
+}
+
+/** A MarkdownV2 `code` or ```pre``` span starting at `i`: its text, its entity (none when empty), where it ends. */
+function md2CodeSpan(src: string, i: number, offset: number): { content: string; entity?: MessageEntity; end: number } {
+  const fence = src.startsWith('```', i) ? '```' : '`';
+  const close = findUnescaped(src, fence, i + fence.length);
+  if (close === -1) {
+    throw entityError(
+      `Can't find end of ${fence === '`' ? 'Code' : 'Pre'} entity at byte offset ${byteOffset(src, i)}`,
+    );
+  }
+  let body = src.slice(i + fence.length, close);
+  let language: string | undefined;
+  const firstLine = /^([^\s`\\]+)\n/.exec(body);
+  if (fence === '```' && firstLine) {
+    language = firstLine[1];
+    body = body.slice(firstLine[0].length);
+  }
+  const content = body.replace(/\\([\\`])/g, '$1');
+  const end = close + fence.length;
+  if (content.length === 0) return { content, end };
+  const base = { offset, length: content.length };
+  const entity: MessageEntity =
+    fence === '`' ? { type: 'code', ...base } : { type: 'pre', ...base, ...(language ? { language } : {}) };
+  return { content, entity, end };
+}
+
+/**
+ * The `](url)` at `i` that closes an open link or custom emoji: its entity (none when it covers no text) and where
+ * it ends; undefined when the URL is never closed.
+ */
+function md2LinkEnd(
+  src: string,
+  i: number,
+  open: { kind: Md2Kind; offset: number },
+  textLength: number,
+): { entity?: MessageEntity; end: number } | undefined {
+  const close = findUnescaped(src, ')', i + 2);
+  if (close === -1) return undefined;
+  const url = src.slice(i + 2, close).replace(/\\([\\)])/g, '$1');
+  const base = { offset: open.offset, length: textLength - open.offset };
+  if (base.length === 0) return { end: close + 1 };
+  const entity: MessageEntity =
+    open.kind === 'link'
+      ? { type: 'text_link', ...base, url }
+      : { type: 'custom_emoji', ...base, custom_emoji_id: /[?&]id=(\d+)/.exec(url)?.[1] ?? '' };
+  return { entity, end: close + 1 };
 }
 
 /** Index of `needle` at or after `from`, skipping backslash-escaped characters. */

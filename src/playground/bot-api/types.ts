@@ -123,9 +123,3 @@ export interface RecordedCall {
 
 /** A message as the chat shows it now, plus every earlier text/caption (oldest first). */
 export type ChatMessage = Message & { editHistory: string[] };
-
-export interface WaitOptions {
-  timeoutMs?: number;
-  /** What is being waited for, for the timeout message. */
-  label?: string;
-}
