@@ -21,6 +21,11 @@ export interface PhotoJobData {
   userId: number;
   /** The person's Telegram language (IETF tag), for the answer's language. */
   languageCode?: string;
+  /**
+   * The answer's language as the bot resolved it when the photo came (their /language choice, else Telegram's), so
+   * the worker need not ask Redis again; absent in jobs queued by a bot older than this field.
+   */
+  locale?: string;
 }
 
 /** statusMessageId when the bot could not send one: the worker answers with a new reply. */

@@ -2,7 +2,7 @@
  * The worker's side of a reply: the person's language (their /language choice, else Telegram's), the rendered reply,
  * and the answer's context stored for its buttons. The rendering itself is src/reply's, pure.
  */
-import { type Locale, localeFromLanguageCode, type Texts } from '../i18n/index.ts';
+import { isLocale, type Locale, localeFromLanguageCode, type Texts } from '../i18n/index.ts';
 import type { PhotoJobData } from '../queue/index.ts';
 import { type AnswerOptions, badImageKey, type Reply, renderReply } from '../reply/index.ts';
 import { type DogContext, feedbackEnabled, type PersonalData } from '../store/index.ts';
@@ -15,8 +15,12 @@ export class PhotoReplies {
     private readonly personal: PersonalData,
   ) {}
 
-  /** The person's /language choice, else their Telegram language; Redis trouble must not cost them the answer. */
+  /**
+   * The language the bot resolved and put in the job; for jobs without it, the person's /language choice, else their
+   * Telegram language. Redis trouble must not cost them the answer.
+   */
   async localeFor(data: PhotoJobData): Promise<Locale> {
+    if (data.locale !== undefined && isLocale(data.locale)) return data.locale;
     try {
       return await this.personal.languages.resolve(data.userId, data.languageCode);
     } catch {

@@ -78,6 +78,7 @@ async function acceptPhoto(ctx: BotContext, photoMessage: Message, deps: PhotoHa
     statusMessageId: status?.message_id ?? NO_STATUS_MESSAGE,
     userId,
     ...(ctx.from?.language_code ? { languageCode: ctx.from.language_code } : {}),
+    locale: ctx.locale,
   });
   count('queued');
   deps.logger.info({ chatId, messageId: photoMessage.message_id, userId }, 'photo queued');
