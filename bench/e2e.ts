@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { privateChat, user } from '../src/playground/bot-api/stand-in.ts';
 import { startHarness } from '../test/support/app-harness.ts';
 import { IMAGES_DIR } from '../test/support/paths.ts';
+import { waitForReplyTo } from '../test/support/poll.ts';
 
 const PHOTOS = Number(process.env.E2E_PHOTOS ?? 64);
 const ROUNDS = Number(process.env.E2E_ROUNDS ?? 3);
@@ -53,7 +54,7 @@ async function throughPipeline(): Promise<number> {
       const from = user(nextUser++);
       const chat = privateChat(from);
       const sent = h.standIn.sendPhoto({ chat, from, file });
-      return h.standIn.waitForReplyTo(chat.id, sent.message_id, (t) => ANSWERED.test(t), { timeoutMs: 120_000 });
+      return waitForReplyTo(h.standIn, chat.id, sent.message_id, (t) => ANSWERED.test(t), { timeoutMs: 120_000 });
     }),
   );
   return performance.now() - started;
@@ -91,11 +92,9 @@ for (let i = 0; i < total; i++) {
   const sentAt = performance.now();
   const sent = h.standIn.sendPhoto({ chat, from, file: photos[i % photos.length] as Buffer });
   pending.push(
-    h.standIn
-      .waitForReplyTo(chat.id, sent.message_id, (t) => ANSWERED.test(t), { timeoutMs: 120_000 })
-      .then(() => {
-        latencies.push(performance.now() - sentAt);
-      }),
+    waitForReplyTo(h.standIn, chat.id, sent.message_id, (t) => ANSWERED.test(t), { timeoutMs: 120_000 }).then(() => {
+      latencies.push(performance.now() - sentAt);
+    }),
   );
   await new Promise((resolve) => setTimeout(resolve, 1000 / RATE));
 }

@@ -8,6 +8,7 @@ import type { ChatMessage } from '../../src/playground/bot-api/types.ts';
 import { openPersonalData, type PersonalData } from '../../src/store/index.ts';
 import type { Harness } from '../support/app-harness.ts';
 import { image } from '../support/paths.ts';
+import { waitFor, waitForReplyTo } from '../support/poll.ts';
 
 export const GOLDEN = 'dogs/golden_retriever-778c607c7b99.jpg';
 export const BOXER = 'dogs/boxer-5e7846c317a2.jpg';
@@ -58,7 +59,7 @@ export function person(h: Harness, languageCode = 'en') {
     async photo(photo: string | Uint8Array, pattern = ANSWER) {
       const file = typeof photo === 'string' ? await photoBytes(photo) : photo;
       const sent = h.standIn.sendPhoto({ chat, from, file });
-      const answer = await h.standIn.waitForReplyTo(chat.id, sent.message_id, (text) => pattern.test(text), {
+      const answer = await waitForReplyTo(h.standIn, chat.id, sent.message_id, (text) => pattern.test(text), {
         timeoutMs: 20_000,
       });
       const largest = sent.photo?.at(-1);
@@ -70,7 +71,7 @@ export function person(h: Harness, languageCode = 'en') {
     },
     /** Waits until the buttons under `messageId` satisfy `check`. */
     keyboard(messageId: number, check: (data: string[]) => boolean) {
-      return h.standIn.waitFor(() => {
+      return waitFor(h.standIn, () => {
         const current = message(messageId);
         return current && check(buttons(current)) ? current : undefined;
       });
@@ -80,11 +81,11 @@ export function person(h: Harness, languageCode = 'en') {
     },
     /** The bot's reply to one of this person's messages, once its text matches. */
     replyTo(messageId: number, pattern: RegExp) {
-      return h.standIn.waitForReplyTo(chat.id, messageId, (text) => pattern.test(text));
+      return waitForReplyTo(h.standIn, chat.id, messageId, (text) => pattern.test(text));
     },
     /** The text the bot showed for this person's last button press (a toast), once answered. */
     toast(queryId: string) {
-      return h.standIn.waitFor(() => {
+      return waitFor(h.standIn, () => {
         const call = h.standIn.calls.find(
           (c) => c.method === 'answerCallbackQuery' && c.params.callback_query_id === queryId && !c.error,
         );

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { FeedbackStore, type PersonalData } from '../../src/store/index.ts';
 import { type Harness, startHarness } from '../support/app-harness.ts';
-import { poll } from '../support/poll.ts';
+import { poll, waitFor } from '../support/poll.ts';
 import { BOXER, buttons, buttonText, GOLDEN, person, personalDataOf } from './chat.ts';
 
 let h: Harness;
@@ -184,7 +184,9 @@ describe('feedback on an answer', () => {
     await p.keyboard(answer.message_id, (data) => data.includes('fb:y'));
     await poll(async () => ((await stored.awaiting.get(p.from.id, p.chat.id)) === undefined ? true : undefined));
     p.text('hello');
-    await h.standIn.waitFor(() => h.standIn.botMessagesIn(p.chat.id).some((m) => /Send me a photo/.test(m.text ?? '')));
+    await waitFor(h.standIn, () =>
+      h.standIn.botMessagesIn(p.chat.id).some((m) => /Send me a photo/.test(m.text ?? '')),
+    );
     assert.ok(!h.standIn.botMessagesIn(p.chat.id).some((m) => /don't know a breed/.test(m.text ?? '')));
   });
 

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Harness, startHarness } from '../support/app-harness.ts';
+import { waitFor } from '../support/poll.ts';
 import { ANSWER, buttons, buttonText, GOLDEN, person } from './chat.ts';
 
 let h: Harness;
@@ -33,7 +34,7 @@ describe('languages', () => {
   test('ru-RU and /help: Russian, with what is kept and for how long', async () => {
     const p = person(h, 'ru-RU');
     const help = p.text('/help');
-    const reply = await h.standIn.waitFor(() => h.standIn.botMessagesIn(p.chat.id).at(-1));
+    const reply = await waitFor(h.standIn, () => h.standIn.botMessagesIn(p.chat.id).at(-1));
     assert.ok(help.message_id < reply.message_id);
     assert.match(reply.text ?? '', /ваши фото не хранятся/);
     assert.match(reply.text ?? '', /каждый ответ .* — 7 дней/);
@@ -44,25 +45,25 @@ describe('languages', () => {
   test('/language switches a Russian speaker to English: the next answer is English', async () => {
     const p = person(h, 'ru');
     p.text('/language');
-    const menu = await h.standIn.waitFor(() =>
+    const menu = await waitFor(h.standIn, () =>
       h.standIn.botMessagesIn(p.chat.id).find((m) => buttons(m).includes('lang:en')),
     );
     assert.match(menu.text ?? '', /Выберите язык/);
     assert.deepEqual(buttons(menu), ['lang:en', 'lang:ru']);
     assert.equal(buttonText(menu, 'lang:en'), '🇬🇧 English', 'each language named in itself');
     p.press(menu.message_id, 'lang:en');
-    await h.standIn.waitFor(() => /speak English with you/.test(p.message(menu.message_id)?.text ?? ''));
+    await waitFor(h.standIn, () => /speak English with you/.test(p.message(menu.message_id)?.text ?? ''));
     const { answer } = await p.photo(GOLDEN);
     assert.match(answer.text ?? '', /^🐶 Golden Retriever — \d+%/);
     assert.equal(buttonText(answer, 'fb:n'), '👎 Wrong');
     p.text('/help');
-    await h.standIn.waitFor(() => h.standIn.botMessagesIn(p.chat.id).some((m) => /How to use me/.test(m.text ?? '')));
+    await waitFor(h.standIn, () => h.standIn.botMessagesIn(p.chat.id).some((m) => /How to use me/.test(m.text ?? '')));
   });
 
   test('/language ru sets Russian directly for an English speaker', async () => {
     const p = person(h, 'en');
     const command = p.text('/language ru');
-    await h.standIn.waitFor(() => h.standIn.botMessagesIn(p.chat.id).some((m) => /по-русски/.test(m.text ?? '')));
+    await waitFor(h.standIn, () => h.standIn.botMessagesIn(p.chat.id).some((m) => /по-русски/.test(m.text ?? '')));
     assert.ok(command.message_id > 0);
     const { answer } = await p.photo(GOLDEN, /^🐶 Золотистый ретривер/);
     assert.match(answer.text ?? '', ANSWER);
@@ -81,7 +82,7 @@ describe('breed cards', () => {
     const p = person(h);
     const { answer } = await p.photo(GOLDEN);
     p.press(answer.message_id, 'card:golden_retriever');
-    const card = await h.standIn.waitFor(() =>
+    const card = await waitFor(h.standIn, () =>
       h.standIn.botMessagesIn(p.chat.id).find((m) => m.reply_to_message?.message_id === answer.message_id),
     );
     assert.equal(

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { PersonalData } from '../../src/store/index.ts';
 import { type Harness, startHarness } from '../support/app-harness.ts';
-import { poll } from '../support/poll.ts';
+import { poll, waitFor } from '../support/poll.ts';
 import { buttons, GOLDEN, person, personalDataOf } from './chat.ts';
 
 let h: Harness;
@@ -46,7 +46,7 @@ test('/forget asks first, then deletes history, feedback, language and pending s
   const other = await personWithData();
 
   const command = p.text('/forget');
-  const confirm = await h.standIn.waitFor(() =>
+  const confirm = await waitFor(h.standIn, () =>
     h.standIn
       .botMessagesIn(p.chat.id)
       .find((m) => m.message_id > command.message_id && buttons(m).includes('forget:y')),
@@ -54,7 +54,7 @@ test('/forget asks first, then deletes history, feedback, language and pending s
   assert.match(confirm.text ?? '', /Удалить всё, что я храню о вас/, 'asked in the chosen language');
   assert.deepEqual(buttons(confirm), ['forget:y', 'forget:n']);
   p.press(confirm.message_id, 'forget:y');
-  const done = await h.standIn.waitFor(() => {
+  const done = await waitFor(h.standIn, () => {
     const text = p.message(confirm.message_id)?.text ?? '';
     return /Готово/.test(text) ? text : undefined;
   });
@@ -82,13 +82,13 @@ test('/forget asks first, then deletes history, feedback, language and pending s
 test('/forget, then "Keep it": nothing is deleted', async () => {
   const { p } = await personWithData();
   const command = p.text('/forget');
-  const confirm = await h.standIn.waitFor(() =>
+  const confirm = await waitFor(h.standIn, () =>
     h.standIn
       .botMessagesIn(p.chat.id)
       .find((m) => m.message_id > command.message_id && buttons(m).includes('forget:n')),
   );
   p.press(confirm.message_id, 'forget:n');
-  await h.standIn.waitFor(() => /ничего не удалено/.test(p.message(confirm.message_id)?.text ?? ''));
+  await waitFor(h.standIn, () => /ничего не удалено/.test(p.message(confirm.message_id)?.text ?? ''));
   assert.equal((await stored.feedback.since(0)).filter((r) => r.userId === p.from.id).length, 2);
   assert.equal(await stored.languages.get(p.from.id), 'ru');
 });
@@ -96,7 +96,7 @@ test('/forget, then "Keep it": nothing is deleted', async () => {
 test('/help says what is kept, for how long, that photos are not kept, and how to delete it', async () => {
   const p = person(h);
   p.text('/help');
-  const help = await h.standIn.waitFor(() =>
+  const help = await waitFor(h.standIn, () =>
     h.standIn.botMessagesIn(p.chat.id).find((m) => /How to use me/.test(m.text ?? '')),
   );
   const text = help.text ?? '';

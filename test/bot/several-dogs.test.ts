@@ -15,7 +15,7 @@ import { type Breed, loadBreeds } from '../../src/vision/index.ts';
 import { markColour } from '../../src/worker/dog-marks.ts';
 import { sideBySide } from '../support/compose.ts';
 import { MODELS_DIR } from '../support/paths.ts';
-import { poll } from '../support/poll.ts';
+import { poll, waitFor } from '../support/poll.ts';
 import { type CannedHarness, startCannedHarness } from './canned-vision.ts';
 import { BEAGLE, BOXER, buttons, person, personalDataOf } from './chat.ts';
 import { classification, dog, guess, oneDog } from './classifications.ts';
@@ -101,7 +101,7 @@ describe('a photo of two dogs', () => {
       ],
     );
     // The status message ("Looking at your photo…") is deleted: the chat holds the person's photo and the answer.
-    await h.standIn.waitFor(() => h.standIn.botMessagesIn(p.chat.id).length === 1, { label: 'status deleted' });
+    await waitFor(h.standIn, () => h.standIn.botMessagesIn(p.chat.id).length === 1, { label: 'status deleted' });
     assert.equal(sendPhotoCalls(p.chat.id).length, 1);
 
     // The photo sent has the boxes where the dogs are.
@@ -208,7 +208,7 @@ describe('a photo of two dogs', () => {
     });
     const { answer } = await p.photo(bytes, SEVERAL);
     await p.keyboard(answer.message_id, (data) => data.includes('fb:y:2'));
-    await h.standIn.waitFor(() => h.standIn.botMessagesIn(p.chat.id).length === 1, { label: 'status deleted' });
+    await waitFor(h.standIn, () => h.standIn.botMessagesIn(p.chat.id).length === 1, { label: 'status deleted' });
     assert.ok(h.logLines.some((l) => l.includes('photo job failed') && l.includes(`"attempt":1`)));
     assert.equal(sendPhotoCalls(p.chat.id).length, 1, 'the retry did not send the photo again');
     assert.equal((await stored.answers.get(p.chat.id, answer.message_id))?.dogs?.length, 2);
@@ -261,7 +261,7 @@ describe('a photo of two dogs', () => {
       const { bytes } = await beagleAndBoxer();
       const { answer } = await p.photo(bytes, SEVERAL);
       await p.keyboard(answer.message_id, (data) => data.length > 0);
-      const item = await h.standIn.waitFor(() =>
+      const item = await waitFor(h.standIn, () =>
         web.items().find((i) => i.id === answer.message_id && i.keyboard !== undefined),
       );
       assert.equal(item.from, 'bot');

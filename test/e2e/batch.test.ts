@@ -14,6 +14,7 @@ import { privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
 import { type Harness, startHarness } from '../support/app-harness.ts';
 import { captureCli } from '../support/cli-context.ts';
 import { IMAGES_DIR, image } from '../support/paths.ts';
+import { waitFor, waitForReplyTo } from '../support/poll.ts';
 
 let h: Harness;
 let dir: string;
@@ -110,9 +111,9 @@ test('reprocess: chat photos from the history through another model, with what c
       from,
       file: await readFile(image(file)).catch(() => readFile(image(photos[0] as string))),
     });
-    await h.standIn.waitForReplyTo(chat.id, sent.message_id, (t) => t.startsWith('🐶'), { timeoutMs: 20_000 });
+    await waitForReplyTo(h.standIn, chat.id, sent.message_id, (t) => t.startsWith('🐶'), { timeoutMs: 20_000 });
   }
-  await h.standIn.waitFor(() => true);
+  await waitFor(h.standIn, () => true);
 
   // The same model answers the same: nothing changes.
   const same = cli();

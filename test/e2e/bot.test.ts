@@ -10,7 +10,7 @@ import { groupChat, privateChat, user } from '../../src/playground/bot-api/stand
 import { photoJobId } from '../../src/queue/index.ts';
 import { type Harness, startHarness, TEST_TOKEN } from '../support/app-harness.ts';
 import { image } from '../support/paths.ts';
-import { poll } from '../support/poll.ts';
+import { poll, waitFor, waitForReplyTo } from '../support/poll.ts';
 
 const BEAGLE = 'dogs/beagle-4aea27da2a0b.jpg';
 const BOXER = 'dogs/boxer-5e7846c317a2.jpg';
@@ -32,7 +32,7 @@ const photoBytes = (relative: string) => readFile(image(relative));
 
 /** The bot's message replying to `messageId`, once its text matches. */
 const answerTo = (chatId: number, messageId: number, pattern: RegExp, timeoutMs = 20_000) =>
-  h.standIn.waitForReplyTo(chatId, messageId, (text) => pattern.test(text), { timeoutMs });
+  waitForReplyTo(h.standIn, chatId, messageId, (text) => pattern.test(text), { timeoutMs });
 
 before(async () => {
   h = await startHarness({ RATE_LIMIT_PHOTOS: '4', RATE_LIMIT_WINDOW_SECONDS: '60', WORKER_CONCURRENCY: '4' });
@@ -111,7 +111,7 @@ describe('a person in a private chat', () => {
     await answerTo(chat.id, sent.message_id, ANSWER);
     h.standIn.pushUpdate(update);
     // Let the re-delivered update be polled and handled, then check nothing new was said.
-    await h.standIn.waitFor(() =>
+    await waitFor(h.standIn, () =>
       h.logLines.some((l) => l.includes('update delivered again') && l.includes(`"chatId":${chat.id}`)),
     );
     assert.equal(h.standIn.botMessagesIn(chat.id).length, 1);
@@ -138,7 +138,8 @@ describe('a person in a private chat', () => {
     const sent = Array.from({ length: 6 }, () => h.standIn.sendPhoto({ chat, from, file: bytes }));
     await Promise.all(sent.slice(0, 4).map((m) => answerTo(chat.id, m.message_id, ANSWER)));
     await answerTo(chat.id, (sent[4] as { message_id: number }).message_id, /lot of photos at once/);
-    await h.standIn.waitFor(
+    await waitFor(
+      h.standIn,
       () => h.logLines.filter((l) => l.includes('rate limited') && l.includes(`"userId":${from.id}`)).length === 2,
     );
     const texts = h.standIn.botMessagesIn(chat.id).map((m) => m.text ?? '');
@@ -150,9 +151,9 @@ describe('a person in a private chat', () => {
     const { from, chat } = person();
     const hints = () => h.standIn.botMessagesIn(chat.id).filter((m) => /Send me a photo of a dog/.test(m.text ?? ''));
     h.standIn.sendSticker({ chat, from });
-    await h.standIn.waitFor(() => hints().length === 1);
+    await waitFor(h.standIn, () => hints().length === 1);
     const text = h.standIn.sendText({ chat, from, text: 'hello?' });
-    await h.standIn.waitFor(() => hints().length === 2);
+    await waitFor(h.standIn, () => hints().length === 2);
     const pdf = h.standIn.sendDocument({
       chat,
       from,
@@ -179,17 +180,17 @@ describe('a person in a private chat', () => {
     const { from, chat } = person();
     h.standIn.sendText({ chat, from, text: '/start' });
     h.standIn.sendText({ chat, from, text: '/help' });
-    await h.standIn.waitFor(() => h.standIn.botMessagesIn(chat.id).length >= 2);
+    await waitFor(h.standIn, () => h.standIn.botMessagesIn(chat.id).length >= 2);
     const [start, help] = h.standIn.botMessagesIn(chat.id);
     assert.match(start?.text ?? '', /Send me a photo of a dog/);
     assert.match(help?.text ?? '', /not kept/);
     h.standIn.sendText({ chat, from, text: '/breeds' });
-    const list = await h.standIn.waitFor(() =>
+    const list = await waitFor(h.standIn, () =>
       h.standIn.botMessagesIn(chat.id).find((m) => /page 1\/4/.test(m.text ?? '')),
     );
     assert.match(list.text ?? '', /Affenpinscher/);
     h.standIn.pressButton({ chat, from, messageId: list.message_id, data: 'breeds:2' });
-    await h.standIn.waitFor(() => h.standIn.botMessagesIn(chat.id).find((m) => /page 2\/4/.test(m.text ?? '')));
+    await waitFor(h.standIn, () => h.standIn.botMessagesIn(chat.id).find((m) => /page 2\/4/.test(m.text ?? '')));
   });
 });
 

@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import { privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
 import { type Harness, startHarness } from '../support/app-harness.ts';
 import { image } from '../support/paths.ts';
+import { waitFor, waitForReplyTo } from '../support/poll.ts';
 
 const ADMIN = 4242;
 const BOARD = { user: 'admin', password: 'correct-horse-battery' };
@@ -19,7 +20,7 @@ before(async () => {
   const from = user(5001);
   const chat = privateChat(from);
   const sent = h.standIn.sendPhoto({ chat, from, file: await readFile(image('dogs/boxer-5e7846c317a2.jpg')) });
-  await h.standIn.waitForReplyTo(chat.id, sent.message_id, (t) => t.startsWith('🐶'), { timeoutMs: 20_000 });
+  await waitForReplyTo(h.standIn, chat.id, sent.message_id, (t) => t.startsWith('🐶'), { timeoutMs: 20_000 });
 });
 after(async () => {
   await h.close();
@@ -67,7 +68,7 @@ test('/stats answers admins with queue, answers, latency and workers; others get
   const adminUser = user(ADMIN);
   const adminChat = privateChat(adminUser);
   h.standIn.sendText({ chat: adminChat, from: adminUser, text: '/stats' });
-  const stats = await h.standIn.waitFor(() =>
+  const stats = await waitFor(h.standIn, () =>
     h.standIn.botMessagesIn(adminChat.id).find((m) => /Queue/.test(m.text ?? '')),
   );
   assert.match(stats.text ?? '', /waiting 0/);
@@ -77,7 +78,7 @@ test('/stats answers admins with queue, answers, latency and workers; others get
   const someone = user(5002);
   const chat = privateChat(someone);
   h.standIn.sendText({ chat, from: someone, text: '/stats' });
-  const reply = await h.standIn.waitFor(() => h.standIn.botMessagesIn(chat.id)[0]);
+  const reply = await waitFor(h.standIn, () => h.standIn.botMessagesIn(chat.id)[0]);
   assert.doesNotMatch(reply.text ?? '', /stat|queue|admin/i);
   assert.match(reply.text ?? '', /Send me a photo of a dog/);
 });

@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { BotApiStandIn } from '../../src/playground/bot-api/stand-in.ts';
 import { deleteKeysWithPrefix, REDIS_URL, TEST_TOKEN } from '../support/app-harness.ts';
 import { MODELS_DIR, ROOT } from '../support/paths.ts';
+import { waitFor } from '../support/poll.ts';
 
 const MAIN = path.join(ROOT, 'src/main.ts');
 // Resolved here: the child runs in an empty folder where a bare `--import tsx` would not be found.
@@ -184,7 +185,7 @@ test('SIGTERM: stops polling, finishes, closes Redis, exits 0', async () => {
   standIn = await BotApiStandIn.start({ token: TEST_TOKEN });
   const prefix = `test-sigterm-${process.pid}`;
   const r = run({ BOT_TOKEN: TEST_TOKEN, TELEGRAM_API_ROOT: standIn.apiRoot, REDIS_URL, QUEUE_PREFIX: prefix });
-  await standIn.waitFor(() => r.stdout.includes('"bot polling"'), { timeoutMs: 30_000 });
+  await waitFor(standIn, () => r.stdout.includes('"bot polling"'), { timeoutMs: 30_000 });
   r.child.kill('SIGTERM');
   assert.equal(await r.exited, 0);
   assert.match(r.stdout, /"msg":"stopped"/);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { Api, Bot, GrammyError, HttpError, InputFile } from 'grammy';
 import { BotApiStandIn, groupChat, privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
+import { waitFor, waitForReplyTo } from '../support/poll.ts';
 
 const TOKEN = '123456:TEST-token';
 const NOT_MODIFIED =
@@ -86,7 +87,7 @@ describe('BotApiStandIn', () => {
     });
 
     const photo = standIn.sendPhoto({ chat, from: alice, file: PNG, caption: 'whose dog?' });
-    const reply = await standIn.waitForReplyTo(chat.id, photo.message_id, (text) => text === 'got it');
+    const reply = await waitForReplyTo(standIn, chat.id, photo.message_id, (text) => text === 'got it');
     assert.equal(reply.from?.id, standIn.me.id);
     assert.ok(reply.message_id > photo.message_id, 'message ids are shared per chat and increase');
 
@@ -94,7 +95,7 @@ describe('BotApiStandIn', () => {
     const delivered = standIn.updates.find((u) => u.message?.message_id === photo.message_id);
     assert.ok(delivered);
     standIn.pushUpdate(delivered);
-    await standIn.waitFor(() => standIn.botMessagesIn(chat.id).length === 2);
+    await waitFor(standIn, () => standIn.botMessagesIn(chat.id).length === 2);
 
     await bot.stop();
     await running;
@@ -252,14 +253,14 @@ describe('BotApiStandIn', () => {
   it('wakes a long poll as soon as an update arrives, and close() ends pending polls', async () => {
     const started = Date.now();
     const poll = api.getUpdates({ timeout: 30 });
-    await standIn.waitFor(() => standIn.calls.some((c) => c.method === 'getUpdates'));
+    await waitFor(standIn, () => standIn.calls.some((c) => c.method === 'getUpdates'));
     standIn.sendText({ chat, from: alice, text: 'ping' });
     const updates = await poll;
     assert.equal(updates[0]?.message?.text, 'ping');
     assert.ok(Date.now() - started < 5_000);
 
     const pending = api.getUpdates({ offset: 2, timeout: 30 });
-    await standIn.waitFor(() => standIn.calls.filter((c) => c.method === 'getUpdates').length === 2);
+    await waitFor(standIn, () => standIn.calls.filter((c) => c.method === 'getUpdates').length === 2);
     await standIn.close();
     assert.deepEqual(await pending, []);
   });
@@ -278,7 +279,7 @@ describe('BotApiStandIn', () => {
     assert.deepEqual(bytes, PNG);
 
     await assert.rejects(
-      standIn.waitForReplyTo(chat.id, 1, (text) => text === 'never', { timeoutMs: 100 }),
+      waitForReplyTo(standIn, chat.id, 1, (text) => text === 'never', { timeoutMs: 100 }),
       /timed out after 100 ms[\s\S]*sendPhoto/,
     );
   });

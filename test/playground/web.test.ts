@@ -9,6 +9,7 @@ import { Api } from 'grammy';
 import { BotApiStandIn } from '../../src/playground/bot-api/stand-in.ts';
 import { type ChatItem, MAX_UPLOAD_BYTES, PlaygroundWeb } from '../../src/playground/web-server.ts';
 import { image } from '../support/paths.ts';
+import { waitFor } from '../support/poll.ts';
 
 const TOKEN = '123456:PLAYGROUND-web-test-token';
 const BOXER = image('dogs/boxer-5e7846c317a2.jpg');
@@ -140,7 +141,7 @@ describe('the chat', () => {
       '🐶 <b><a href="https://en.wikipedia.org/wiki/Boxer_(dog)">Boxer</a></b> — 91%',
       { parse_mode: 'HTML', reply_markup: { inline_keyboard: [[{ text: 'Next ▶️', callback_data: 'breeds:2' }]] } },
     );
-    await standIn.waitFor(() => itemsOf(stream.events).some((i) => i.id === sent.message_id && i.edited));
+    await waitFor(standIn, () => itemsOf(stream.events).some((i) => i.id === sent.message_id && i.edited));
     const versions = itemsOf(stream.events).filter((i) => i.id === sent.message_id);
     assert.equal(versions[0]?.text, '🔍 Looking <here>…', 'markup became plain text + entities');
     assert.deepEqual(versions[0]?.entities, [{ type: 'italic', offset: 11, length: 6 }]);
@@ -155,7 +156,7 @@ describe('the chat', () => {
     // A page opened later gets the whole chat at once.
     const late = openEvents();
     await late.ready;
-    await standIn.waitFor(() => late.events.length > 0);
+    await waitFor(standIn, () => late.events.length > 0);
     const [first] = late.events;
     assert.equal(first?.event, 'reset');
     assert.deepEqual(
@@ -164,7 +165,7 @@ describe('the chat', () => {
     );
 
     await api.deleteMessage(web.chat.id, sent.message_id);
-    await standIn.waitFor(() => stream.events.some((e) => e.event === 'remove'));
+    await waitFor(standIn, () => stream.events.some((e) => e.event === 'remove'));
     stream.close();
     late.close();
   });

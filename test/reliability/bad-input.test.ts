@@ -12,7 +12,7 @@ import { privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
 import { type Harness, startHarness, TEST_TOKEN } from '../support/app-harness.ts';
 import { pngBomb } from '../support/images.ts';
 import { image } from '../support/paths.ts';
-import { poll } from '../support/poll.ts';
+import { poll, waitFor, waitForReplyTo } from '../support/poll.ts';
 
 let h: Harness;
 let dog: Buffer;
@@ -43,7 +43,7 @@ const chat = privateChat(from);
 async function sendFile(bytes: Buffer, mimeType: string, fileName: string, reportedSize?: number): Promise<string> {
   const file = h.standIn.addFile(bytes, { mimeType, fileName, ...(reportedSize ? { reportedSize } : {}) });
   const sent = h.standIn.sendDocument({ chat, from, file, mimeType, fileName });
-  const reply = await h.standIn.waitForReplyTo(chat.id, sent.message_id, (t) => !/Looking at your photo/.test(t), {
+  const reply = await waitForReplyTo(h.standIn, chat.id, sent.message_id, (t) => !/Looking at your photo/.test(t), {
     timeoutMs: 30_000,
   });
   return reply.text ?? '';
@@ -187,17 +187,17 @@ test('a file deleted before the worker fetched it', async () => {
   const file = h.standIn.addFile(dog, { mimeType: 'image/jpeg' });
   h.standIn.deleteFile(file.file_id);
   const sent = h.standIn.sendPhoto({ chat, from, file });
-  await h.standIn.waitForReplyTo(chat.id, sent.message_id, (t) => /could not download/.test(t), { timeoutMs: 20_000 });
+  await waitForReplyTo(h.standIn, chat.id, sent.message_id, (t) => /could not download/.test(t), { timeoutMs: 20_000 });
 });
 
 test('after all that, the worker still answers a photo', async () => {
   const sent = h.standIn.sendPhoto({ chat, from, file: dog });
-  await h.standIn.waitForReplyTo(chat.id, sent.message_id, (t) => /^🐶 Boxer/.test(t), { timeoutMs: 20_000 });
+  await waitForReplyTo(h.standIn, chat.id, sent.message_id, (t) => /^🐶 Boxer/.test(t), { timeoutMs: 20_000 });
 });
 
 test('a URL in a message is never fetched, and nothing anyone was told contains the token', async () => {
   const sent = h.standIn.sendText({ chat, from, text: lureUrl });
-  await h.standIn.waitFor(() => h.standIn.botMessagesIn(chat.id).find((m) => m.message_id > sent.message_id));
+  await waitFor(h.standIn, () => h.standIn.botMessagesIn(chat.id).find((m) => m.message_id > sent.message_id));
   await poll(async () => {
     const counts = await h.app.queue.getJobCounts('active', 'waiting', 'delayed');
     return (counts.active ?? 0) + (counts.waiting ?? 0) + (counts.delayed ?? 0) === 0;

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { auditAnswers, waitForAllAnswers } from '../support/chat-audit.ts';
+import { waitFor } from '../support/poll.ts';
 import { TestRedisServer } from '../support/redis-server.ts';
 import { ANSWER, dogPhotos, type Scenario, startScenario } from '../support/reliability-setup.ts';
 import { MB, type ServiceProcess, startBotAndWorker } from '../support/service-process.ts';
@@ -35,7 +36,7 @@ for (const how of ['shutdown', 'kill'] as const) {
 
     const photos = await dogPhotos(20);
     const before = s.sendPhotos(photos.slice(0, 16), 16);
-    await s.standIn.waitFor(() => auditAnswers(s.standIn, before, ANSWER).answered >= 2, { timeoutMs: 60_000 });
+    await waitFor(s.standIn, () => auditAnswers(s.standIn, before, ANSWER).answered >= 2, { timeoutMs: 60_000 });
     await redis.restart(1500, how);
     const during = s.sendPhotos(photos.slice(16), 4, 200_000); // sent while the bot is reconnecting
     const sent = [...before, ...during];

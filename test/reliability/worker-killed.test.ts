@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { auditAnswers, waitForAllAnswers } from '../support/chat-audit.ts';
+import { waitFor } from '../support/poll.ts';
 import { ANSWER, dogPhotos, type Scenario, startScenario } from '../support/reliability-setup.ts';
 import { MB, type ServiceProcess, spawnService, startBotAndWorker } from '../support/service-process.ts';
 
@@ -32,7 +33,7 @@ test('SIGKILL of a busy worker: every photo answered once, by the worker that ta
 
   const sent = s.sendPhotos(await dogPhotos(24), 24);
   // Kill it once it has answered some photos and holds others.
-  await s.standIn.waitFor(() => auditAnswers(s.standIn, sent, ANSWER).answered >= 3, {
+  await waitFor(s.standIn, () => auditAnswers(s.standIn, sent, ANSWER).answered >= 3, {
     timeoutMs: 60_000,
   });
   first.child.kill('SIGKILL');

@@ -73,8 +73,7 @@ export async function waitForAllAnswers(
         const audit = auditAnswers(standIn, sent, isFinal);
         return audit.lost === 0 ? audit : undefined;
       },
-      timeoutMs,
-      250,
+      { timeoutMs, intervalMs: 250 },
     );
   } catch {
     const audit = auditAnswers(standIn, sent, isFinal);

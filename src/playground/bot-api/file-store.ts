@@ -1,0 +1,84 @@
+/**
+ * "Telegram's servers" for files: every stored file by file_id and by download path, expired
+ * files, and the several sizes Telegram makes of a photo.
+ */
+import { randomBytes } from 'node:crypto';
+import { extensionFor, type FileRecord, imageSize, photoSize } from './media.ts';
+import type { AddFileOptions, FileInput, PhotoSize } from './types.ts';
+
+export class FileStore {
+  private readonly byId = new Map<string, FileRecord>();
+  private readonly byPath = new Map<string, FileRecord>();
+  private fileCounter = 0;
+
+  create(bytes: Uint8Array, opts: AddFileOptions): FileRecord {
+    const n = this.fileCounter++;
+    const mimeType = opts.mimeType ?? 'application/octet-stream';
+    const fileName = opts.fileName ?? `file_${n}.${extensionFor(mimeType)}`;
+    const folder = mimeType.startsWith('image/') ? 'photos' : 'documents';
+    const extension = /\.([A-Za-z0-9]{1,8})$/.exec(fileName)?.[1] ?? extensionFor(mimeType);
+    // Prefixes like Telegram's, so ids look familiar in logs.
+    const idPrefix = folder === 'photos' ? 'AgACAgIAAxkBAA' : 'BQACAgIAAxkBAA';
+    const record: FileRecord = {
+      file_id: `${idPrefix}${randomBytes(33).toString('base64url')}`,
+      file_unique_id: `AQAD${randomBytes(9).toString('base64url')}`,
+      file_size: opts.reportedSize ?? bytes.byteLength,
+      file_path: `${folder}/file_${n}.${extension}`,
+      bytes,
+      mimeType,
+      fileName,
+      deleted: false,
+    };
+    this.byId.set(record.file_id, record);
+    this.byPath.set(record.file_path, record);
+    return record;
+  }
+
+  /** The file with this id, deleted or not. */
+  get(fileId: string): FileRecord | undefined {
+    return this.byId.get(fileId);
+  }
+
+  /** The file a download path names, deleted or not. */
+  atPath(filePath: string): FileRecord | undefined {
+    return this.byPath.get(filePath);
+  }
+
+  /** A file a person sends: new bytes are stored, a stored file is reused. */
+  fromInput(input: FileInput, defaults: AddFileOptions): FileRecord {
+    if (input instanceof Uint8Array) return this.create(input, defaults);
+    const record = this.byId.get(input.file_id);
+    if (!record) throw new Error(`unknown file_id ${input.file_id}: pass what addFile returned`);
+    return record;
+  }
+
+  /** Expires the file and every other size of the same photo (they share its bytes). */
+  expire(fileId: string): void {
+    const target = this.byId.get(fileId);
+    if (!target) throw new Error(`deleteFile: unknown file_id ${fileId}`);
+    for (const file of this.byId.values()) if (file.bytes === target.bytes) file.deleted = true;
+  }
+
+  content(fileId: string): { bytes: Uint8Array; mimeType: string; fileName: string } | undefined {
+    const file = this.byId.get(fileId);
+    return file && !file.deleted ? { bytes: file.bytes, mimeType: file.mimeType, fileName: file.fileName } : undefined;
+  }
+
+  /**
+   * Like Telegram: several sizes, the largest being the original. Smaller sizes are
+   * separate file ids sharing the original bytes (no resizing), with scaled sizes.
+   */
+  photoSizes(original: FileRecord): PhotoSize[] {
+    const { width, height } = imageSize(original.bytes) ?? { width: 1280, height: 960 };
+    const longSide = Math.max(width, height);
+    const sides = [90, 320].filter((side) => side < longSide);
+    const smaller = (sides.length ? sides : [longSide]).map((side) => {
+      const scale = side / longSide;
+      const size = { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+      const alias = this.create(original.bytes, { mimeType: original.mimeType, fileName: original.fileName });
+      alias.file_size = Math.max(1, Math.round(original.file_size * scale * scale));
+      return photoSize(alias, size);
+    });
+    return [...smaller, photoSize(original, { width, height })];
+  }
+}

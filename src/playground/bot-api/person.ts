@@ -1,0 +1,184 @@
+/**
+ * The person's side of the chat: the users and chats a test (or the playground's page) plays,
+ * and what they do — send text, photos, albums, documents and stickers, press inline buttons —
+ * including group privacy mode, which decides whether the bot hears of it at all.
+ */
+import { detectEntities } from './formatting.ts';
+import { captionOf, now, type ReplyMessage, withEntities, withoutReply } from './messages.ts';
+import type { StandInState } from './state.ts';
+import type {
+  CallbackQuery,
+  Chat,
+  Message,
+  PressButtonInput,
+  SendAlbumInput,
+  SendDocumentInput,
+  SendPhotoInput,
+  SendTextInput,
+  Update,
+  User,
+  UserChat,
+} from './types.ts';
+
+export class PersonActions {
+  private nextCallbackQueryId = 1;
+
+  constructor(
+    private readonly state: StandInState,
+    /** Told after every action (it may have changed a chat). */
+    private readonly changed: () => void,
+  ) {}
+
+  sendText({ chat, from, text, replyTo }: SendTextInput): Message {
+    return this.userMessage(chat, from, replyTo, { text, ...withEntities('entities', detectEntities(text)) });
+  }
+
+  sendPhoto({ chat, from, file, caption, mediaGroupId, replyTo }: SendPhotoInput): Message {
+    const { files } = this.state;
+    const stored = files.fromInput(file, { mimeType: 'image/jpeg', fileName: 'photo.jpg' });
+    return this.userMessage(chat, from, replyTo, {
+      photo: files.photoSizes(stored),
+      ...captionOf(caption),
+      ...(mediaGroupId === undefined ? {} : { media_group_id: mediaGroupId }),
+    });
+  }
+
+  sendDocument({ chat, from, file, mimeType, fileName, caption, replyTo }: SendDocumentInput): Message {
+    const stored = this.state.files.fromInput(file, { mimeType, fileName });
+    return this.userMessage(chat, from, replyTo, {
+      document: {
+        file_id: stored.file_id,
+        file_unique_id: stored.file_unique_id,
+        file_name: fileName,
+        mime_type: mimeType,
+        file_size: stored.file_size,
+      },
+      ...captionOf(caption),
+    });
+  }
+
+  sendSticker({ chat, from }: { chat: UserChat; from: User }): Message {
+    const stored = this.state.files.create(new Uint8Array(64), { mimeType: 'image/webp', fileName: 'sticker.webp' });
+    return this.userMessage(chat, from, undefined, {
+      sticker: {
+        file_id: stored.file_id,
+        file_unique_id: stored.file_unique_id,
+        type: 'regular',
+        width: 512,
+        height: 512,
+        is_animated: false,
+        is_video: false,
+        emoji: '🐶',
+        file_size: stored.file_size,
+      },
+    });
+  }
+
+  sendAlbum({ chat, from, files, caption }: SendAlbumInput): Message[] {
+    const mediaGroupId = String(13_000_000_000_000_000n + BigInt(this.state.updates.upcomingId));
+    return files.map((file, i) =>
+      this.sendPhoto({ chat, from, file, mediaGroupId, ...(i === 0 && caption !== undefined ? { caption } : {}) }),
+    );
+  }
+
+  pressButton({ chat, from, messageId, data }: PressButtonInput): CallbackQuery {
+    const { chats, updates } = this.state;
+    const record = chats.live(chat.id, messageId);
+    if (!record) throw new Error(`pressButton: no message ${messageId} in chat ${chat.id}`);
+    const buttons = record.message.reply_markup?.inline_keyboard.flat() ?? [];
+    const offered = buttons.flatMap((b) => ('callback_data' in b ? [b.callback_data] : []));
+    if (!offered.includes(data)) {
+      throw new Error(`pressButton: message ${messageId} has no button "${data}" (it has ${JSON.stringify(offered)})`);
+    }
+    const query: CallbackQuery = {
+      id: String(4_000_000_000_000_000n + BigInt(this.nextCallbackQueryId++)),
+      from,
+      message: structuredClone(record.message),
+      chat_instance: `-${Math.abs(chat.id)}17`,
+      data,
+    };
+    chats.remember(chat);
+    chats.openCallbackQuery(query.id);
+    updates.add({ callback_query: query });
+    this.changed();
+    return structuredClone(query);
+  }
+
+  /** A raw update as-is; its message (if new and dated) joins the chat, as if the person had sent it. */
+  pushUpdate(update: Update): Update {
+    const { chats, updates } = this.state;
+    const message = update.message ?? update.callback_query?.message;
+    if (message && 'chat' in message) {
+      chats.rememberIfNew(message.chat);
+      if ('date' in message && message.date > 0 && !chats.live(message.chat.id, message.message_id)) {
+        chats.store(structuredClone(message));
+      }
+    }
+    updates.push(update);
+    this.changed();
+    return update;
+  }
+
+  private userMessage(chat: UserChat, from: User, replyTo: number | undefined, content: Partial<Message>): Message {
+    const { chats, updates } = this.state;
+    chats.remember(chat);
+    let reply: ReplyMessage | undefined;
+    if (replyTo !== undefined) {
+      const record = chats.live(chat.id, replyTo);
+      if (!record) throw new Error(`replyTo: no message ${replyTo} in chat ${chat.id}`);
+      reply = withoutReply(record.message);
+    }
+    const message: Message & Update.NonChannel = {
+      ...content,
+      message_id: chats.nextMessageId(chat.id),
+      from,
+      chat,
+      date: now(),
+    };
+    if (reply) message.reply_to_message = reply;
+    chats.store(message);
+    // Privacy mode: the message stays in the chat, but the bot never hears of it.
+    if (this.visibleToBot(message)) updates.add({ message: structuredClone(message) });
+    this.changed();
+    return structuredClone(message);
+  }
+
+  private visibleToBot(message: Message): boolean {
+    const { user: bot, privacyMode } = this.state.profile;
+    if (message.chat.type === 'private' || !privacyMode) return true;
+    if (message.reply_to_message?.from?.id === bot.id) return true;
+    const text = message.text ?? message.caption ?? '';
+    const name = (bot.username ?? '').toLowerCase();
+    return (message.entities ?? message.caption_entities ?? []).some((e) => {
+      const part = text.slice(e.offset, e.offset + e.length).toLowerCase();
+      if (e.type === 'mention') return part === `@${name}`;
+      return e.type === 'bot_command' && (!part.includes('@') || part.endsWith(`@${name}`));
+    });
+  }
+}
+
+// -----------------------------------------------------------------------------
+// Building chats and users for tests.
+
+export function user(
+  id: number,
+  opts: { languageCode?: string | null; firstName?: string; username?: string } = {},
+): User {
+  const result: User = { id, is_bot: false, first_name: opts.firstName ?? `User${id}` };
+  if (opts.username) result.username = opts.username;
+  // Real clients almost always send a language; pass null to test its absence.
+  if (opts.languageCode !== null) result.language_code = opts.languageCode ?? 'en';
+  return result;
+}
+
+export function privateChat(userOrId: number | User): Chat.PrivateChat {
+  const from = typeof userOrId === 'number' ? user(userOrId) : userOrId;
+  const chat: Chat.PrivateChat = { id: from.id, type: 'private', first_name: from.first_name };
+  if (from.username) chat.username = from.username;
+  return chat;
+}
+
+/** A basic group; Telegram group ids are negative, e.g. groupChat(-1001). */
+export function groupChat(id: number, title = `Group ${id}`): Chat.GroupChat {
+  return { id, type: 'group', title };
+}
