@@ -27,13 +27,13 @@ import {
   type ResolvedManifest,
 } from '../src/vision/index.ts';
 import { decodePhoto, decodeToRgb, resizeRgb, rgbToTensor } from '../src/vision/preprocess/index.ts';
-import { IMAGES_DIR, MODELS_DIR } from '../test/support/paths.ts';
+import { BENCH_CONFIG, benchClassifierOptions, IMAGES_DIR, LIMITS, MODELS_DIR } from './setup.ts';
 
 const PHOTOS = Number(process.env.BENCH_PHOTOS ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MODELS = (process.env.BENCH_MODELS ?? 'mobilenetv2-imagenet,xception-random').split(',');
 const SPINNING = process.env.BENCH_SPINNING === '1';
-const MAX_BATCH = 8;
+const MAX_BATCH = BENCH_CONFIG.MAX_BATCH;
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -80,7 +80,9 @@ async function loadPhotos(): Promise<Buffer[]> {
 }
 
 async function preprocessAll(photos: Buffer[], manifest: ResolvedManifest): Promise<Float32Array[]> {
-  return Promise.all(photos.map(async (p) => rgbToTensor(await decodeToRgb(p, manifest.input), manifest.input)));
+  return Promise.all(
+    photos.map(async (p) => rgbToTensor(await decodeToRgb(p, manifest.input, LIMITS), manifest.input)),
+  );
 }
 
 function batchOf(tensors: Float32Array[], from: number, size: number): Float32Array {
@@ -115,7 +117,7 @@ async function benchModel(ref: string, photos: Buffer[]): Promise<void> {
 
   // Preprocessing, one photo at a time (latency), then all at once (throughput with libuv's thread pool).
   const serialMs: number[] = [];
-  for (const photo of photos) serialMs.push((await time(() => decodeToRgb(photo, manifest.input))).ms);
+  for (const photo of photos) serialMs.push((await time(() => decodeToRgb(photo, manifest.input, LIMITS))).ms);
   const tensors = await preprocessAll(photos, manifest);
   console.log(`preprocess: median ${fmt(median(serialMs))} ms/photo (one at a time)`);
 
@@ -127,15 +129,13 @@ async function benchModel(ref: string, photos: Buffer[]): Promise<void> {
     console.log(`inference (bare onnxruntime, main thread): batch ${batch}: median ${fmt(median(rounds))} ms/photo`);
   }
 
-  const classifier = await Classifier.create({
-    modelsDir: MODELS_DIR,
-    model: manifest.manifestPath,
-    gateModel: 'none', // the gate is another model's cost; measured on its own row
-    device: 'cpu',
-    threadSpinning: SPINNING,
-    maxBatch: MAX_BATCH,
-    batchWaitMs: 5,
-  });
+  const classifier = await Classifier.create(
+    benchClassifierOptions({
+      model: manifest.manifestPath,
+      gateModel: 'none', // the gate is another model's cost; measured on its own row
+      threadSpinning: SPINNING,
+    }),
+  );
   await Promise.all(photos.slice(0, MAX_BATCH).map((p) => classifier.classify(p))); // warm-up
 
   const ratios: number[] = [];
@@ -187,7 +187,7 @@ async function pipelineTensors(classifier: Classifier, photo: Buffer) {
   const detector = classifier.detector;
   if (detector === undefined) throw new Error('the pipeline benchmark needs the detector');
   const { input, crop } = classifier.breedModel.manifest;
-  const decoded = await decodePhoto(photo);
+  const decoded = await decodePhoto(photo, LIMITS);
   const r = letterboxScale(decoded, detector.manifest.input);
   const scaled = await resizeRgb(decoded, {
     width: Math.round(decoded.width * r),
@@ -206,12 +206,7 @@ async function pipelineTensors(classifier: Classifier, photo: Buffer) {
 
 async function benchPipeline(photos: Buffer[]): Promise<void> {
   console.log('\n## recognition pipeline (mobilenetv2-imagenet as its own gate)');
-  const base: ClassifierOptions = {
-    modelsDir: MODELS_DIR,
-    model: 'mobilenetv2-imagenet',
-    device: 'cpu',
-    maxBatch: MAX_BATCH,
-  };
+  const base: ClassifierOptions = benchClassifierOptions({ model: 'mobilenetv2-imagenet' });
   for (const { name, options } of PIPELINES) {
     const classifier = await Classifier.create({ ...base, ...options });
     for (const p of photos.slice(0, 4)) await classifier.classify(p); // warm-up

@@ -7,7 +7,12 @@ import path from 'node:path';
 import { breedGroupsFromCards } from '../breeds/index.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../ops/index.ts';
-import { Classifier, type ClassifierOptions } from '../vision/index.ts';
+import { Classifier, type ClassifierOptions, type DecodeLimits } from '../vision/index.ts';
+
+/** The photos accepted, as the configuration sets it (MAX_INPUT_PIXELS); below 16 px a side there is nothing to see. */
+export function decodeLimitsOf(config: Pick<Config, 'MAX_INPUT_PIXELS'>): DecodeLimits {
+  return { maxInputPixels: config.MAX_INPUT_PIXELS, minSide: 16 };
+}
 
 export function classifierOptions(
   config: Config,
@@ -28,7 +33,7 @@ export function classifierOptions(
     flipAverage: config.FLIP_AVERAGE,
     detector: config.DETECTOR,
     maxDogs: config.MAX_DOGS,
-    decodeLimits: { maxInputPixels: config.MAX_INPUT_PIXELS, minSide: 16 },
+    decodeLimits: decodeLimitsOf(config),
     breedGroups: breedGroupsFromCards(config.MODELS_DIR),
     onFallback: (model, reason) =>
       logger.warn({ model, reason }, `CUDA not available: running on the CPU (DEVICE=${config.DEVICE})`),

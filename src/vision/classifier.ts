@@ -12,7 +12,6 @@ import type { Breed } from './labels.ts';
 import { type Device, LoadedModel, type LoadModelOptions } from './model/index.ts';
 import { averageReadings, type OutputReading, temper, topGroup, topK } from './postprocess.ts';
 import {
-  DEFAULT_DECODE_LIMITS,
   type DecodedPhoto,
   type DecodeLimits,
   decodePhoto,
@@ -24,34 +23,43 @@ import {
 
 export const DEFAULT_GATE_MODEL = 'mobilenetv2-imagenet';
 
+/**
+ * How a classifier is set up. Every setting is required: the defaults are the configuration schema's (src/config),
+ * applied once there; `classifierOptions(config)` in src/app builds these from it.
+ */
 export interface ClassifierOptions {
   /** Where manifests (and, beside them, model files) are. */
   modelsDir: string;
   /** Breed model: manifest id or path. */
   model: string;
   /**
-   * Gate model deciding "is there a dog": manifest id or path, `none`, or undefined for the default (the breed model
-   * itself when it has ImageNet outputs, otherwise `mobilenetv2-imagenet`).
+   * Gate model deciding "is there a dog": manifest id or path, `none`, or undefined for the breed model itself when
+   * it has ImageNet outputs, otherwise `mobilenetv2-imagenet`.
    */
   gateModel?: string;
   /** Detector finding each dog: manifest id or path; `none` or undefined for the whole-photo path only. */
   detector?: string;
-  /** Most dogs named in one photo (default 4). */
-  maxDogs?: number;
+  /** Most dogs named in one photo (MAX_DOGS). */
+  maxDogs: number;
   /** Breed id → breed group (FCI group), read once the breeds are known, for `group` in the answers; none, no groups. */
   breedGroups?: (breeds: readonly Breed[]) => Promise<ReadonlyMap<string, string>>;
   device: Device;
-  intraOpThreads?: number;
-  /** Let onnxruntime's threads busy-wait between operators (default false: they would starve the event loop). */
-  threadSpinning?: boolean;
-  cudaDeviceId?: number;
-  maxBatch?: number;
-  batchWaitMs?: number;
-  /** A photo is a dog when its dog score is at least this. */
-  dogThreshold?: number;
-  /** Average each prediction with that of the mirrored photo (≈ 2× inference cost). */
-  flipAverage?: boolean;
-  decodeLimits?: DecodeLimits;
+  /** Threads onnxruntime uses in one operator; 0 = its default (INTRA_OP_THREADS). */
+  intraOpThreads: number;
+  /** Let onnxruntime's threads busy-wait between operators (THREAD_SPINNING; they would starve the event loop). */
+  threadSpinning: boolean;
+  cudaDeviceId: number;
+  maxBatch: number;
+  batchWaitMs: number;
+  /** A photo is a dog when its dog score is at least this (DOG_THRESHOLD). */
+  dogThreshold: number;
+  /** Average each prediction with that of the mirrored photo (FLIP_AVERAGE; ≈ 2× inference cost). */
+  flipAverage: boolean;
+  decodeLimits: DecodeLimits;
+  /**
+   * Check each model file's sha256 against its manifest before loading.
+   * @defaultValue true
+   */
   verifyChecksums?: boolean;
   onFallback?: LoadModelOptions['onFallback'];
   onBatch?: LoadModelOptions['onBatch'];
@@ -105,11 +113,11 @@ export class Classifier {
     const loadOptions: LoadModelOptions = {
       modelsDir: options.modelsDir,
       device: options.device,
-      intraOpThreads: options.intraOpThreads ?? 0,
-      threadSpinning: options.threadSpinning ?? false,
-      cudaDeviceId: options.cudaDeviceId ?? 0,
-      maxBatch: options.maxBatch ?? 8,
-      batchWaitMs: options.batchWaitMs ?? 5,
+      intraOpThreads: options.intraOpThreads,
+      threadSpinning: options.threadSpinning,
+      cudaDeviceId: options.cudaDeviceId,
+      maxBatch: options.maxBatch,
+      batchWaitMs: options.batchWaitMs,
       verifyChecksum: options.verifyChecksums ?? true,
       onFallback: options.onFallback,
       onBatch: options.onBatch,
@@ -139,10 +147,10 @@ export class Classifier {
       throw error;
     }
     return new Classifier(breedModel, gateModel, detector, {
-      dogThreshold: options.dogThreshold ?? 0.5,
-      flipAverage: options.flipAverage ?? false,
-      decodeLimits: options.decodeLimits ?? DEFAULT_DECODE_LIMITS,
-      maxDogs: options.maxDogs ?? 4,
+      dogThreshold: options.dogThreshold,
+      flipAverage: options.flipAverage,
+      decodeLimits: options.decodeLimits,
+      maxDogs: options.maxDogs,
       breedGroups,
     });
   }

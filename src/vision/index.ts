@@ -38,4 +38,4 @@ export {
 export type { Device } from './model/index.ts';
 export { pullModelFile, verifyModelFile } from './model-file.ts';
 export { type BreedGuess, type Guess, guessesOf, type NamedGuess, topK } from './postprocess.ts';
-export { DEFAULT_DECODE_LIMITS, type DecodeLimits, type ImageSource } from './preprocess/index.ts';
+export type { DecodeLimits, ImageSource } from './preprocess/index.ts';

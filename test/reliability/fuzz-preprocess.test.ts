@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { DEFAULT_DECODE_LIMITS, ImageInputError } from '../../src/vision/index.ts';
+import { ImageInputError } from '../../src/vision/index.ts';
 import { decodeToRgb } from '../../src/vision/preprocess/index.ts';
 import { image } from '../support/paths.ts';
+import { DEFAULT_LIMITS } from '../support/vision-options.ts';
 
 const BUDGET_MS = Number(process.env.FUZZ_MS ?? 8000);
 const SPEC = { width: 224, height: 224, resize: { kind: 'crop', shorterSide: 256, kernel: 'linear' } } as const;
@@ -69,7 +70,7 @@ test(`fuzz decodeToRgb for ${BUDGET_MS} ms: decoded or refused kindly, nothing e
         : mutate(seeds[Math.floor(rand() * seeds.length)] as Buffer, rand);
     outcomes.inputs++;
     try {
-      const rgb = await decodeToRgb(input, SPEC, DEFAULT_DECODE_LIMITS);
+      const rgb = await decodeToRgb(input, SPEC, DEFAULT_LIMITS);
       assert.equal(rgb.pixels.length, 224 * 224 * 3);
       outcomes.decoded++;
     } catch (error) {

@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import { type Classification, Classifier, type ClassifierOptions } from '../../src/vision/classifier.ts';
 import { ImageInputError, ModelError } from '../../src/vision/errors.ts';
 import { IMAGES_DIR, image, LABELS_CSV, MODELS_DIR } from '../support/paths.ts';
+import { testClassifierOptions } from '../support/vision-options.ts';
 
 /** Clear photos the default model gets right with high confidence, one breed each. */
 const CLEAR_DOGS = [
@@ -31,12 +32,7 @@ after(async () => {
 
 /** A classifier over the real models (closed after the file's tests); mobilenetv2-imagenet on the CPU by default. */
 async function open(options: Partial<ClassifierOptions> = {}): Promise<Classifier> {
-  const classifier = await Classifier.create({
-    modelsDir: MODELS_DIR,
-    model: 'mobilenetv2-imagenet',
-    device: 'cpu',
-    ...options,
-  });
+  const classifier = await Classifier.create(testClassifierOptions(options));
   opened.push(classifier);
   return classifier;
 }
@@ -108,16 +104,13 @@ describe('device selection', () => {
   });
 
   it("'cuda' without a GPU fails to start, saying DEVICE=cuda and how to fix it", async () => {
-    await assert.rejects(
-      Classifier.create({ modelsDir: MODELS_DIR, model: 'mobilenetv2-imagenet', device: 'cuda' }),
-      (error: unknown) => {
-        assert.ok(error instanceof ModelError, String(error));
-        assert.match(error.message, /DEVICE=cuda/);
-        assert.match(error.message, /ONNXRUNTIME_NODE_INSTALL=cuda12/);
-        assert.match(error.message, /DEVICE=auto or DEVICE=cpu/);
-        return true;
-      },
-    );
+    await assert.rejects(Classifier.create(testClassifierOptions({ device: 'cuda' })), (error: unknown) => {
+      assert.ok(error instanceof ModelError, String(error));
+      assert.match(error.message, /DEVICE=cuda/);
+      assert.match(error.message, /ONNXRUNTIME_NODE_INSTALL=cuda12/);
+      assert.match(error.message, /DEVICE=auto or DEVICE=cpu/);
+      return true;
+    });
   });
 });
 

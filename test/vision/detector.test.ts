@@ -11,6 +11,7 @@ import { decodeYolox, insideShare, iou, padBox, suppressOverlaps } from '../../s
 import { loadDetectorManifest, type ResolvedDetectorManifest } from '../../src/vision/manifest.ts';
 import { grid, sideBySide } from '../support/compose.ts';
 import { image, MODELS_DIR } from '../support/paths.ts';
+import { testClassifierOptions } from '../support/vision-options.ts';
 
 const box = (left: number, top: number, width: number, height: number) => ({ left, top, width, height });
 
@@ -95,12 +96,7 @@ const CAT = 'not-dogs/not_dog-1b2264e006ff.jpg';
 describe('the classifier with the detector (real models)', () => {
   let classifier: Classifier;
   before(async () => {
-    classifier = await Classifier.create({
-      modelsDir: MODELS_DIR,
-      model: 'mobilenetv2-imagenet',
-      device: 'cpu',
-      detector: 'yolox-nano-coco',
-    });
+    classifier = await Classifier.create(testClassifierOptions({ detector: 'yolox-nano-coco' }));
   });
   after(() => classifier.close());
 
@@ -181,7 +177,7 @@ describe('the classifier with the detector (real models)', () => {
   });
 
   it('without a detector: the whole-photo answer, no box', async () => {
-    const plain = await Classifier.create({ modelsDir: MODELS_DIR, model: 'mobilenetv2-imagenet', device: 'cpu' });
+    const plain = await Classifier.create(testClassifierOptions());
     try {
       const result = await plain.classify(await readFile(image(MALTESE[0])));
       assert.equal(result.detector, null);

@@ -10,7 +10,6 @@ import { ImageInputError, type ImageInputProblem } from '../../src/vision/errors
 import type { InputSpec, Normalization, ResizePolicy } from '../../src/vision/manifest.ts';
 import {
   channelAffine,
-  DEFAULT_DECODE_LIMITS,
   type DecodeLimits,
   decodeToRgb,
   inspectImage,
@@ -19,6 +18,7 @@ import {
 } from '../../src/vision/preprocess/index.ts';
 import { pngBomb } from '../support/images.ts';
 import { image } from '../support/paths.ts';
+import { DEFAULT_LIMITS } from '../support/vision-options.ts';
 import { assertAllClose } from './assert-close.ts';
 
 /** Float32 tensors hold values up to ~2.6: their rounding error is below this. */
@@ -39,7 +39,7 @@ const IDENTITY: Normalization = { kind: 'scale-offset', scale: 1, offset: 0 };
 /** The committed manifests' kernel. */
 const SQUASH: ResizePolicy = { kind: 'squash', kernel: 'linear' };
 /** Tiny images are fine in these tests. */
-const LOOSE_LIMITS: DecodeLimits = { maxInputPixels: DEFAULT_DECODE_LIMITS.maxInputPixels, minSide: 1 };
+const LOOSE_LIMITS: DecodeLimits = { maxInputPixels: DEFAULT_LIMITS.maxInputPixels, minSide: 1 };
 
 /** An RGB image painted pixel by pixel, as a sharp pipeline ready to be encoded in any format. */
 function paint(width: number, height: number, colourAt: (x: number, y: number) => Rgb): Sharp {
@@ -265,7 +265,7 @@ describe('decodeToRgb formats', () => {
       .gif()
       .toBuffer();
     assert.equal((await sharp(gif).metadata()).pages, 2);
-    assert.deepEqual(await inspectImage(gif), { format: 'gif', width: 20, height: 20 });
+    assert.deepEqual(await inspectImage(gif, DEFAULT_LIMITS), { format: 'gif', width: 20, height: 20 });
     assertWhole(await decode(gif, 8, 8), RED);
   });
 
@@ -342,9 +342,9 @@ describe('refused inputs', () => {
 
   it('1×1 and 15×100 → too-small under the default limits; 16×16 passes', async () => {
     const sized = (w: number, h: number) => solid(w, h, RED).png().toBuffer();
-    await assertRejectsWith(inspectImage(await sized(1, 1)), 'too-small');
-    await assertRejectsWith(inspectImage(await sized(15, 100)), 'too-small');
-    assert.deepEqual(await inspectImage(await sized(16, 16)), { format: 'png', width: 16, height: 16 });
+    await assertRejectsWith(inspectImage(await sized(1, 1), DEFAULT_LIMITS), 'too-small');
+    await assertRejectsWith(inspectImage(await sized(15, 100), DEFAULT_LIMITS), 'too-small');
+    assert.deepEqual(await inspectImage(await sized(16, 16), DEFAULT_LIMITS), { format: 'png', width: 16, height: 16 });
   });
 
   it('more pixels than maxInputPixels → too-large (exactly at the limit passes)', async () => {
@@ -364,7 +364,7 @@ describe('refused inputs', () => {
     const photo = await readFile(image('dogs/chihuahua-2e0261e14e8e.jpg'));
     const truncated = photo.subarray(0, Math.floor(photo.length * 0.6));
     // The header is intact, so it is recognised as a JPEG; its pixel data is not all there.
-    assert.equal((await inspectImage(truncated)).format, 'jpeg');
+    assert.equal((await inspectImage(truncated, DEFAULT_LIMITS)).format, 'jpeg');
     await assertRejectsWith(decode(truncated, 8, 8), 'corrupt');
   });
 });

@@ -17,8 +17,6 @@ export interface DecodeLimits {
   minSide: number;
 }
 
-export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxInputPixels: 100_000_000, minSide: 16 };
-
 /** Interleaved RGB, 8 bits a channel, `width × height × 3` bytes, rows top to bottom. */
 export interface RgbImage {
   pixels: Uint8Array;
@@ -41,7 +39,7 @@ function sharpOptions(limits: DecodeLimits): SharpOptions {
 /** Reads the header only: format, size, orientation. Throws ImageInputError for what we do not accept. */
 export async function inspectImage(
   input: ImageSource,
-  limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
+  limits: DecodeLimits,
 ): Promise<{ format: string; width: number; height: number }> {
   if (input.length === 0) throw new ImageInputError('empty', 'The file is empty.');
   let meta: Metadata;
@@ -105,10 +103,7 @@ export interface DecodedPhoto extends RgbImage {
 }
 
 /** Decodes `input` once: oriented, flattened onto white, sRGB, at most WORKING_MAX_SIDE a side. */
-export async function decodePhoto(
-  input: ImageSource,
-  limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
-): Promise<DecodedPhoto> {
+export async function decodePhoto(input: ImageSource, limits: DecodeLimits): Promise<DecodedPhoto> {
   const original = await inspectImage(input, limits);
   const pipeline = sharp(input, sharpOptions(limits))
     .autoOrient()
@@ -165,7 +160,7 @@ export async function resizeRgb(
 export async function decodeToRgb(
   input: ImageSource,
   spec: Pick<InputSpec, 'width' | 'height' | 'resize'>,
-  limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
+  limits: DecodeLimits,
 ): Promise<RgbImage> {
   return resizeRgb(await decodePhoto(input, limits), spec);
 }

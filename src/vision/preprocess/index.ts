@@ -4,7 +4,6 @@ import { type DecodeLimits, decodeToRgb, type ImageSource } from './decode.ts';
 import { rgbToTensor, type TensorOptions } from './tensor.ts';
 
 export {
-  DEFAULT_DECODE_LIMITS,
   type DecodedPhoto,
   type DecodeLimits,
   decodePhoto,
@@ -21,7 +20,7 @@ export { channelAffine, rgbToTensor } from './tensor.ts';
 export async function preprocess(
   input: ImageSource,
   spec: InputSpec,
-  limits?: DecodeLimits,
+  limits: DecodeLimits,
   options?: TensorOptions,
 ): Promise<Float32Array> {
   return rgbToTensor(await decodeToRgb(input, spec, limits), spec, options);
