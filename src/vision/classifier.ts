@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { Box, Classification, DogAnswer, GroupGuess } from './classification.ts';
 import { type Detection, Detector, padBox, scaleBox } from './detect/index.ts';
 import type { Breed } from './labels.ts';
-import { type Device, LoadedModel, type LoadModelOptions } from './model/index.ts';
+import { LoadedModel, type LoadModelOptions, type RuntimeOptions } from './model/index.ts';
 import { averageReadings, type OutputReading, temper, topGroup, topK } from './postprocess.ts';
 import {
   type DecodedPhoto,
@@ -27,7 +27,7 @@ export const DEFAULT_GATE_MODEL = 'mobilenetv2-imagenet';
  * How a classifier is set up. Every setting is required: the defaults are the configuration schema's (src/config),
  * applied once there; `classifierOptions(config)` in src/app builds these from it.
  */
-export interface ClassifierOptions {
+export interface ClassifierOptions extends RuntimeOptions {
   /** Where manifests (and, beside them, model files) are. */
   modelsDir: string;
   /** Breed model: manifest id or path. */
@@ -43,14 +43,6 @@ export interface ClassifierOptions {
   maxDogs: number;
   /** Breed id → breed group (FCI group), read once the breeds are known, for `group` in the answers; none, no groups. */
   breedGroups?: (breeds: readonly Breed[]) => Promise<ReadonlyMap<string, string>>;
-  device: Device;
-  /** Threads onnxruntime uses in one operator; 0 = its default (INTRA_OP_THREADS). */
-  intraOpThreads: number;
-  /** Let onnxruntime's threads busy-wait between operators (THREAD_SPINNING; they would starve the event loop). */
-  threadSpinning: boolean;
-  cudaDeviceId: number;
-  maxBatch: number;
-  batchWaitMs: number;
   /** A photo is a dog when its dog score is at least this (DOG_THRESHOLD). */
   dogThreshold: number;
   /** Average each prediction with that of the mirrored photo (FLIP_AVERAGE; ≈ 2× inference cost). */

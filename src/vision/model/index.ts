@@ -1,2 +1,2 @@
-export { LoadedModel, type LoadModelOptions } from './loaded-model.ts';
+export { LoadedModel, type LoadModelOptions, type RuntimeOptions } from './loaded-model.ts';
 export { type Device, ModelRunner } from './model-runner.ts';

@@ -9,15 +9,20 @@ import { verifyModelFile } from '../model-file.ts';
 import { OutputReader, type OutputReading } from '../postprocess.ts';
 import { type Device, ModelRunner } from './model-runner.ts';
 
-export interface LoadModelOptions {
-  modelsDir: string;
+/** How every model of a classifier runs: on which device, with how many threads, batched how. */
+export interface RuntimeOptions {
   device: Device;
-  /** 0 = onnxruntime's default. */
+  /** Threads onnxruntime uses in one operator; 0 = its default (INTRA_OP_THREADS). */
   intraOpThreads: number;
+  /** Let onnxruntime's threads busy-wait between operators (THREAD_SPINNING; they would starve the event loop). */
   threadSpinning: boolean;
   cudaDeviceId: number;
   maxBatch: number;
   batchWaitMs: number;
+}
+
+export interface LoadModelOptions extends RuntimeOptions {
+  modelsDir: string;
   /** Check the file's sha256 against the manifest before loading (default true). */
   verifyChecksum?: boolean;
   onFallback?: (modelId: string, reason: string) => void;
