@@ -97,6 +97,17 @@ describe('ARCHITECTURE.md: the import rules', () => {
     assert.deepEqual(broken, []);
   });
 
+  it('src/ imports neither test/ nor bench/, and bench/ does not import test/', () => {
+    const wrongWay = [
+      ...imports.filter(({ target }) => target.startsWith('../')).map(({ file, target }) => `src/${file} → ${target}`),
+      ...readdirSync(path.join(ROOT, 'bench'), { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.ts'))
+        .filter((f) => /from '(\.\.\/)+test\//.test(readFileSync(path.join(ROOT, 'bench', f), 'utf8')))
+        .map((f) => `bench/${f} → test/`),
+    ];
+    assert.deepEqual(wrongWay, []);
+  });
+
   it('a folder is entered only through its index.ts', () => {
     const pastTheBarrel = imports
       .filter(({ target }) => target.includes('/') && target !== `${unitOf(target)}/index.ts`)
