@@ -2,8 +2,9 @@
  * Inputs of the CLI: files and folders of photos, and labelled sets in the format of `labels.csv` (Kaggle's
  * dog-breed-identification `id,breed` or `file,breed[,…]`, paths relative to the csv).
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { OperatorError } from '../operator-error.ts';
 
 const IMAGE_EXTENSIONS = new Set([
   '.jpg',
@@ -18,27 +19,52 @@ const IMAGE_EXTENSIONS = new Set([
   '.tiff',
 ]);
 
-/** Expands folders (recursively, image files only, sorted); files are kept as given, whatever their extension. */
+/**
+ * Expands folders (recursively, image files only, sorted); files are kept as given, whatever their extension.
+ * Symlinked folders are followed once each: a folder is entered only if its real path was not entered before (a
+ * self-link would otherwise repeat every photo, two would never end), and a photo reached twice is listed once.
+ */
 export async function expandImagePaths(inputs: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   for (const input of inputs) {
     const info = await stat(input).catch(() => undefined);
-    if (info?.isDirectory()) {
-      const entries = await readdir(input, { recursive: true, encoding: 'utf8' });
-      out.push(
-        ...entries
-          .filter((e) => IMAGE_EXTENSIONS.has(path.extname(e).toLowerCase()))
-          .sort()
-          .map((e) => path.join(input, e)),
-      );
-    } else out.push(input); // missing files are reported by whoever reads them
+    if (info?.isDirectory()) out.push(...(await imagesInFolder(input)).map((e) => path.join(input, e)));
+    else out.push(input); // missing files and special files are reported by whoever reads them
   }
   return out;
+}
+
+/** The image files below `root`, relative to it, sorted. */
+async function imagesInFolder(root: string): Promise<string[]> {
+  const enteredFolders = new Set<string>();
+  const listedPhotos = new Set<string>();
+  const found: string[] = [];
+  const walk = async (relative: string): Promise<void> => {
+    const folder = path.join(root, relative);
+    const real = await realpath(folder).catch(() => undefined);
+    if (real === undefined || enteredFolders.has(real)) return;
+    enteredFolders.add(real);
+    for (const name of await readdir(folder, { encoding: 'utf8' })) {
+      const entry = path.join(relative, name);
+      const info = await stat(path.join(root, entry)).catch(() => undefined);
+      if (info?.isDirectory()) await walk(entry);
+      else if (IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase())) {
+        const realPhoto = await realpath(path.join(root, entry)).catch(() => path.resolve(root, entry));
+        if (listedPhotos.has(realPhoto)) continue;
+        listedPhotos.add(realPhoto);
+        found.push(entry);
+      }
+    }
+  };
+  await walk('');
+  return found.sort();
 }
 
 export interface LabelledFile {
   file: string;
   label: string;
+  /** The csv line it came from (1 is the header), for errors about it. */
+  line: number;
 }
 
 /**
@@ -46,21 +72,41 @@ export interface LabelledFile {
  */
 export async function readLabelsCsv(csvPath: string): Promise<LabelledFile[]> {
   const text = await readFile(csvPath, 'utf8');
-  const [header = '', ...rows] = text.split(/\r?\n/).filter((line) => line.trim().length > 0);
-  const columns = header.split(',').map((c) => c.trim().toLowerCase());
+  const [header, ...rows] = text
+    .split(/\r?\n/)
+    .map((content, index) => ({ content, line: index + 1 }))
+    .filter(({ content }) => content.trim().length > 0);
+  const headerText = header?.content ?? '';
+  const columns = headerText.split(',').map((c) => c.trim().toLowerCase());
   const fileColumn = columns.indexOf('file') >= 0 ? columns.indexOf('file') : columns.indexOf('id');
   const labelColumn = columns.indexOf('breed');
   if (fileColumn < 0 || labelColumn < 0) {
-    throw new Error(`${csvPath}: expected a header with "file" (or "id") and "breed" columns, got "${header}"`);
+    throw new Error(`${csvPath}: expected a header with "file" (or "id") and "breed" columns, got "${headerText}"`);
   }
   const kaggle = columns[fileColumn] === 'id';
   const dir = path.dirname(csvPath);
-  return rows.map((row) => {
-    const cells = row.split(',');
+  return rows.map(({ content, line }) => {
+    const cells = content.split(',');
     const file = (cells[fileColumn] ?? '').trim();
     return {
       file: path.resolve(dir, kaggle ? path.join('train', `${file}.jpg`) : file),
       label: (cells[labelColumn] ?? '').trim(),
+      line,
     };
   });
+}
+
+/** Refuses the first label that is neither a known breed id nor `notDogLabel`: a typo would silently score as wrong. */
+export function refuseUnknownLabels(
+  csvPath: string,
+  items: readonly LabelledFile[],
+  breedIds: readonly string[],
+  notDogLabel: string,
+): void {
+  const known = new Set([...breedIds, notDogLabel]);
+  const unknown = items.find((item) => !known.has(item.label));
+  if (unknown === undefined) return;
+  throw new OperatorError(
+    `${csvPath}:${unknown.line}: "${unknown.label}" is not one of the ${breedIds.length} breed ids or ${notDogLabel}`,
+  );
 }

@@ -1,4 +1,5 @@
 /** Fetching a batch photo's bytes from where its job says it is, with the same size limit as chat photos. */
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Api } from 'grammy';
 import type { BatchSource } from '../queue/index.ts';
@@ -10,14 +11,19 @@ export interface SourceAccess {
   maxBytes?: number;
 }
 
+/**
+ * Regular files only, at most `maxBytes`. Opened non-blocking so that a FIFO without a writer cannot hang the open;
+ * read through the bounded body reader because a file may grow after its size was checked.
+ */
 async function readLimited(path: string, maxBytes: number): Promise<Buffer> {
-  const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
     throw new FileDownloadError('unavailable', error.code === 'ENOENT' ? 'no such file' : `cannot open: ${error.code}`);
   });
   try {
-    const { size } = await handle.stat();
-    if (size > maxBytes) throw new FileDownloadError('too-big', `file has ${size} bytes`);
-    return await handle.readFile();
+    const info = await handle.stat();
+    if (!info.isFile()) throw new FileDownloadError('unavailable', 'not a regular file');
+    if (info.size > maxBytes) throw new FileDownloadError('too-big', `file has ${info.size} bytes, over ${maxBytes}`);
+    return await readBodyLimited(handle.createReadStream({ autoClose: false }), maxBytes);
   } finally {
     await handle.close();
   }

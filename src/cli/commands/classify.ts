@@ -1,9 +1,9 @@
 /** `dog-breeds classify <files or folders…>`: one line per photo, human-readable or JSON. */
-import { readFile } from 'node:fs/promises';
 import { type Classification, type DogAnswer, summarizeDogs } from '../../vision/index.ts';
 import { forEachConcurrently, photosInFlight } from '../concurrency.ts';
 import type { CliContext, ModelFlags } from '../context.ts';
 import { openClassifier } from '../context.ts';
+import { readInputPhoto } from '../input-photo.ts';
 import { expandImagePaths } from '../labelled-files.ts';
 
 export interface ClassifyFlags extends ModelFlags {
@@ -64,13 +64,12 @@ export async function classifyCommand(inputs: string[], flags: ClassifyFlags, co
   try {
     await forEachConcurrently(files, photosInFlight(context.config), async (file, index) => {
       try {
-        const result = await classifier.classify(await readFile(file), { top: flags.top });
+        const result = await classifier.classify(await readInputPhoto(file), { top: flags.top });
         classified++;
         lines[index] = `${flags.json ? jsonLine(file, result) : humanLine(file, result)}\n`;
       } catch (error) {
-        const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
         lines[index] = '';
-        process.stderr.write(`${file}: ${reason}\n`);
+        process.stderr.write(`${file}: ${(error as Error).message}\n`);
       }
       while (printed < lines.length && lines[printed] !== undefined) context.out.write(lines[printed++] as string);
     });

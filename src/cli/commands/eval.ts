@@ -1,5 +1,4 @@
 /** `dog-breeds eval <labels.csv>`: accuracy and speed on a labelled set, with a progress bar on stderr. */
-import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import cliProgress from 'cli-progress';
 import {
@@ -16,7 +15,8 @@ import {
 import { forEachConcurrently, photosInFlight } from '../concurrency.ts';
 import type { CliContext, ModelFlags } from '../context.ts';
 import { openClassifier } from '../context.ts';
-import { readLabelsCsv } from '../labelled-files.ts';
+import { readInputPhoto } from '../input-photo.ts';
+import { readLabelsCsv, refuseUnknownLabels } from '../labelled-files.ts';
 
 export interface EvalFlags extends ModelFlags {
   json?: boolean;
@@ -96,6 +96,17 @@ function formatReport(r: EvalReport): string {
 export async function evaluate(csvPath: string, flags: EvalFlags, context: CliContext): Promise<EvalReport> {
   const items = await readLabelsCsv(csvPath);
   const classifier = await openClassifier(context, flags);
+  try {
+    refuseUnknownLabels(
+      csvPath,
+      items,
+      classifier.breeds.map((b) => b.id),
+      NOT_DOG,
+    );
+  } catch (error) {
+    await classifier.close();
+    throw error;
+  }
   const breedIndex = new Map(classifier.breeds.map((b, i) => [b.id, i]));
   const tally = new EvaluationTally();
   const views = {
@@ -123,7 +134,7 @@ export async function evaluate(csvPath: string, flags: EvalFlags, context: CliCo
   try {
     await forEachConcurrently(items, photosInFlight(context.config), async ({ file, label }) => {
       try {
-        const result = await classifier.classify(await readFile(file), { withViews: true });
+        const result = await classifier.classify(await readInputPhoto(file), { withViews: true });
         tally.add(label, result);
         if (result.views) addViews(label, result.views);
       } catch (error) {
