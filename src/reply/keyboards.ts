@@ -12,6 +12,9 @@
  *
  * Under an answer about several dogs, the feedback buttons carry the dog's number (as on the photo):
  * `fb:y:2`, `fb:n:2`, `fb:b:2:<breed>`, `fbp:2:<page>` — at most 8 + 27 bytes.
+ *
+ * They carry no owner: the answer context names the photo's sender, the only person whose presses count (the bot
+ * checks). The ℹ️ card is for everyone.
  */
 import { InlineKeyboard } from 'grammy';
 import type { Locale, Texts } from '../i18n/index.ts';

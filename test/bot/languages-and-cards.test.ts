@@ -45,13 +45,15 @@ describe('languages', () => {
   test('/language switches a Russian speaker to English: the next answer is English', async () => {
     const p = person(h, 'ru');
     p.text('/language');
+    // The buttons carry their owner: only this person may choose for themselves (button-owners.test.ts).
+    const [en, ru] = [`lang:en:${p.from.id}`, `lang:ru:${p.from.id}`];
     const menu = await waitFor(h.standIn, () =>
-      h.standIn.botMessagesIn(p.chat.id).find((m) => buttons(m).includes('lang:en')),
+      h.standIn.botMessagesIn(p.chat.id).find((m) => buttons(m).includes(en)),
     );
     assert.match(menu.text ?? '', /Выберите язык/);
-    assert.deepEqual(buttons(menu), ['lang:en', 'lang:ru']);
-    assert.equal(buttonText(menu, 'lang:en'), '🇬🇧 English', 'each language named in itself');
-    p.press(menu.message_id, 'lang:en');
+    assert.deepEqual(buttons(menu), [en, ru]);
+    assert.equal(buttonText(menu, en), '🇬🇧 English', 'each language named in itself');
+    p.press(menu.message_id, en);
     await waitFor(h.standIn, () => /speak English with you/.test(p.message(menu.message_id)?.text ?? ''));
     const { answer } = await p.photo(GOLDEN);
     assert.match(answer.text ?? '', /^🐶 Golden Retriever — \d+%/);

@@ -46,14 +46,14 @@ test('/forget asks first, then deletes history, feedback, language and pending s
   const other = await personWithData();
 
   const command = p.text('/forget');
+  // The buttons carry their owner: only this person may answer (button-owners.test.ts).
+  const [yes, no] = [`forget:y:${p.from.id}`, `forget:n:${p.from.id}`];
   const confirm = await waitFor(h.standIn, () =>
-    h.standIn
-      .botMessagesIn(p.chat.id)
-      .find((m) => m.message_id > command.message_id && buttons(m).includes('forget:y')),
+    h.standIn.botMessagesIn(p.chat.id).find((m) => m.message_id > command.message_id && buttons(m).includes(yes)),
   );
   assert.match(confirm.text ?? '', /Удалить всё, что я храню о вас/, 'asked in the chosen language');
-  assert.deepEqual(buttons(confirm), ['forget:y', 'forget:n']);
-  p.press(confirm.message_id, 'forget:y');
+  assert.deepEqual(buttons(confirm), [yes, no]);
+  p.press(confirm.message_id, yes);
   const done = await waitFor(h.standIn, () => {
     const text = p.message(confirm.message_id)?.text ?? '';
     return /Готово/.test(text) ? text : undefined;
@@ -82,12 +82,11 @@ test('/forget asks first, then deletes history, feedback, language and pending s
 test('/forget, then "Keep it": nothing is deleted', async () => {
   const { p } = await personWithData();
   const command = p.text('/forget');
+  const no = `forget:n:${p.from.id}`;
   const confirm = await waitFor(h.standIn, () =>
-    h.standIn
-      .botMessagesIn(p.chat.id)
-      .find((m) => m.message_id > command.message_id && buttons(m).includes('forget:n')),
+    h.standIn.botMessagesIn(p.chat.id).find((m) => m.message_id > command.message_id && buttons(m).includes(no)),
   );
-  p.press(confirm.message_id, 'forget:n');
+  p.press(confirm.message_id, no);
   await waitFor(h.standIn, () => /ничего не удалено/.test(p.message(confirm.message_id)?.text ?? ''));
   assert.equal((await stored.feedback.since(0)).filter((r) => r.userId === p.from.id).length, 2);
   assert.equal(await stored.languages.get(p.from.id), 'ru');

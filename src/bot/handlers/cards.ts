@@ -30,6 +30,7 @@ export function cards(deps: CardsDeps): Composer<BotContext> {
     });
   });
 
+  // Anyone may ask for a card: it is a public fact about a breed, sent as a new message; nothing is kept or changed.
   composer.callbackQuery(CALLBACK_PATTERN.card, async (ctx) => {
     const card = deps.texts.card(ctx.locale, ctx.match[1] ?? '');
     await ctx.answerCallbackQuery();

@@ -34,6 +34,7 @@ export function commands(deps: CommandsDeps): Composer<BotContext> {
     const { text, keyboard } = breedsPage(deps.texts, ctx.locale, 1);
     return ctx.reply(text, { ...HTML, reply_markup: keyboard });
   });
+  // Anyone may page a /breeds list: it is public, the same for all, and paging it keeps nothing and acts for no one.
   composer.callbackQuery(/^breeds:(\d+)$/, async (ctx) => {
     const { text, keyboard } = breedsPage(deps.texts, ctx.locale, Number(ctx.match[1]));
     await ctx.answerCallbackQuery();

@@ -2,7 +2,8 @@
  * 👍 / 👎 under an answer, and the correction after 👎: one of the model's other guesses, a breed from the paged list,
  * or a typed name matched fuzzily. Each person has one record per answer (per answer and dog when it names several);
  * pressing again replaces it. The answer is found from the message the buttons sit under (its stored context: file
- * ids, model, top-3, each dog's box — never the photo); the dog from the number the button carries.
+ * ids, model, top-3, each dog's box — never the photo); the dog from the number the button carries. The buttons are
+ * the photo's sender's (the context's `userId`): only they judge the answer and move its buttons.
  */
 
 import type { InlineKeyboard } from 'grammy';
@@ -28,6 +29,7 @@ import {
 } from '../../store/index.ts';
 import { ignoreNotModified } from '../../telegram/index.ts';
 import type { BotContext } from '../context.ts';
+import { pressedByOwner } from './button-owner.ts';
 
 export interface FeedbackDeps {
   texts: Texts;
@@ -69,7 +71,7 @@ const setKeyboard = (ctx: BotContext, keyboard: InlineKeyboard) =>
 
 /**
  * The answer under which a button was pressed and the dog the button is about (`number`, none for the answer as a
- * whole), or undefined after telling the person why there is none.
+ * whole), or undefined after telling the person why there is none — or that the answer is not theirs to judge.
  */
 async function pressedAnswer(
   ctx: BotContext,
@@ -87,6 +89,7 @@ async function pressedAnswer(
     await ctx.answerCallbackQuery({ text: ctx.t('feedback-expired-toast') });
     return undefined;
   }
+  if (!(await pressedByOwner(ctx, context.userId))) return undefined;
   return { context, dog };
 }
 
@@ -153,8 +156,10 @@ function answerButtons(deps: FeedbackDeps): Composer<BotContext> {
   });
 
   composer.callbackQuery(CALLBACK_PATTERN.page, async (ctx) => {
+    const dog = dogNumber(ctx.match[1]);
+    if (!(await pressedAnswer(ctx, personal, dog))) return;
     await ctx.answerCallbackQuery();
-    await setKeyboard(ctx, breedPickerKeyboard(texts, ctx.locale, Number(ctx.match[2]), dogNumber(ctx.match[1])));
+    await setKeyboard(ctx, breedPickerKeyboard(texts, ctx.locale, Number(ctx.match[2]), dog));
   });
 
   composer.callbackQuery(CALLBACK.back, async (ctx) => {

@@ -7,6 +7,7 @@ import type { Texts } from '../../i18n/index.ts';
 import { isLocale, LOCALES, type Locale } from '../../i18n/index.ts';
 import type { LanguageStore } from '../../store/index.ts';
 import { type BotContext, useLocale } from '../context.ts';
+import { buttonOwner, OWNER_SUFFIX, ownedData, pressedByOwner } from './button-owner.ts';
 
 export interface LanguageDeps {
   texts: Texts;
@@ -28,13 +29,18 @@ export function language(deps: LanguageDeps): Composer<BotContext> {
       await ctx.reply(ctx.t('language-set'));
       return;
     }
+    const owner = ctx.from?.id;
+    if (owner === undefined) return;
     const keyboard = new InlineKeyboard();
     // Each language is named in itself, so people find theirs whatever language the bot speaks now.
-    for (const locale of LOCALES) keyboard.text(deps.texts.t(locale, 'language-name'), `lang:${locale}`);
+    for (const locale of LOCALES)
+      keyboard.text(deps.texts.t(locale, 'language-name'), ownedData(`lang:${locale}`, owner));
     await ctx.reply(ctx.t('language-choose'), { reply_markup: keyboard });
   });
 
-  composer.callbackQuery(/^lang:([a-z]{2})$/, async (ctx) => {
+  // Group 1: the language; group 2: the owner (absent on menus sent before owners were encoded).
+  composer.callbackQuery(new RegExp(`^lang:([a-z]{2})${OWNER_SUFFIX}$`), async (ctx) => {
+    if (!(await pressedByOwner(ctx, buttonOwner(ctx, ctx.match[2])))) return;
     const locale = ctx.match[1];
     if (!isLocale(locale)) return ctx.answerCallbackQuery();
     await choose(ctx, locale);

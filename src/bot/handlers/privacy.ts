@@ -6,6 +6,7 @@
 import { Composer, InlineKeyboard } from 'grammy';
 import type { ForgettableStores } from '../../store/index.ts';
 import type { BotContext } from '../context.ts';
+import { buttonOwner, OWNER_SUFFIX, ownedData, pressedByOwner } from './button-owner.ts';
 
 export interface PrivacyDeps {
   personalStores: ForgettableStores;
@@ -31,20 +32,26 @@ export async function forgetPerson(deps: PrivacyDeps, userId: number): Promise<F
 
 export function privacy(deps: PrivacyDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
-  composer.command('forget', (ctx) =>
-    ctx.reply(ctx.t('forget-confirm'), {
-      reply_markup: new InlineKeyboard().text(ctx.t('forget-yes'), 'forget:y').text(ctx.t('forget-no'), 'forget:n'),
-    }),
-  );
-  composer.callbackQuery('forget:y', async (ctx) => {
+  composer.command('forget', (ctx) => {
+    const owner = ctx.from?.id;
+    if (owner === undefined) return;
+    return ctx.reply(ctx.t('forget-confirm'), {
+      reply_markup: new InlineKeyboard()
+        .text(ctx.t('forget-yes'), ownedData('forget:y', owner))
+        .text(ctx.t('forget-no'), ownedData('forget:n', owner)),
+    });
+  });
+  // Group 1: yes or no; group 2: the owner (absent on prompts sent before owners were encoded).
+  composer.callbackQuery(new RegExp(`^forget:([yn])${OWNER_SUFFIX}$`), async (ctx) => {
+    if (!(await pressedByOwner(ctx, buttonOwner(ctx, ctx.match[2])))) return;
     await ctx.answerCallbackQuery();
+    if (ctx.match[1] === 'n') {
+      await ctx.editMessageText(ctx.t('forget-kept'));
+      return;
+    }
     const report = await forgetPerson(deps, ctx.from.id);
     // Answered in the language of this conversation, though the stored choice is gone from now on.
     await ctx.editMessageText(ctx.t('forget-done', { ...report, language: report.language ? 'yes' : 'no' }));
-  });
-  composer.callbackQuery('forget:n', async (ctx) => {
-    await ctx.answerCallbackQuery();
-    await ctx.editMessageText(ctx.t('forget-kept'));
   });
   return composer;
 }
