@@ -51,9 +51,14 @@ export class StoreKeys {
     return this.toKey('worker', '*');
   }
 
-  /** Counter with a TTL: photos this person sent in fixed window number `window` (PhotoCounter). */
-  rateLimit(userId: number, window: number): string {
-    return this.toKey('ratelimit', userId, window);
+  /** Sorted set with a TTL: the photos let through for this person in the last window, scored by ms (PhotoCounter). */
+  rateLimit(userId: number): string {
+    return this.toKey('ratelimit', userId);
+  }
+
+  /** String with a TTL: when this person was last told to slow down, in ms (PhotoCounter). */
+  rateLimitWarned(userId: number): string {
+    return this.toKey('ratelimit-warned', userId);
   }
 
   private toKey(...parts: (string | number)[]): string {

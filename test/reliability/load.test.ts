@@ -36,14 +36,14 @@ async function keyCounts(
       keys.push(...found);
     } while (cursor !== '0');
     const ttls = await Promise.all(keys.map((k) => redis.pttl(k)));
-    // Rate-limit keys are <prefix>:ratelimit:<user>:<window>; a burst may span two one-minute windows.
+    // Rate-limit keys are <prefix>:ratelimit:<user>, a sorted set of the photos let through in the sliding window.
     const rateKeys = keys.filter((k) => k.includes(':ratelimit:'));
-    const counts = await Promise.all(rateKeys.map((k) => redis.get(k)));
+    const counts = await Promise.all(rateKeys.map((k) => redis.zcard(k)));
     return {
       all: keys.length,
       lasting: ttls.filter((ttl) => ttl < 0).length,
-      rateLimitedPeople: new Set(rateKeys.map((k) => k.split(':ratelimit:')[1]?.split(':')[0])).size,
-      rateLimitCount: counts.reduce((sum, c) => sum + Number(c ?? 0), 0),
+      rateLimitedPeople: new Set(rateKeys.map((k) => k.split(':ratelimit:')[1])).size,
+      rateLimitCount: counts.reduce((sum, c) => sum + c, 0),
     };
   } finally {
     redis.disconnect();

@@ -23,7 +23,8 @@ test('every key family is <prefix>:<family>[:<id>…]', () => {
       awaitingBreed: keys.awaitingBreed(7),
       worker: keys.worker('host-123'),
       everyWorker: keys.everyWorker(),
-      rateLimit: keys.rateLimit(7, 29_000_000),
+      rateLimit: keys.rateLimit(7),
+      rateLimitWarned: keys.rateLimitWarned(7),
     },
     {
       history: 'dogs:history',
@@ -35,7 +36,8 @@ test('every key family is <prefix>:<family>[:<id>…]', () => {
       awaitingBreed: 'dogs:awaiting-breed:7',
       worker: 'dogs:worker:host-123',
       everyWorker: 'dogs:worker:*',
-      rateLimit: 'dogs:ratelimit:7:29000000',
+      rateLimit: 'dogs:ratelimit:7',
+      rateLimitWarned: 'dogs:ratelimit-warned:7',
     },
   );
 });
