@@ -2,12 +2,11 @@
  * Playing a person in the bot tests: a fresh user per test, sending photos and pressing the buttons under answers,
  * with waits on what the bot shows (through the Bot API stand-in) and keeps (in the harness's Redis).
  */
-import { readFile } from 'node:fs/promises';
 import { privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
 import type { ChatMessage } from '../../src/playground/bot-api/types.ts';
 import { openPersonalData, type PersonalData } from '../../src/store/index.ts';
 import type { Harness } from '../support/app-harness.ts';
-import { image } from '../support/paths.ts';
+import { readImage } from '../support/paths.ts';
 import { waitFor, waitForReplyTo } from '../support/poll.ts';
 
 export const GOLDEN = 'dogs/golden_retriever-778c607c7b99.jpg';
@@ -16,7 +15,8 @@ export const BEAGLE = 'dogs/beagle-4aea27da2a0b.jpg';
 /** A dog answer: the top-3, first line linked. */
 export const ANSWER = /🐶 .+ — \d+%\n2\. .+ — <?\d+%\n3\. .+ — <?\d+%/;
 
-export const photoBytes = (relative: string) => readFile(image(relative));
+/** A shared test photo's bytes (a missing one fails with its path). */
+export const photoBytes = readImage;
 
 /** The callback_data of every button under a message. */
 export function buttons(message: ChatMessage | undefined): string[] {

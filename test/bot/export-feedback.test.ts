@@ -4,8 +4,7 @@
  * dog of several, that dog's crop.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
@@ -15,6 +14,7 @@ import { deleteKeysWithPrefix, type Harness, startHarness } from '../support/app
 import { captureCli } from '../support/cli-context.ts';
 import { sideBySide } from '../support/compose.ts';
 import { poll } from '../support/poll.ts';
+import { tempDirs } from '../support/temp-dirs.ts';
 import { ANSWER, BEAGLE, BOXER, buttons, GOLDEN, person, personalDataOf, photoBytes } from './chat.ts';
 
 let h: Harness;
@@ -24,8 +24,10 @@ before(async () => {
   h = await startHarness({ RATE_LIMIT_PHOTOS: '20' });
   stored = personalDataOf(h);
 });
+const temp = tempDirs();
 after(async () => {
   await h.close();
+  await temp.removeAll();
 });
 
 /** A CLI context on the harness's configuration, capturing what the command prints. */
@@ -68,7 +70,7 @@ test('export-feedback writes train/<id>.jpg and labels.csv with the confirmed br
   );
   const pngId = document.document?.file_unique_id as string;
 
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'dog-breeds-export-'));
+  const dir = await temp.make('export');
   const first = cli();
   const downloadsBefore = h.standIn.downloads.length;
   assert.equal(await exportFeedbackCommand({ out: dir }, first), 0);
@@ -103,7 +105,7 @@ test('export-feedback writes train/<id>.jpg and labels.csv with the confirmed br
   assert.match(second.printed(), /exported 3 photos .*\(0 downloaded, 3 already there, 0 failed/);
 
   // --only-wrong: just the correction.
-  const wrongDir = await mkdtemp(path.join(os.tmpdir(), 'dog-breeds-export-wrong-'));
+  const wrongDir = await temp.make('export-wrong');
   const third = cli();
   assert.equal(await exportFeedbackCommand({ out: wrongDir, onlyWrong: true }, third), 0);
   assert.equal(
@@ -177,7 +179,7 @@ test('feedback on dogs of an answer about several: each dog’s crop with its la
       at: Date.now(),
     });
 
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'dog-breeds-export-dogs-'));
+    const dir = await temp.make('export-dogs');
     const context = { ...cli(), config: { ...h.config, QUEUE_PREFIX: prefix } };
     const downloadsBefore = h.standIn.downloads.length;
     assert.equal(await exportFeedbackCommand({ out: dir }, context), 0);
@@ -234,6 +236,6 @@ test('labels for dogs of several: the latest word on each dog wins, a dog withou
 
 test('export-feedback without BOT_TOKEN says what it needs', async () => {
   const context = { ...cli(), config: { ...h.config, BOT_TOKEN: undefined } };
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'dog-breeds-export-none-'));
+  const dir = await temp.make('export-none');
   assert.equal(await exportFeedbackCommand({ out: dir }, context), 2);
 });

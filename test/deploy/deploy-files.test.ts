@@ -10,10 +10,9 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -22,6 +21,7 @@ import { parse } from 'yaml';
 import { PHOTO_QUEUE, type PhotoJobData } from '../../src/queue/contract.ts';
 import { createPhotoQueue } from '../../src/queue/photo-queue.ts';
 import { ROOT } from '../support/paths.ts';
+import { tempDirs } from '../support/temp-dirs.ts';
 
 const run = promisify(execFile);
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -45,15 +45,9 @@ function str(value: unknown, what: string): string {
   return value as string;
 }
 
-const tempDirs: string[] = [];
-after(async () => {
-  await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
-});
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'dog-breeds-deploy-'));
-  tempDirs.push(dir);
-  return dir;
-}
+const temp = tempDirs();
+after(() => temp.removeAll());
+const tempDir = () => temp.make('deploy');
 
 // --- Dockerfile -------------------------------------------------------------------------------------------------------
 

@@ -3,8 +3,7 @@
  * (chat photos from the history re-run through another model), on the same BullMQ infrastructure as the chat.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { batchCommand } from '../../src/cli/commands/batch.ts';
@@ -13,10 +12,12 @@ import { parseDuration } from '../../src/cli/run-control.ts';
 import { privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
 import { type Harness, startHarness } from '../support/app-harness.ts';
 import { captureCli } from '../support/cli-context.ts';
-import { IMAGES_DIR, image } from '../support/paths.ts';
-import { waitFor, waitForReplyTo } from '../support/poll.ts';
+import { IMAGES_DIR, image, readImage } from '../support/paths.ts';
+import { poll, waitForReplyTo } from '../support/poll.ts';
+import { tempDirs } from '../support/temp-dirs.ts';
 
 let h: Harness;
+const temp = tempDirs();
 let dir: string;
 
 /** A CLI context on the harness's configuration, capturing what the command prints. */
@@ -30,10 +31,11 @@ const batchJobsDone = async () => {
 
 before(async () => {
   h = await startHarness({ BATCH_WORKER_CONCURRENCY: '4' });
-  dir = await mkdtemp(path.join(os.tmpdir(), 'dog-breeds-batch-'));
+  dir = await temp.make('batch');
 });
 after(async () => {
   await h.close();
+  await temp.removeAll();
 });
 
 test('batch over a labelled csv: every photo gets a row, a broken one a clear error, and accuracy is printed', async () => {
@@ -102,24 +104,26 @@ test('batch writes CSV when asked, and runs its own worker with --local', async 
 });
 
 test('reprocess: chat photos from the history through another model, with what changed', async () => {
-  const photos = ['dogs/boxer-5e7846c317a2.jpg', 'dogs/beagle-4aea27da2a0b.jpg', 'dogs/pug-1a4b6d8ba0a5.jpg'];
+  const photos = ['dogs/boxer-5e7846c317a2.jpg', 'dogs/beagle-4aea27da2a0b.jpg', 'dogs/pug-8f623f713574.jpg'];
+  const chatIds: number[] = [];
   for (const [i, file] of photos.entries()) {
     const from = user(7000 + i);
     const chat = privateChat(from);
-    const sent = h.standIn.sendPhoto({
-      chat,
-      from,
-      file: await readFile(image(file)).catch(() => readFile(image(photos[0] as string))),
-    });
+    const sent = h.standIn.sendPhoto({ chat, from, file: await readImage(file) });
     await waitForReplyTo(h.standIn, chat.id, sent.message_id, (t) => t.startsWith('🐶'), { timeoutMs: 20_000 });
+    chatIds.push(chat.id);
   }
-  await waitFor(h.standIn, () => true);
+  // The worker records an answer in the history after showing it: reprocess reads the history.
+  await poll(
+    async () => (await h.app.history.since(0)).filter((r) => chatIds.includes(r.chatId)).length === photos.length,
+    { label: 'the three answers in the history' },
+  );
 
   // The same model answers the same: nothing changes.
   const same = cli();
   assert.equal(await reprocessCommand({ since: '1h', model: 'mobilenetv2-imagenet', json: true }, same), 0);
   const sameReport = JSON.parse(same.printed());
-  assert.ok(sameReport.compared >= 3);
+  assert.equal(sameReport.compared, photos.length, 'every chat photo compared');
   assert.equal(sameReport.top1Changed, 0);
 
   // Random weights answer differently, and the report says which breeds moved.

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFile, mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
@@ -13,15 +13,28 @@ import { BotApiStandIn } from '../../src/playground/bot-api/stand-in.ts';
 import { deleteKeysWithPrefix, REDIS_URL, TEST_TOKEN } from '../support/app-harness.ts';
 import { MODELS_DIR, ROOT } from '../support/paths.ts';
 import { waitFor } from '../support/poll.ts';
+import { tempDirs } from '../support/temp-dirs.ts';
 
 const MAIN = path.join(ROOT, 'src/main.ts');
 // Resolved here: the child runs in an empty folder where a bare `--import tsx` would not be found.
 const TSX = import.meta.resolve('tsx');
+const temp = tempDirs();
 let emptyDir: string;
+/** The children's TMPDIR: what they make there (the playground's private Redis folder) goes with the test's own. */
+let childTempDir: string;
+/** Every QUEUE_PREFIX a child was given: their keys are deleted after the tests, whatever the children left. */
+const prefixes: string[] = [];
+
+function uniquePrefix(name: string): string {
+  const prefix = `test-process-${name}-${randomUUID().slice(0, 8)}`;
+  prefixes.push(prefix);
+  return prefix;
+}
 
 before(async () => {
   // Run from an empty folder, so a developer's own .env does not leak into these tests.
-  emptyDir = await mkdtemp(path.join(os.tmpdir(), 'dog-breeds-process-'));
+  emptyDir = await temp.make('process');
+  childTempDir = await temp.make('process-children');
 });
 
 interface Run {
@@ -40,6 +53,9 @@ function run(env: Record<string, string>, role = 'all'): Run {
       MODELS_DIR,
       DEVICE: 'cpu',
       OPS_PORT: '0',
+      TMPDIR: childTempDir,
+      // Never the default prefix: a child that reaches Redis writes only under keys this file deletes.
+      QUEUE_PREFIX: uniquePrefix(role),
       ...env,
     },
   });
@@ -91,8 +107,7 @@ async function waitForOutput(r: Run, pattern: RegExp, timeoutMs = 30_000): Promi
 const PLAYGROUND_TOKEN = /7000000001:[A-Za-z0-9_-]{20,}/;
 
 test('all roles without BOT_TOKEN: the playground starts, prints its address, serves the page, SIGTERM exits 0', async () => {
-  const prefix = `test-playground-${process.pid}`;
-  const r = run({ REDIS_URL, QUEUE_PREFIX: prefix, PLAYGROUND_PORT: '0', OPS_PORT: '0' });
+  const r = run({ REDIS_URL, PLAYGROUND_PORT: '0', OPS_PORT: '0' });
   try {
     const [, port] = await waitForOutput(r, /^Playground: http:\/\/localhost:(\d+)$/m);
     const page = await fetch(`http://127.0.0.1:${port}/`);
@@ -103,7 +118,6 @@ test('all roles without BOT_TOKEN: the playground starts, prints its address, se
     assert.doesNotMatch(`${r.stdout}${r.stderr}`, PLAYGROUND_TOKEN);
   } finally {
     r.child.kill('SIGKILL');
-    await deleteKeysWithPrefix(REDIS_URL, prefix);
   }
 });
 
@@ -146,7 +160,7 @@ test('Redis unreachable: one line saying what to do', async () => {
 
 test('model file missing: one line saying how to get it', async () => {
   // A models folder with the manifests and labels but no .onnx file.
-  const models = await mkdtemp(path.join(os.tmpdir(), 'dog-breeds-models-'));
+  const models = await temp.make('models');
   for (const file of ['mobilenetv2-imagenet.json', 'breeds.json'])
     await copyFile(path.join(MODELS_DIR, file), path.join(models, file));
   const r = run({ BOT_TOKEN: TEST_TOKEN, REDIS_URL, MODELS_DIR: models }, 'worker');
@@ -164,10 +178,7 @@ test('Telegram refusing the token: one line, and the token is not in it', async 
   const standIn = await BotApiStandIn.start({ token: TEST_TOKEN });
   const wrongToken = '987654321:AAF-a_wrong_token_that_telegram_refuses_99';
   try {
-    const r = run(
-      { BOT_TOKEN: wrongToken, TELEGRAM_API_ROOT: standIn.apiRoot, REDIS_URL, QUEUE_PREFIX: 'test-wrongtoken' },
-      'bot',
-    );
+    const r = run({ BOT_TOKEN: wrongToken, TELEGRAM_API_ROOT: standIn.apiRoot, REDIS_URL }, 'bot');
     assert.equal(await r.exited, 1);
     assertOneClearLine(r, /refused BOT_TOKEN/);
     assert.ok(!`${r.stdout}${r.stderr}`.includes(wrongToken.split(':')[1] as string), 'token in output');
@@ -179,15 +190,15 @@ test('Telegram refusing the token: one line, and the token is not in it', async 
 let standIn: BotApiStandIn | undefined;
 after(async () => {
   await standIn?.close();
+  for (const prefix of prefixes) await deleteKeysWithPrefix(REDIS_URL, prefix);
+  await temp.removeAll();
 });
 
 test('SIGTERM: stops polling, finishes, closes Redis, exits 0', async () => {
   standIn = await BotApiStandIn.start({ token: TEST_TOKEN });
-  const prefix = `test-sigterm-${process.pid}`;
-  const r = run({ BOT_TOKEN: TEST_TOKEN, TELEGRAM_API_ROOT: standIn.apiRoot, REDIS_URL, QUEUE_PREFIX: prefix });
+  const r = run({ BOT_TOKEN: TEST_TOKEN, TELEGRAM_API_ROOT: standIn.apiRoot, REDIS_URL });
   await waitFor(standIn, () => r.stdout.includes('"bot polling"'), { timeoutMs: 30_000 });
   r.child.kill('SIGTERM');
   assert.equal(await r.exited, 0);
   assert.match(r.stdout, /"msg":"stopped"/);
-  await deleteKeysWithPrefix(REDIS_URL, prefix);
 });

@@ -58,8 +58,9 @@ function openEvents(): { events: Array<{ event: string; data: unknown }>; close(
             end = buffer.indexOf('\n\n');
           }
         }
-      } catch {
-        // aborted
+      } catch (error) {
+        // close() aborts the read; anything else (a malformed event) must fail the test, not vanish.
+        if (!controller.signal.aborted) throw error;
       }
     })();
   })();

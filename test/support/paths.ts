@@ -1,4 +1,5 @@
 /** Where tests find the project's models and the shared test photos. */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -9,4 +10,17 @@ export const LABELS_CSV = path.join(IMAGES_DIR, 'labels.csv');
 
 export function image(relative: string): string {
   return path.join(IMAGES_DIR, relative);
+}
+
+/** The bytes of a shared test photo; a missing one fails the test with its path, not with another photo. */
+export async function readImage(relative: string): Promise<Buffer> {
+  try {
+    return await readFile(image(relative));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new Error(
+      `test photo missing: ${image(relative)} (the shared photos are read from ${IMAGES_DIR}; DOG_IMAGES_DIR moves them)`,
+      { cause: error },
+    );
+  }
 }

@@ -5,8 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import onnxProto from 'onnx-proto';
@@ -15,20 +14,18 @@ import { ModelError } from '../../src/vision/errors.ts';
 import { loadManifest, type ResolvedManifest } from '../../src/vision/manifest.ts';
 import { pullModelFile, sha256OfFile, verifyModelFile } from '../../src/vision/model-file.ts';
 import { MODELS_DIR, ROOT } from '../support/paths.ts';
+import { tempDirs } from '../support/temp-dirs.ts';
 
 const { onnx } = onnxProto;
 const SHARED_INT8 = path.resolve(ROOT, '../shared/models/mobilenetv2-12-int8.onnx');
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-const tempDirs: string[] = [];
-after(async () => {
-  await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
-});
+const temp = tempDirs();
+after(() => temp.removeAll());
 
 /** A models dir holding a copy of the default's manifest, edited by `edit`. */
 async function defaultManifestIn(edit: (json: Record<string, unknown>) => void = () => {}): Promise<ResolvedManifest> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'dog-breeds-derive-'));
-  tempDirs.push(dir);
+  const dir = await temp.make('derive');
   const json = JSON.parse(await readFile(path.join(MODELS_DIR, 'mobilenetv2-imagenet.json'), 'utf8'));
   edit(json);
   const file = path.join(dir, 'mobilenetv2-imagenet.json');

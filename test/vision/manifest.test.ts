@@ -3,8 +3,7 @@
  * says how to get a good one, `model:pull` installs only a verified file, and the breed ↔ ImageNet mapping is right.
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -13,6 +12,7 @@ import { loadBreeds } from '../../src/vision/labels.ts';
 import { loadManifest, type ResolvedManifest } from '../../src/vision/manifest.ts';
 import { pullModelFile, sha256OfFile, verifyModelFile } from '../../src/vision/model-file.ts';
 import { MODELS_DIR, ROOT } from '../support/paths.ts';
+import { tempDirs } from '../support/temp-dirs.ts';
 
 /** The int8 original of the default model: the manifest whose file is fetched as it is. */
 const MOBILENET_ID = 'mobilenetv2-imagenet-int8';
@@ -23,16 +23,9 @@ const IMAGENET_CLASS_INDEX = path.resolve(ROOT, '../shared/models/reference/imag
 
 type Json = Record<string, unknown>;
 
-const tempDirs: string[] = [];
-after(async () => {
-  await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
-});
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'dog-breeds-manifest-'));
-  tempDirs.push(dir);
-  return dir;
-}
+const temp = tempDirs();
+after(() => temp.removeAll());
+const tempDir = () => temp.make('manifest');
 
 async function committedManifestJson(id: string): Promise<Json> {
   return JSON.parse(await readFile(path.join(MODELS_DIR, `${id}.json`), 'utf8')) as Json;
