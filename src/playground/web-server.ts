@@ -309,17 +309,32 @@ export class PlaygroundWeb {
   // ---------------------------------------------------------------------------
   // Writing: what the person does.
 
-  /** Browsers send Origin on cross-site POSTs: a page elsewhere must not drive this chat. */
+  /**
+   * Browsers send Origin on cross-site POSTs: a page elsewhere must not drive this chat. The Origin must name this
+   * server itself (compared with Host it would let a request naming a foreign site in both through): the address it
+   * listens on, the loopback names, or the address the connection came in on (a LAN address when it listens on all).
+   */
   private checkOrigin(req: IncomingMessage): void {
     const origin = req.headers.origin;
     if (origin === undefined || origin === 'null') return;
-    let host: string;
+    let url: URL;
     try {
-      host = new URL(origin).host;
+      url = new URL(origin);
     } catch {
       throw new HttpProblem(403, 'Bad origin');
     }
-    if (host !== req.headers.host) throw new HttpProblem(403, 'Cross-origin requests are not allowed');
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    const own = url.protocol === 'http:' && port === req.socket.localPort && this.ownHostNames(req).has(url.hostname);
+    if (!own) throw new HttpProblem(403, 'Cross-origin requests are not allowed');
+  }
+
+  /** Host names as URL writes them (IPv6 in brackets). */
+  private ownHostNames(req: IncomingMessage): Set<string> {
+    const bracketed = (address: string) => (address.includes(':') ? `[${address}]` : address);
+    const connectedTo = (req.socket.localAddress ?? '').replace(/^::ffff:/, '');
+    const names = [new URL(this.standIn.apiRoot).hostname, 'localhost', '127.0.0.1', '[::1]'];
+    if (connectedTo !== '') names.push(bracketed(connectedTo));
+    return new Set(names);
   }
 
   /** Multipart form with fields file0…file9: one file is a message of its own, several an album. */
