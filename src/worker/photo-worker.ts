@@ -227,7 +227,8 @@ async function processPhoto(job: PhotoJob, options: PhotoWorkerOptions): Promise
   } catch (error) {
     if (error instanceof FileDownloadError && error.reason !== 'transient') {
       log.warn({ reason: error.reason, detail: error.message }, 'photo file unavailable');
-      const key = error.reason === 'too-big' ? 'file-too-big' : 'file-unavailable';
+      // The job does not say whether a photo or a file came: "send a smaller one" fits both.
+      const key = error.reason === 'too-big' ? 'photo-too-big' : 'file-unavailable';
       await editStatus(api, data, options.replies.text(locale, key));
       return finish('file-unavailable');
     }

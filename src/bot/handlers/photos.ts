@@ -43,7 +43,8 @@ async function acceptPhoto(ctx: BotContext, photoMessage: Message, deps: PhotoHa
   }
   if (lookup.kind === 'too-big') {
     count('refused');
-    await ctx.api.sendMessage(chatId, ctx.t('file-too-big'), reply);
+    // Only an image sent as a file can be sent again as a photo (Telegram then makes it smaller).
+    await ctx.api.sendMessage(chatId, ctx.t(photoMessage.photo ? 'photo-too-big' : 'file-too-big'), reply);
     return;
   }
   if (await hasPhotoJob(deps.queue, chatId, photoMessage.message_id)) {

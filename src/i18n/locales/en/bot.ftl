@@ -9,6 +9,7 @@ bad-image = 😕 I could not read this image — it may be damaged or in a forma
 too-large-image = 😕 This image is too large for me to open. Could you send it as a photo instead?
 too-small-image = 🔎 This image is too small for me to see a dog in. Could you send a bigger one?
 file-too-big = 📦 That file is over 20 MB, which is more than Telegram lets bots download. Could you send it as a photo instead?
+photo-too-big = 📦 That photo is over 20 MB, which is more than Telegram lets bots download. Could you send a smaller one?
 file-unavailable = 😕 I could not download that photo from Telegram any more. Could you send it again?
 not-an-image-file = 📄 That file is not an image I can read. Send me a photo of a dog as a photo, or as a JPEG, PNG, WebP, GIF or AVIF file.
 slow-down = 🐢 That's a lot of photos at once! I'll skip new ones for about { $seconds } seconds — send them again after that.
