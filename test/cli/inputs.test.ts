@@ -148,5 +148,7 @@ describe('dog-breeds classify and eval on odd inputs', () => {
     const run = await dogBreeds(['eval', '--no-detector', csv]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /non-dogs passing n\/a \(no non-dog photos\)/);
+    const json = await dogBreeds(['eval', '--json', '--no-detector', csv]);
+    assert.equal((JSON.parse(json.stdout) as { notDogsPassingGate: number | null }).notDogsPassingGate, null);
   });
 });

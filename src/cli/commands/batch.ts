@@ -82,6 +82,7 @@ function formatAccuracy(s: EvaluationSummary): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   return (
     `labelled (this run): top-1 ${pct(s.top1)}, top-3 ${pct(s.top3)} over ${s.dogs} dogs; ` +
-    `gate passes ${pct(s.dogsPassingGate)} of dogs, ${pct(s.notDogsPassingGate)} of ${s.notDogs} non-dogs`
+    `gate passes ${pct(s.dogsPassingGate)} of dogs, ` +
+    (s.notDogs > 0 ? `${pct(s.notDogsPassingGate)} of ${s.notDogs} non-dogs` : 'no non-dog photos')
   );
 }

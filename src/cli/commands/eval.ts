@@ -29,7 +29,9 @@ interface ViewScore {
   top3: number;
 }
 
-export interface EvalReport extends EvaluationSummary {
+export interface EvalReport extends Omit<EvaluationSummary, 'notDogsPassingGate'> {
+  /** null when the set has no non-dog photos: a rate of nothing, not 0 %. */
+  notDogsPassingGate: number | null;
   model: string;
   gateModel: string | null;
   detector: string | null;
@@ -78,7 +80,7 @@ function formatReport(r: EvalReport): string {
     `model ${r.model} (gate ${r.gateModel ?? 'none'}${r.flipAverage ? ', flip-averaged' : ''})`,
     `images ${r.images}: ${r.dogs} dogs, ${r.notDogs} not dogs, ${r.failed} unreadable`,
     `top-1 ${pct(r.top1)}   top-3 ${pct(r.top3)}`,
-    `gate: dogs passing ${pct(r.dogsPassingGate)}   non-dogs passing ${r.notDogs > 0 ? pct(r.notDogsPassingGate) : 'n/a (no non-dog photos)'}`,
+    `gate: dogs passing ${pct(r.dogsPassingGate)}   non-dogs passing ${r.notDogsPassingGate !== null ? pct(r.notDogsPassingGate) : 'n/a (no non-dog photos)'}`,
     `views (top-1 / top-3): whole photo ${viewText(r.views.wholePhoto)}   crop only ${viewText(r.views.cropOnly)}   blended ${viewText(r.views.blended)}   (detector ${r.detector ?? 'none'}: a crop on ${r.dogPhotosWithCrop} of ${r.dogs} dog photos)`,
     `calibration: ECE ${pct(r.calibration.eceBefore)} at T=1, ${pct(r.calibration.eceAfter)} at the manifest's T=${r.calibration.temperature}` +
       (r.calibration.fitted
@@ -157,6 +159,7 @@ export async function evaluate(csvPath: string, flags: EvalFlags, context: CliCo
     detector: classifier.detector?.id ?? null,
     flipAverage: flags.flip ?? context.config.FLIP_AVERAGE,
     ...summary,
+    notDogsPassingGate: summary.notDogs > 0 ? summary.notDogsPassingGate : null,
     views: { wholePhoto: views.wholePhoto.score(), cropOnly: views.cropOnly.score(), blended: views.blended.score() },
     dogPhotosWithCrop,
     calibration: {
