@@ -1,16 +1,36 @@
 /** The bot role: the Telegram edge, polling for updates and queueing photos; it never runs a model. */
+import { type RunnerHandle, run } from '@grammyjs/runner';
 import type { Bot } from 'grammy';
 import { type BotContext, createBot, PhotoRateLimiter, setCommandMenus } from '../bot/index.ts';
+import type { TelegramReachability } from '../telegram/index.ts';
 import type { Breed } from '../vision/index.ts';
 import type { SharedServices } from './services.ts';
 
-export async function startBotRole(services: SharedServices, breeds: readonly Breed[]): Promise<Bot<BotContext>> {
+/**
+ * Updates handled at once, across chats (one chat's stay in order: see createBot). Bounded so a burst queues in
+ * Telegram rather than in memory; each update only replies and queues a job, so this many is plenty.
+ */
+export const BOT_UPDATE_CONCURRENCY = 100;
+/** Pause between failed getUpdates calls (each already retried a few times): steady, never growing to hours. */
+const POLL_RETRY_MS = 1000;
+
+export interface BotRole {
+  bot: Bot<BotContext>;
+  runner: RunnerHandle;
+}
+
+export async function startBotRole(
+  services: SharedServices,
+  breeds: readonly Breed[],
+  reachability: TelegramReachability,
+): Promise<BotRole> {
   const { config, logger, redis } = services;
   const texts = await services.textsFor(breeds);
   const rateLimit = { limit: config.RATE_LIMIT_PHOTOS, windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS };
   const bot = createBot({
     token: services.telegram.token,
     apiRoot: services.telegram.apiRoot,
+    reachability,
     texts,
     personal: services.personal,
     personalStores: services.personalStores,
@@ -33,12 +53,18 @@ export async function startBotRole(services: SharedServices, breeds: readonly Br
   await setCommandMenus(bot.api, texts).catch((error: unknown) => {
     logger.warn({ err: error }, 'could not set the command menu');
   });
-  await new Promise<void>((resolve, reject) => {
-    bot.start({ allowed_updates: ['message', 'callback_query'], onStart: () => resolve() }).catch((error: unknown) => {
-      logger.fatal({ err: error }, 'polling Telegram stopped with an error');
-      reject(error);
-    });
+  const runner = run(bot, {
+    runner: {
+      fetch: { allowed_updates: ['message', 'callback_query'] },
+      retryInterval: POLL_RETRY_MS,
+      // Network failures are logged once per streak by the reachability tracker, not once per poll.
+      silent: true,
+    },
+    sink: { concurrency: BOT_UPDATE_CONCURRENCY },
   });
-  logger.info({ username: bot.botInfo.username }, 'bot polling');
-  return bot;
+  runner.task()?.catch((error: unknown) => {
+    logger.fatal({ err: error }, 'polling Telegram stopped with an error');
+  });
+  logger.info({ username: bot.botInfo.username, concurrency: BOT_UPDATE_CONCURRENCY }, 'bot polling');
+  return { bot, runner };
 }

@@ -3,6 +3,7 @@
  * core), or both for small deployments, over the services they share, with the ops endpoint beside them. Used by
  * `main.ts` and, identically, by the end-to-end tests.
  */
+import type { RunnerHandle } from '@grammyjs/runner';
 import type { Worker } from 'bullmq';
 import type { Bot } from 'grammy';
 import type { Redis } from 'ioredis';
@@ -11,6 +12,7 @@ import type { Config } from '../config/index.ts';
 import { type Logger, type Metrics, type OpsServer, startOpsServer } from '../ops/index.ts';
 import type { PhotoQueue } from '../queue/index.ts';
 import type { PredictionHistory } from '../store/index.ts';
+import { TelegramReachability } from '../telegram/index.ts';
 import { type Breed, type Classifier, loadBreeds, loadManifest } from '../vision/index.ts';
 import { startBotRole } from './bot-role.ts';
 import { openSharedServices, type SharedServices } from './services.ts';
@@ -20,6 +22,10 @@ export type Role = 'bot' | 'worker';
 
 export interface RunningApp {
   bot?: Bot<BotContext>;
+  /** Polls for updates and handles them concurrently (in order within a chat). */
+  botRunner?: RunnerHandle;
+  /** Whether Telegram answers, as every API client of this process saw it last. */
+  telegram: TelegramReachability;
   worker?: Worker;
   batchWorker?: Worker;
   classifier?: Classifier;
@@ -34,9 +40,13 @@ export interface RunningApp {
 }
 
 export async function startApp(config: Config, roles: readonly Role[], logger: Logger): Promise<RunningApp> {
-  const services = await openSharedServices(config, logger);
-  const { queue, redis, metrics, history } = services;
-  const app: RunningApp = { queue, redis, metrics, history, stop: async () => undefined };
+  const shared = await openSharedServices(config, logger);
+  const { queue, redis, metrics, history } = shared;
+  const telegram = watchTelegram(logger, metrics);
+  // Every API client the roles make reports to the one tracker (the worker's through createTelegramApi's options).
+  const clientOptions = { ...shared.telegram, reachability: telegram };
+  const services: SharedServices = { ...shared, telegram: clientOptions };
+  const app: RunningApp = { queue, redis, metrics, history, telegram, stop: async () => undefined };
   let workerRole: WorkerRole | undefined;
   const stop = () => stopAll(app, workerRole, logger);
   try {
@@ -49,7 +59,9 @@ export async function startApp(config: Config, roles: readonly Role[], logger: L
       });
     }
     if (roles.includes('bot')) {
-      app.bot = await startBotRole(services, app.classifier?.breeds ?? (await loadDefaultBreeds(config)));
+      const breeds = app.classifier?.breeds ?? (await loadDefaultBreeds(config));
+      const botRole = await startBotRole(services, breeds, telegram);
+      Object.assign(app, { bot: botRole.bot, botRunner: botRole.runner });
     }
     if (config.OPS_PORT >= 0) app.ops = await startOps(services, app);
   } catch (error) {
@@ -69,7 +81,8 @@ function startOps(services: SharedServices, app: RunningApp): Promise<OpsServer>
     readiness: {
       redis: async () => (await redis.ping()) === 'PONG',
       ...(app.classifier ? { model: async () => app.classifier !== undefined } : {}),
-      ...(app.bot ? { bot: async () => app.bot?.isRunning() ?? false } : {}),
+      ...(app.botRunner ? { bot: async () => app.botRunner?.isRunning() ?? false } : {}),
+      telegram: async () => app.telegram.reachable,
     },
     ...(config.BOARD_USER && config.BOARD_PASSWORD
       ? { board: { queues: [queue], user: config.BOARD_USER, password: config.BOARD_PASSWORD } }
@@ -80,12 +93,27 @@ function startOps(services: SharedServices, app: RunningApp): Promise<OpsServer>
 
 async function stopAll(app: RunningApp, workerRole: WorkerRole | undefined, logger: Logger): Promise<void> {
   // Order matters: no new updates, then no new jobs, then let running jobs finish, then the connections.
-  if (app.bot?.isRunning()) await app.bot.stop();
+  if (app.botRunner?.isRunning()) await app.botRunner.stop();
   await workerRole?.stop();
   await app.ops?.close();
   await app.queue.close();
   app.redis.disconnect();
   logger.info('stopped');
+}
+
+/** One warning when Telegram stops answering and one line when it is back; the metric follows each call. */
+function watchTelegram(logger: Logger, metrics: Metrics): TelegramReachability {
+  return new TelegramReachability({
+    failure: (method) => metrics.telegramFailures.inc({ method }),
+    unreachable: (method, error) => {
+      metrics.telegramReachable.set(0);
+      logger.warn({ method, err: error }, 'Telegram unreachable: calls retried a few times, jobs through the queue');
+    },
+    reachable: (failures, downMs) => {
+      metrics.telegramReachable.set(1);
+      logger.info({ failures, downMs }, 'Telegram reachable again');
+    },
+  });
 }
 
 /** A bot-only process does not load the model, only its breed labels (for /breeds). */

@@ -2,13 +2,14 @@
  * The Telegram edge: a grammY bot made of small composers (language, commands, privacy, feedback, cards, admin,
  * photos, fallback). It validates and queues; the worker does the looking.
  */
+import { sequentialize } from '@grammyjs/runner';
 import { type Api, Bot } from 'grammy';
 import type { BotCommand } from 'grammy/types';
 import type { KeptSettings, Texts } from '../i18n/index.ts';
 import { breedSearchFor, LOCALES, localeFromLanguageCode } from '../i18n/index.ts';
 import type { Logger } from '../ops/index.ts';
 import type { PersonalData } from '../store/index.ts';
-import { installAutoRetry } from '../telegram/index.ts';
+import { installAutoRetry, type TelegramReachability } from '../telegram/index.ts';
 import { type BotContext, localeMiddleware } from './context.ts';
 import { type AdminDeps, admin } from './handlers/admin.ts';
 import { cards } from './handlers/cards.ts';
@@ -27,6 +28,8 @@ export interface BotOptions extends PhotoHandlerDeps, AdminDeps, PrivacyDeps {
   /** What /help says is kept, and the limits. */
   kept: KeptSettings;
   logger: Logger;
+  /** Told of network errors and recoveries of the bot's calls. */
+  reachability?: TelegramReachability;
 }
 
 const COMMANDS = ['help', 'breeds', 'breed', 'language', 'forget'] as const;
@@ -43,10 +46,16 @@ export async function setCommandMenus(api: Api, texts: Texts): Promise<void> {
 
 export function createBot(options: BotOptions): Bot<BotContext> {
   const bot = new Bot<BotContext>(options.token, { client: { apiRoot: options.apiRoot } });
-  // Few, short retries: updates are handled one at a time, so a long wait here would hold up everyone's photos.
-  installAutoRetry(bot.api, { maxRetryAttempts: 2, maxDelaySeconds: 30 });
+  // Few, short retries: a long wait here holds up that chat's next updates (other chats go on: see below).
+  installAutoRetry(bot.api, {
+    maxRetryAttempts: 2,
+    maxDelaySeconds: 30,
+    ...(options.reachability ? { reachability: options.reachability } : {}),
+  });
   const { texts, personal } = options;
   const search = breedSearchFor(texts);
+  // The runner handles updates concurrently; one chat's still go one after another, in the order they came.
+  bot.use(sequentialize((ctx: BotContext) => ctx.chat?.id.toString()));
   bot.use(localeMiddleware(personal.languages, texts.i18n));
   bot.use(commands({ texts, kept: options.kept }));
   bot.use(language({ texts, languages: personal.languages }));

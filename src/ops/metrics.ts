@@ -1,6 +1,7 @@
 /**
  * Prometheus metrics (prom-client): Node's default process metrics (CPU, memory, event-loop lag, GC) and the
- * service's own — jobs by outcome, preprocessing and inference latency, batch sizes, queue depth by state, device.
+ * service's own — jobs by outcome, preprocessing and inference latency, batch sizes, queue depth by state, device,
+ * whether Telegram answers.
  * One registry per process; `/metrics` serves it.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -65,9 +66,22 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly telegramReachable = new Gauge({
+    name: 'dog_breeds_telegram_reachable',
+    help: 'Whether the last call to the Telegram Bot API got an answer (1) or a network error (0).',
+    registers: [this.registry],
+  });
+  readonly telegramFailures = new Counter({
+    name: 'dog_breeds_telegram_network_failures_total',
+    help: 'Calls to the Telegram Bot API that got no answer (network errors, each attempt), by method.',
+    labelNames: ['method'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false)
       collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+    this.telegramReachable.set(1);
     const queues = this.queues;
     new Gauge({
       name: 'dog_breeds_queue_jobs',

@@ -1,6 +1,6 @@
 /**
  * Each process's operations endpoint: `/healthz` (the process is alive), `/readyz` (Redis answers, the model is
- * loaded), `/metrics` (Prometheus), and Bull Board at `/board` behind basic auth — only when credentials are
+ * loaded, the bot polls, Telegram answers), `/metrics` (Prometheus), and Bull Board at `/board` behind basic auth — only when credentials are
  * configured. Binds to OPS_HOST (loopback unless a container says otherwise).
  */
 import { timingSafeEqual } from 'node:crypto';

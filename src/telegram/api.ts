@@ -1,10 +1,11 @@
 /**
  * Talking to the Telegram Bot API, for the bot and the worker alike: grammY's Api with its auto-retry plugin
- * (honours 429 `retry_after`, retries 5xx and network errors with backoff, a bounded number of times), and file
- * downloads that never expose the token.
+ * (honours 429 `retry_after`, retries 5xx, a bounded number of times), network errors retried a few times with a
+ * bounded delay and reported (reachability.ts), and file downloads that never expose the token.
  */
 import { autoRetry } from '@grammyjs/auto-retry';
 import { Api, GrammyError } from 'grammy';
+import { DEFAULT_NETWORK_RETRY, networkRetry, type TelegramReachability } from './reachability.ts';
 
 /** Telegram lets bots download files up to 20 MB. */
 export const MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024;
@@ -17,6 +18,8 @@ export interface TelegramOptions {
   maxRetryAttempts?: number;
   /** Longest `retry_after` we wait inside one call; longer waits fail the call and the queue retries later. */
   maxDelaySeconds?: number;
+  /** Told of every network error and recovery (one per process: logs, metric, readiness). */
+  reachability?: TelegramReachability;
 }
 
 export function createTelegramApi(options: TelegramOptions): Api {
@@ -27,10 +30,19 @@ export function createTelegramApi(options: TelegramOptions): Api {
 
 export function installAutoRetry(
   api: Api,
-  options: Pick<TelegramOptions, 'maxRetryAttempts' | 'maxDelaySeconds'>,
+  options: Pick<TelegramOptions, 'maxRetryAttempts' | 'maxDelaySeconds' | 'reachability'>,
 ): void {
   api.config.use(
-    autoRetry({ maxRetryAttempts: options.maxRetryAttempts ?? 5, maxDelaySeconds: options.maxDelaySeconds ?? 60 }),
+    // Network errors are left to networkRetry: the plugin would retry them for up to an hour, silently.
+    autoRetry({
+      maxRetryAttempts: options.maxRetryAttempts ?? 5,
+      maxDelaySeconds: options.maxDelaySeconds ?? 60,
+      rethrowHttpErrors: true,
+    }),
+    networkRetry({
+      ...DEFAULT_NETWORK_RETRY,
+      ...(options.reachability ? { reachability: options.reachability } : {}),
+    }),
   );
 }
 

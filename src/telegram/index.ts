@@ -1,2 +1,3 @@
-/** The Bot API client (grammY's, with bounded retries) and token-safe file downloads. */
+/** The Bot API client (grammY's, with bounded retries and reachability reports) and token-safe file downloads. */
 export * from './api.ts';
+export * from './reachability.ts';

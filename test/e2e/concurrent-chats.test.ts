@@ -1,0 +1,76 @@
+/**
+ * Updates are handled concurrently across chats and in order within one: a chat waiting out a 429 `retry_after`
+ * holds up nobody else, and two photos from one chat are handled one after the other even when the first is slow.
+ * The real app against the Bot API stand-in over HTTP; assertions are on what has happened, never on timings.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { after, before, test } from 'node:test';
+import { privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
+import { type Harness, startHarness } from '../support/app-harness.ts';
+import { image } from '../support/paths.ts';
+import { waitFor, waitForReplyTo } from '../support/poll.ts';
+
+const BEAGLE = 'dogs/beagle-4aea27da2a0b.jpg';
+const BOXER = 'dogs/boxer-5e7846c317a2.jpg';
+const ANSWER = /^🐶 .+ — \d+%/;
+const LOOKING = /Looking at your photo/;
+
+let h: Harness;
+let nextUserId = 7100;
+function person() {
+  const from = user(nextUserId++);
+  return { from, chat: privateChat(from) };
+}
+
+before(async () => {
+  h = await startHarness({ RATE_LIMIT_PHOTOS: '10', WORKER_CONCURRENCY: '4' });
+});
+after(async () => {
+  await h.close();
+});
+
+test("one chat's 429 retry_after: another chat's photo is answered while the first still waits", async () => {
+  const a = person();
+  const b = person();
+  // The next sendMessage (chat A's status message: nothing else is sending) is told to wait 10 s.
+  h.standIn.injectFault({ method: 'sendMessage', fault: { kind: 'status', status: 429, retryAfter: 10 } });
+  const fromA = h.standIn.sendPhoto({ ...a, file: await readFile(image(BEAGLE)) });
+  await waitFor(h.standIn, () =>
+    h.standIn.calls.find(
+      (c) => c.method === 'sendMessage' && c.injected === 'status' && c.params.chat_id === a.chat.id,
+    ),
+  );
+
+  const fromB = h.standIn.sendPhoto({ ...b, file: await readFile(image(BOXER)) });
+  const answerToB = await waitForReplyTo(h.standIn, b.chat.id, fromB.message_id, (t) => ANSWER.test(t), {
+    timeoutMs: 30_000,
+  });
+  assert.match(answerToB.text ?? '', /^🐶 Boxer/);
+  assert.deepEqual(h.standIn.botMessagesIn(a.chat.id), [], 'chat A is still waiting out its retry_after');
+
+  const answerToA = await waitForReplyTo(h.standIn, a.chat.id, fromA.message_id, (t) => ANSWER.test(t), {
+    timeoutMs: 30_000,
+  });
+  assert.match(answerToA.text ?? '', /^🐶 Beagle/);
+});
+
+test('two photos from one chat: the second waits for the first, even when the first is slow', async () => {
+  const { from, chat } = person();
+  // The first status message is answered late; were the second handled meanwhile, its status would come first.
+  h.standIn.injectFault({ method: 'sendMessage', fault: { kind: 'delay', ms: 1500 } });
+  const first = h.standIn.sendPhoto({ from, chat, file: await readFile(image(BEAGLE)) });
+  const second = h.standIn.sendPhoto({ from, chat, file: await readFile(image(BOXER)) });
+  const [statusOfFirst, statusOfSecond] = await Promise.all(
+    [first, second].map((m) => waitForReplyTo(h.standIn, chat.id, m.message_id, () => true, { timeoutMs: 20_000 })),
+  );
+  assert.ok(statusOfFirst && statusOfSecond);
+  assert.match(statusOfFirst.editHistory[0] ?? statusOfFirst.text ?? '', LOOKING);
+  assert.ok(
+    statusOfFirst.message_id < statusOfSecond.message_id,
+    `the first photo's status message (${statusOfFirst.message_id}) before the second's (${statusOfSecond.message_id})`,
+  );
+  await Promise.all(
+    [first, second].map((m) => waitForReplyTo(h.standIn, chat.id, m.message_id, (t) => ANSWER.test(t))),
+  );
+});
