@@ -1,7 +1,7 @@
 /**
  * Each process's operations endpoint: `/healthz` (the process is alive), `/readyz` (Redis answers, the model is
- * loaded, the bot polls, Telegram answers), `/metrics` (Prometheus), and Bull Board at `/board` behind basic auth — only when credentials are
- * configured. Binds to OPS_HOST (loopback unless a container says otherwise).
+ * loaded, the bot polls, Telegram answers), `/metrics` (Prometheus), and Bull Board at `/board` behind basic auth —
+ * only when credentials are configured. Binds to OPS_HOST (loopback unless a container says otherwise).
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';

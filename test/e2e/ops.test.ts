@@ -31,7 +31,10 @@ test('/healthz and /readyz', async () => {
   assert.equal(health.status, 200);
   const ready = await fetch(`${ops}/readyz`);
   assert.equal(ready.status, 200);
-  assert.deepEqual(await ready.json(), { status: 'ready', checks: { redis: true, model: true, bot: true, telegram: true } });
+  assert.deepEqual(await ready.json(), {
+    status: 'ready',
+    checks: { redis: true, model: true, bot: true, telegram: true },
+  });
 });
 
 test('/metrics: process metrics, jobs, latencies, batch sizes, queue depth, device', async () => {
