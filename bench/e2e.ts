@@ -1,11 +1,14 @@
 /**
  * `npm run bench:e2e`: photos through the whole path — Bot API stand-in → grammY bot → Redis (BullMQ) → worker →
  * vision core → edited reply — against the vision core alone on the same model, in the same process and run.
- * Also the latency from a photo's update to its edited answer at a steady load below capacity.
+ * Also the latency from a photo's update to its edited answer at a steady load below capacity; a burst (many people
+ * sending several photos at once: first reply and answer latency, photos/s); and one chat told to wait by a 429
+ * `retry_after` while other people send photos (their answer latency: nobody waits for that chat).
  *
- * Options: E2E_PHOTOS (default 64), E2E_ROUNDS (3), E2E_RATE (photos/s for the latency run, default 8),
- * E2E_SECONDS (latency run length, default 10), E2E_MODEL (default mobilenetv2-imagenet; xception-random for the
- * production model's shape and speed).
+ * Options: E2E_PHOTOS (default 64), E2E_ROUNDS (3; 0 skips the throughput comparison), E2E_RATE (photos/s for the
+ * latency run, default 8), E2E_SECONDS (latency run length, default 10; 0 skips it), E2E_BURST_PEOPLE (200; 0 skips
+ * the burst), E2E_BURST_PHOTOS (photos each, 3), E2E_OTHER_PEOPLE (19; 0 skips the 429 case), E2E_RETRY_AFTER
+ * (seconds, 25), E2E_MODEL (default mobilenetv2-imagenet; xception-random for the production model's shape and speed).
  */
 
 import { randomUUID } from 'node:crypto';
@@ -15,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { configSchema } from '../src/config/index.ts';
-import { type BotApiStandIn, privateChat, user } from '../src/playground/bot-api/stand-in.ts';
+import { privateChat, user } from '../src/playground/bot-api/stand-in.ts';
 import { startPlayground } from '../src/playground/index.ts';
 import { IMAGES_DIR, MODELS_DIR } from './setup.ts';
 
@@ -23,6 +26,10 @@ const PHOTOS = Number(process.env.E2E_PHOTOS ?? 64);
 const ROUNDS = Number(process.env.E2E_ROUNDS ?? 3);
 const RATE = Number(process.env.E2E_RATE ?? 8);
 const SECONDS = Number(process.env.E2E_SECONDS ?? 10);
+const BURST_PEOPLE = Number(process.env.E2E_BURST_PEOPLE ?? 200);
+const BURST_PHOTOS = Number(process.env.E2E_BURST_PHOTOS ?? 3);
+const OTHER_PEOPLE = Number(process.env.E2E_OTHER_PEOPLE ?? 19);
+const RETRY_AFTER = Number(process.env.E2E_RETRY_AFTER ?? 25);
 /** An answer (🐶 first, or after the breed-group lead; a caption for several dogs) or the "no dog" reply. */
 const ANSWERED = /(^|\n)🐶|don't see a dog/;
 
@@ -60,25 +67,71 @@ const standIn = playground.standIn;
 const classifier = playground.app.classifier;
 if (classifier === undefined) throw new Error('the playground runs a worker');
 
-/** Resolves when the bot's reply to the person's message shows an answer (text or caption). */
-function answerTo(standIn: BotApiStandIn, chatId: number, messageId: number): Promise<void> {
-  const answered = () =>
-    standIn
+interface AwaitedReply {
+  messageId: number;
+  pattern: RegExp;
+  resolve: (at: number) => void;
+}
+
+/**
+ * One listener for every awaited reply: after a change it re-checks only the chats still waiting, at most every
+ * CHECK_MS (reading a chat clones its messages; a listener per photo cost more CPU than the service measured).
+ * Times are when the check saw the reply, so up to CHECK_MS late.
+ */
+const CHECK_MS = 20;
+const awaited = new Map<number, AwaitedReply[]>();
+let checkScheduled = false;
+standIn.onChange(() => {
+  if (checkScheduled || awaited.size === 0) return;
+  checkScheduled = true;
+  setTimeout(checkAwaitedReplies, CHECK_MS);
+});
+function checkAwaitedReplies(): void {
+  checkScheduled = false;
+  const now = performance.now();
+  for (const [chatId, replies] of awaited) {
+    const texts = standIn
       .botMessagesIn(chatId)
-      .some((m) => m.reply_to_message?.message_id === messageId && ANSWERED.test(m.text ?? m.caption ?? ''));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error(`no answer to message ${messageId} in chat ${chatId} within 120 s`));
-    }, 120_000);
-    const stop = standIn.onChange(() => {
-      if (!answered()) return;
-      clearTimeout(timer);
-      stop();
-      resolve();
+      .map((m) => ({ to: m.reply_to_message?.message_id, text: m.text ?? m.caption ?? '' }));
+    const still = replies.filter((r) => {
+      const seen = texts.some((t) => t.to === r.messageId && r.pattern.test(t.text));
+      if (seen) r.resolve(now);
+      return !seen;
     });
+    if (still.length > 0) awaited.set(chatId, still);
+    else awaited.delete(chatId);
+  }
+}
+
+/** When the bot's reply to the person's message matched `pattern` (default: an answer, text or caption). */
+function answerTo(chatId: number, messageId: number, pattern = ANSWERED): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no answer to message ${messageId} in chat ${chatId} within 120 s`)),
+      120_000,
+    );
+    const reply = {
+      messageId,
+      pattern,
+      resolve: (at: number) => {
+        clearTimeout(timer);
+        resolve(at);
+      },
+    };
+    awaited.set(chatId, [...(awaited.get(chatId) ?? []), reply]);
   });
 }
+
+/** Milliseconds from now until the bot's first reply (any text: the status message) and until the answer. */
+async function timesOfReplies(chatId: number, messageId: number): Promise<{ firstReply: number; answer: number }> {
+  const sentAt = performance.now();
+  const firstReply = answerTo(chatId, messageId, /./).then((at) => at - sentAt);
+  const answer = answerTo(chatId, messageId).then((at) => at - sentAt);
+  return { firstReply: await firstReply, answer: await answer };
+}
+
+const describeLatencies = (xs: number[]) =>
+  `p50 ${quantile(xs, 0.5).toFixed(0)} ms, p95 ${quantile(xs, 0.95).toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms`;
 
 /** Deletes what the run wrote under its own prefix (the Redis is shared: never FLUSHALL). */
 async function deleteOwnKeys(): Promise<void> {
@@ -101,7 +154,7 @@ async function throughPipeline(): Promise<number> {
       const from = user(nextUser++);
       const chat = privateChat(from);
       const sent = standIn.sendPhoto({ chat, from, file });
-      return answerTo(standIn, chat.id, sent.message_id);
+      return answerTo(chat.id, sent.message_id);
     }),
   );
   return performance.now() - started;
@@ -127,7 +180,7 @@ for (let r = 0; r < ROUNDS; r++) {
       `whole path ${((photos.length / pipeline) * 1000).toFixed(1)} photos/s`,
   );
 }
-console.log(`throughput ratio whole path / vision core: median ${median(ratios).toFixed(3)}`);
+if (ratios.length > 0) console.log(`throughput ratio whole path / vision core: median ${median(ratios).toFixed(3)}`);
 
 // Steady load: RATE photos a second for SECONDS seconds; latency from the update to the answer.
 const latencies: number[] = [];
@@ -139,16 +192,65 @@ for (let i = 0; i < total; i++) {
   const sentAt = performance.now();
   const sent = standIn.sendPhoto({ chat, from, file: photos[i % photos.length] as Buffer });
   pending.push(
-    answerTo(standIn, chat.id, sent.message_id).then(() => {
-      latencies.push(performance.now() - sentAt);
+    answerTo(chat.id, sent.message_id).then((at) => {
+      latencies.push(at - sentAt);
     }),
   );
   await new Promise((resolve) => setTimeout(resolve, 1000 / RATE));
 }
 await Promise.all(pending);
-console.log(
-  `latency at ${RATE} photos/s for ${SECONDS} s (${total} photos): p50 ${quantile(latencies, 0.5).toFixed(0)} ms, ` +
-    `p95 ${quantile(latencies, 0.95).toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms`,
-);
+if (total > 0)
+  console.log(`latency at ${RATE} photos/s for ${SECONDS} s (${total} photos): ${describeLatencies(latencies)}`);
+
+// A burst: BURST_PEOPLE people each send BURST_PHOTOS photos (separate messages), all at once.
+if (BURST_PEOPLE > 0) {
+  const started = performance.now();
+  const replies = await Promise.all(
+    Array.from({ length: BURST_PEOPLE }, () => {
+      const from = user(nextUser++);
+      const chat = privateChat(from);
+      return Array.from({ length: BURST_PHOTOS }, (_, i) => {
+        const file = photos[(nextUser + i) % photos.length] as Buffer;
+        return timesOfReplies(chat.id, standIn.sendPhoto({ chat, from, file }).message_id);
+      });
+    }).flat(),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  console.log(
+    `burst of ${BURST_PEOPLE} people × ${BURST_PHOTOS} photos (${replies.length}): ` +
+      `first reply ${describeLatencies(replies.map((r) => r.firstReply))}; ` +
+      `answer ${describeLatencies(replies.map((r) => r.answer))}; ${(replies.length / seconds).toFixed(1)} photos/s`,
+  );
+}
+
+// One chat told by Telegram to wait RETRY_AFTER s (429 on its status message) while OTHER_PEOPLE send a photo each.
+if (OTHER_PEOPLE > 0) {
+  standIn.injectFault({ method: 'sendMessage', fault: { kind: 'status', status: 429, retryAfter: RETRY_AFTER } });
+  const slowPerson = user(nextUser++);
+  const slowChat = privateChat(slowPerson);
+  const slowSent = standIn.sendPhoto({ chat: slowChat, from: slowPerson, file: photos[0] as Buffer });
+  const slowReplies = timesOfReplies(slowChat.id, slowSent.message_id);
+  await new Promise<void>((resolve) => {
+    const told = () => standIn.calls.some((c) => c.injected === 'status' && c.params.chat_id === slowChat.id);
+    const stop = standIn.onChange(() => {
+      if (!told()) return;
+      stop();
+      resolve();
+    });
+  });
+  const others = await Promise.all(
+    Array.from({ length: OTHER_PEOPLE }, (_, i) => {
+      const from = user(nextUser++);
+      const chat = privateChat(from);
+      const file = photos[(i + 1) % photos.length] as Buffer;
+      return timesOfReplies(chat.id, standIn.sendPhoto({ chat, from, file }).message_id);
+    }),
+  );
+  const slow = await slowReplies;
+  console.log(
+    `one chat with retry_after ${RETRY_AFTER} s: the ${OTHER_PEOPLE} other people's answer ` +
+      `${describeLatencies(others.map((r) => r.answer))}; that chat's own answer ${slow.answer.toFixed(0)} ms`,
+  );
+}
 await playground.stop();
 await deleteOwnKeys();
