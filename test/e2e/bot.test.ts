@@ -242,6 +242,7 @@ describe('the queue contract', () => {
       'fileSize',
       'fileUniqueId',
       'languageCode',
+      'locale',
       'messageId',
       'statusMessageId',
       'userId',

@@ -21,6 +21,7 @@ import { Classifier } from '../../src/vision/classifier.ts';
 import { loadManifest } from '../../src/vision/manifest.ts';
 import { verifyModelFile } from '../../src/vision/model-file.ts';
 import { MODELS_DIR, ROOT } from '../support/paths.ts';
+import { testClassifierOptions } from '../support/vision-options.ts';
 
 /** Debian's python3-torch lives under the system Python, not a pyenv one on PATH. */
 const PYTHON = process.env.TRAINING_PYTHON ?? '/usr/bin/python3';
@@ -333,12 +334,9 @@ describe('training pipeline (issue 7)', () => {
     }
 
     // And the service serves it.
-    const classifier = await Classifier.create({
-      modelsDir: out,
-      model: manifestPath,
-      gateModel: 'none',
-      device: 'cpu',
-    });
+    const classifier = await Classifier.create(
+      testClassifierOptions({ modelsDir: out, model: manifestPath, gateModel: 'none' }),
+    );
     try {
       const photo = await readFile(
         path.join(tmp, 'kaggle', 'train', (await readdir(path.join(tmp, 'kaggle', 'train')))[0] as string),
