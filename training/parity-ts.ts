@@ -10,6 +10,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { classifierOptions, decodeLimitsOf } from '../src/app/index.ts';
+import { configSchema } from '../src/config/index.ts';
+import { createLogger } from '../src/ops/index.ts';
 import { Classifier } from '../src/vision/classifier.ts';
 import { loadManifest } from '../src/vision/manifest.ts';
 import { decodeToRgb, rgbToTensor } from '../src/vision/preprocess/index.ts';
@@ -38,24 +41,34 @@ if (values.manifest === undefined || values.out === undefined || files.length ==
 const manifestPath = path.resolve(values.manifest);
 const modelsDir = path.dirname(manifestPath);
 const manifest = await loadManifest(manifestPath, modelsDir);
+// The service's own settings (the schema's defaults), the whole photo: what a chat photo goes through.
+// The breed cards (groups) are the project's; the model under test is the exported one (modelsDir below).
+const config = configSchema.parse({
+  MODELS_DIR: path.resolve(import.meta.dirname, '../models'),
+  DEVICE: 'cpu',
+  DETECTOR: 'none',
+});
 const { width, height } = manifest.input;
 const photos = await Promise.all(files.map((file) => readFile(file)));
 
 const tensors = await Promise.all(
-  photos.map(async (photo) => rgbToTensor(await decodeToRgb(photo, manifest.input), manifest.input)),
+  photos.map(async (photo) =>
+    rgbToTensor(await decodeToRgb(photo, manifest.input, decodeLimitsOf(config)), manifest.input),
+  ),
 );
 const dims = manifest.input.layout === 'NHWC' ? [height, width, 3] : [3, height, width];
 const body = Buffer.concat(tensors.map((t) => Buffer.from(t.buffer, t.byteOffset, t.byteLength)));
 await writeFile(path.join(values.out, 'inputs.npy'), Buffer.concat([npyHeader([files.length, ...dims]), body]));
 
 const batchSizes: number[] = [];
-const classifier = await Classifier.create({
-  modelsDir,
-  model: manifestPath,
-  gateModel: 'none',
-  device: 'cpu',
-  onBatch: (_model, size) => batchSizes.push(size),
-});
+const classifier = await Classifier.create(
+  classifierOptions(config, createLogger({ level: 'silent' }), {
+    modelsDir,
+    model: manifestPath,
+    gateModel: 'none',
+    onBatch: (_model, size) => batchSizes.push(size),
+  }),
+);
 try {
   const order = new Map(classifier.breeds.map((breed, i) => [breed.id, i]));
   // All at once: the micro-batcher groups them, so the model's dynamic batch axis is used with N > 1.

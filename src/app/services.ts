@@ -15,6 +15,7 @@ import {
   PersonalStores,
   PredictionHistory,
 } from '../store/index.ts';
+import { TelegramReachability } from '../telegram/index.ts';
 import type { Breed } from '../vision/index.ts';
 
 export class MissingTokenError extends OperatorError {
@@ -35,7 +36,8 @@ export interface SharedServices {
   personal: PersonalData;
   /** Everything /forget deletes, asked in one call. */
   personalStores: ForgettableStores;
-  telegram: { token: string; apiRoot: string };
+  /** The Bot API's address and token, and the one tracker every API client of the process reports to. */
+  telegram: { token: string; apiRoot: string; reachability: TelegramReachability };
   locks: { lockDuration: number; stalledInterval: number };
   /** The bot's words for these breeds (loaded once, shared by the roles of one process). */
   textsFor(breeds: readonly Breed[]): Promise<Texts>;
@@ -85,11 +87,26 @@ export async function openSharedServices(config: Config, logger: Logger): Promis
     history,
     personal,
     personalStores: new PersonalStores({ ...personal, history, jobs: finishedJobsOf(queue) }),
-    telegram: { token, apiRoot: config.TELEGRAM_API_ROOT },
+    telegram: { token, apiRoot: config.TELEGRAM_API_ROOT, reachability: watchTelegram(logger, metrics) },
     locks: { lockDuration: config.JOB_LOCK_MS, stalledInterval: config.STALLED_INTERVAL_MS },
     textsFor: (breeds) => {
       texts ??= loadTexts(config.MODELS_DIR, breeds);
       return texts;
     },
   };
+}
+
+/** One warning when Telegram stops answering and one line when it is back, with the metrics beside them. */
+function watchTelegram(logger: Logger, metrics: Metrics): TelegramReachability {
+  return new TelegramReachability({
+    failure: (method) => metrics.telegramFailures.inc({ method }),
+    unreachable: (method, error) => {
+      metrics.telegramReachable.set(0);
+      logger.warn({ method, err: error }, 'Telegram unreachable: calls retried a few times, jobs through the queue');
+    },
+    reachable: (failures, downMs) => {
+      metrics.telegramReachable.set(1);
+      logger.info({ failures, downMs }, 'Telegram reachable again');
+    },
+  });
 }

@@ -12,7 +12,7 @@ import type { Config } from '../config/index.ts';
 import { type Logger, type Metrics, type OpsServer, startOpsServer } from '../ops/index.ts';
 import type { PhotoQueue } from '../queue/index.ts';
 import type { PredictionHistory } from '../store/index.ts';
-import { TelegramReachability } from '../telegram/index.ts';
+import type { TelegramReachability } from '../telegram/index.ts';
 import { type Breed, type Classifier, loadBreeds, loadManifest } from '../vision/index.ts';
 import { startBotRole } from './bot-role.ts';
 import { openSharedServices, type SharedServices } from './services.ts';
@@ -40,12 +40,9 @@ export interface RunningApp {
 }
 
 export async function startApp(config: Config, roles: readonly Role[], logger: Logger): Promise<RunningApp> {
-  const shared = await openSharedServices(config, logger);
-  const { queue, redis, metrics, history } = shared;
-  const telegram = watchTelegram(logger, metrics);
-  // Every API client the roles make reports to the one tracker (the worker's through createTelegramApi's options).
-  const clientOptions = { ...shared.telegram, reachability: telegram };
-  const services: SharedServices = { ...shared, telegram: clientOptions };
+  const services = await openSharedServices(config, logger);
+  const { queue, redis, metrics, history } = services;
+  const telegram = services.telegram.reachability;
   const app: RunningApp = { queue, redis, metrics, history, telegram, stop: async () => undefined };
   let workerRole: WorkerRole | undefined;
   const stop = () => stopAll(app, workerRole, logger);
@@ -102,20 +99,6 @@ async function stopAll(app: RunningApp, workerRole: WorkerRole | undefined, logg
 }
 
 /** One warning when Telegram stops answering and one line when it is back; the metric follows each call. */
-function watchTelegram(logger: Logger, metrics: Metrics): TelegramReachability {
-  return new TelegramReachability({
-    failure: (method) => metrics.telegramFailures.inc({ method }),
-    unreachable: (method, error) => {
-      metrics.telegramReachable.set(0);
-      logger.warn({ method, err: error }, 'Telegram unreachable: calls retried a few times, jobs through the queue');
-    },
-    reachable: (failures, downMs) => {
-      metrics.telegramReachable.set(1);
-      logger.info({ failures, downMs }, 'Telegram reachable again');
-    },
-  });
-}
-
 /** A bot-only process does not load the model, only its breed labels (for /breeds). */
 async function loadDefaultBreeds(config: Config): Promise<readonly Breed[]> {
   const manifest = await loadManifest(config.MODEL, config.MODELS_DIR);

@@ -47,7 +47,13 @@ export class Detector {
       cudaDeviceId: options.cudaDeviceId,
       onFallback: (reason) => options.onFallback?.(manifest.id, reason),
     });
-    return new Detector(manifest, runner, options);
+    try {
+      return new Detector(manifest, runner, options);
+    } catch (error) {
+      // As for the classifiers: no inference thread left behind by a detector that cannot serve.
+      await runner.close();
+      throw error;
+    }
   }
 
   get id(): string {

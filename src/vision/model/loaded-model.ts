@@ -66,7 +66,13 @@ export class LoadedModel {
       cudaDeviceId: options.cudaDeviceId,
       onFallback: (reason) => options.onFallback?.(manifest.id, reason),
     });
-    return new LoadedModel(manifest, breeds, reader, runner, options);
+    try {
+      return new LoadedModel(manifest, breeds, reader, runner, options);
+    } catch (error) {
+      // A model that cannot serve (bad batching settings) must not leave its inference thread holding the process.
+      await runner.close();
+      throw error;
+    }
   }
 
   get id(): string {
