@@ -6,7 +6,7 @@
 import { loadDetectorManifest, type ResolvedDetectorManifest } from '../manifest.ts';
 import { MicroBatcher } from '../micro-batcher.ts';
 import type { LoadModelOptions } from '../model/index.ts';
-import { ModelRunner } from '../model/index.ts';
+import { type ModelRunner, startRunner } from '../model/index.ts';
 import { verifyModelFile } from '../model-file.ts';
 import { type RgbImage, resizeRgb } from '../preprocess/index.ts';
 import { type Detection, suppressOverlaps } from './boxes.ts';
@@ -36,17 +36,16 @@ export class Detector {
     const manifest = await loadDetectorManifest(ref, options.modelsDir);
     if (options.verifyChecksum !== false) await verifyModelFile(manifest);
     const { input, output } = manifest;
-    const runner = await ModelRunner.start({
-      modelPath: manifest.modelPath,
-      inputName: input.name,
-      outputName: output.name,
-      itemDims: [3, input.height, input.width],
-      device: options.device,
-      intraOpThreads: options.intraOpThreads,
-      spinning: options.threadSpinning,
-      cudaDeviceId: options.cudaDeviceId,
-      onFallback: (reason) => options.onFallback?.(manifest.id, reason),
-    });
+    const runner = await startRunner(
+      {
+        id: manifest.id,
+        modelPath: manifest.modelPath,
+        inputName: input.name,
+        outputName: output.name,
+        itemDims: [3, input.height, input.width],
+      },
+      options,
+    );
     try {
       return new Detector(manifest, runner, options);
     } catch (error) {

@@ -1,2 +1,2 @@
 export { LoadedModel, type LoadModelOptions, type RuntimeOptions } from './loaded-model.ts';
-export { type Device, ModelRunner } from './model-runner.ts';
+export { type Device, ModelRunner, type RunnerSpec, startRunner } from './model-runner.ts';

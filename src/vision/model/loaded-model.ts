@@ -7,7 +7,7 @@ import { loadManifest, type ResolvedManifest } from '../manifest.ts';
 import { MicroBatcher } from '../micro-batcher.ts';
 import { verifyModelFile } from '../model-file.ts';
 import { OutputReader, type OutputReading } from '../postprocess.ts';
-import { type Device, ModelRunner } from './model-runner.ts';
+import { type Device, type ModelRunner, startRunner } from './model-runner.ts';
 
 /** How every model of a classifier runs: on which device, with how many threads, batched how. */
 export interface RuntimeOptions {
@@ -55,17 +55,16 @@ export class LoadedModel {
     const reader = new OutputReader(manifest.output, breeds);
     if (options.verifyChecksum !== false) await verifyModelFile(manifest);
     const { width, height, layout, name } = manifest.input;
-    const runner = await ModelRunner.start({
-      modelPath: manifest.modelPath,
-      inputName: name,
-      outputName: manifest.output.name,
-      itemDims: layout === 'NCHW' ? [3, height, width] : [height, width, 3],
-      device: options.device,
-      intraOpThreads: options.intraOpThreads,
-      spinning: options.threadSpinning,
-      cudaDeviceId: options.cudaDeviceId,
-      onFallback: (reason) => options.onFallback?.(manifest.id, reason),
-    });
+    const runner = await startRunner(
+      {
+        id: manifest.id,
+        modelPath: manifest.modelPath,
+        inputName: name,
+        outputName: manifest.output.name,
+        itemDims: layout === 'NCHW' ? [3, height, width] : [height, width, 3],
+      },
+      options,
+    );
     try {
       return new LoadedModel(manifest, breeds, reader, runner, options);
     } catch (error) {

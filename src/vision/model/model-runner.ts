@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ModelError } from '../errors.ts';
+import type { RuntimeOptions } from './loaded-model.ts';
 import type { RunResponse, ThreadInit, ThreadReady } from './protocol.ts';
 
 export type { Device } from './protocol.ts';
@@ -37,6 +38,32 @@ interface Pending {
 interface LiveThread {
   worker: Worker;
   device: 'cuda' | 'cpu';
+}
+
+/** What a model file needs to run: its tensors' names and per-item shape, with the runtime options it runs under. */
+export interface RunnerSpec {
+  /** The manifest id, for the fallback report. */
+  id: string;
+  modelPath: string;
+  inputName: string;
+  outputName: string;
+  itemDims: number[];
+}
+
+/** Starts the inference thread of one model file under the classifier's runtime options. */
+export function startRunner(
+  spec: RunnerSpec,
+  options: RuntimeOptions & { onFallback?: (modelId: string, reason: string) => void },
+): Promise<ModelRunner> {
+  const { id, ...files } = spec;
+  return ModelRunner.start({
+    ...files,
+    device: options.device,
+    intraOpThreads: options.intraOpThreads,
+    spinning: options.threadSpinning,
+    cudaDeviceId: options.cudaDeviceId,
+    onFallback: (reason) => options.onFallback?.(id, reason),
+  });
 }
 
 export class ModelRunner {
