@@ -174,14 +174,22 @@ function answerButtons(deps: FeedbackDeps): Composer<BotContext> {
   return composer;
 }
 
-/** After 👎, a text that is not a command is read as the breed's name. */
+/**
+ * After 👎, a text that is not a command is read as the breed's name — strictly (`BreedSearch.resolve`): stored only
+ * when it is clearly one breed; when a few are close they are offered as buttons under the answer; anything else
+ * (chit-chat) is said not to be a breed and stored nowhere. Any command ends the correction; so does its expiry.
+ */
 function typedBreedName(deps: FeedbackDeps): Composer<BotContext> {
   const { texts, personal } = deps;
   const composer = new Composer<BotContext>();
   composer.on('message:text', async (ctx, next) => {
-    if (ctx.msg.text.startsWith('/') || !feedbackEnabled(personal)) return next();
+    if (!feedbackEnabled(personal)) return next();
     const userId = ctx.from.id;
     const chatId = ctx.chat.id;
+    if (ctx.msg.text.startsWith('/')) {
+      await personal.awaiting.stop(userId, chatId);
+      return next();
+    }
     const correcting = await personal.awaiting.get(userId, chatId);
     if (correcting === undefined) return next();
     const answerMessageId = correcting.messageId;
@@ -192,20 +200,28 @@ function typedBreedName(deps: FeedbackDeps): Composer<BotContext> {
       return next();
     }
     const reply = { parse_mode: 'HTML', reply_parameters: { message_id: ctx.msg.message_id } } as const;
-    const match = deps.search.best(ctx.msg.text);
-    if (!match) {
+    const setAnswerKeyboard = (keyboard: InlineKeyboard) =>
+      ignoreNotModified(ctx.api.editMessageReplyMarkup(chatId, answerMessageId, { reply_markup: keyboard })).catch(
+        (error: unknown) => deps.logger.warn({ err: error }, 'could not change the answer buttons'),
+      );
+    const typed = deps.search.resolve(ctx.msg.text);
+    if (typed.kind === 'none') {
       // Still waiting: they may try another spelling.
       await ctx.reply(ctx.t('feedback-no-match', { text: escapeHtml(ctx.msg.text.slice(0, 64)) }), reply);
       return;
     }
-    await personal.feedback.put(record(context, dog, userId, { correctBreed: match.id }));
+    if (typed.kind === 'closest') {
+      // Offered, not stored: the pick buttons under the answer (correctionKeyboard shows all but the first).
+      await setAnswerKeyboard(correctionKeyboard(texts, ctx.locale, ['', ...typed.ids], dog.number));
+      const names = typed.ids.map((id) => `<b>${escapeHtml(texts.breedName(ctx.locale, id))}</b>`).join(', ');
+      await ctx.reply(ctx.t('feedback-typed-closest', { guesses: names }), reply);
+      return;
+    }
+    await personal.feedback.put(record(context, dog, userId, { correctBreed: typed.id }));
     await personal.awaiting.stop(userId, chatId);
-    deps.logger.info({ chatId, userId, breed: match.id, score: match.score }, 'typed correction matched');
-    const keyboard = mainAnswerKeyboard(texts, ctx.locale, context, true);
-    await ignoreNotModified(ctx.api.editMessageReplyMarkup(chatId, answerMessageId, { reply_markup: keyboard })).catch(
-      (error: unknown) => deps.logger.warn({ err: error }, 'could not restore the answer buttons'),
-    );
-    await ctx.reply(ctx.t('feedback-typed-saved', { name: escapeHtml(texts.breedName(ctx.locale, match.id)) }), reply);
+    deps.logger.info({ chatId, userId, breed: typed.id }, 'typed correction matched');
+    await setAnswerKeyboard(mainAnswerKeyboard(texts, ctx.locale, context, true));
+    await ctx.reply(ctx.t('feedback-typed-saved', { name: escapeHtml(texts.breedName(ctx.locale, typed.id)) }), reply);
   });
   return composer;
 }

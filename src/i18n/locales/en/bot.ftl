@@ -76,6 +76,7 @@ feedback-expired-toast = This answer is too old for feedback.
 feedback-off-toast = Feedback is switched off on this bot.
 feedback-typed-saved = ✅ Thanks! Noted: it's a <b>{ $name }</b>. This helps train the next model.
 feedback-no-match = 🤔 I don't know a breed called “{ $text }”. Try another spelling, or pick one from the buttons under my answer.
+feedback-typed-closest = 🤔 Did you mean { $guesses }? Tap the breed under my answer, or type its name again.
 
 ## Breed cards
 
