@@ -57,6 +57,13 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   // The runner handles updates concurrently; one chat's still go one after another, in the order they came.
   bot.use(sequentialize((ctx: BotContext) => ctx.chat?.id.toString()));
   bot.use(localeMiddleware(personal.languages, texts.i18n));
+  // Any command ends a pending typed correction (after 👎): the next text is then chat, not a breed's name.
+  bot.on('message:text', async (ctx, next) => {
+    if (ctx.msg.text.startsWith('/') && ctx.from) {
+      await personal.awaiting.stop(ctx.from.id, ctx.chat.id).catch(() => undefined);
+    }
+    return next();
+  });
   bot.use(commands({ texts, kept: options.kept }));
   bot.use(language({ texts, languages: personal.languages }));
   bot.use(privacy(options));

@@ -194,16 +194,22 @@ describe('typed corrections end to end', () => {
     );
   });
 
-  test('a command ends the correction: a breed name typed after it is not stored', async () => {
-    const { p, answer } = await correcting();
-    await p.replyTo(p.text('/breed').message_id, /./);
-    await poll(async () => ((await stored.awaiting.get(p.from.id, p.chat.id)) === undefined ? true : undefined));
-    const typed = p.text('golden retriever');
-    await poll(async () =>
-      h.standIn.botMessagesIn(p.chat.id).some((m) => m.message_id > typed.message_id) ? true : undefined,
-    );
-    assert.equal((await stored.feedback.get(p.from.id, p.chat.id, answer.message_id))?.correctBreed, undefined);
-  });
+  for (const command of ['/breed', '/help', '/breeds', '/start']) {
+    test(`a command (${command}) ends the correction: a breed name typed after it is not stored`, async () => {
+      const { p, answer } = await correcting();
+      const sent = p.text(command);
+      // Not every command's answer is a reply to it (/help is a plain message): wait for the bot's next message.
+      await poll(async () =>
+        h.standIn.botMessagesIn(p.chat.id).some((m) => m.message_id > sent.message_id) ? true : undefined,
+      );
+      await poll(async () => ((await stored.awaiting.get(p.from.id, p.chat.id)) === undefined ? true : undefined));
+      const typed = p.text('golden retriever');
+      await poll(async () =>
+        h.standIn.botMessagesIn(p.chat.id).some((m) => m.message_id > typed.message_id) ? true : undefined,
+      );
+      assert.equal((await stored.feedback.get(p.from.id, p.chat.id, answer.message_id))?.correctBreed, undefined);
+    });
+  }
 });
 
 describe('the pending correction expires', () => {
