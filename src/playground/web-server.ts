@@ -25,6 +25,7 @@ const PHOTO_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp']);
 const MAX_TEXT = 4096;
 const MAX_JSON_BYTES = 64 * 1024;
 const HEARTBEAT_MS = 15_000;
+const MAX_UNANSWERED = 100;
 const STATIC_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
@@ -92,6 +93,8 @@ export class PlaygroundWeb {
   /** What every connected page was last told, by message id (JSON of its ChatItem). */
   private shown = new Map<number, string>();
   private flushScheduled = false;
+  /** The page's button presses the bot has not answered yet (callback query ids, oldest first). */
+  private readonly unanswered = new Set<string>();
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -249,9 +252,22 @@ export class PlaygroundWeb {
     for (const [id, json] of now) if (this.shown.get(id) !== json) events.push(eventText('message', json));
     for (const id of this.shown.keys()) if (!now.has(id)) events.push(eventText('remove', JSON.stringify({ id })));
     this.shown = now;
+    events.push(...this.toastEvents());
     if (events.length === 0) return;
     const payload = events.join('');
     for (const client of this.clients) client.res.write(payload);
+  }
+
+  /** `answerCallbackQuery`'s text, as Telegram shows it: a toast (or an alert) on the page that pressed. */
+  private toastEvents(): string[] {
+    const events: string[] = [];
+    for (const id of this.unanswered) {
+      const answer = this.standIn.callbackAnswer(id);
+      if (!answer) continue;
+      this.unanswered.delete(id);
+      if (answer.text) events.push(eventText('toast', JSON.stringify({ text: answer.text, alert: answer.showAlert })));
+    }
+    return events;
   }
 
   private toItem(m: ChatMessage): ChatItem {
@@ -400,11 +416,16 @@ export class PlaygroundWeb {
     if (typeof messageId !== 'number' || typeof data !== 'string') {
       throw new HttpProblem(400, 'Expected {"messageId": number, "data": string}');
     }
+    let queryId: string;
     try {
-      this.standIn.pressButton({ chat: this.chat, from: this.person, messageId, data });
+      queryId = this.standIn.pressButton({ chat: this.chat, from: this.person, messageId, data }).id;
     } catch {
       throw new HttpProblem(409, 'That button is gone (the message changed)');
     }
+    // A bot that never answers must not make the set grow for ever (Telegram gives up after a while too).
+    this.unanswered.add(queryId);
+    const oldest = this.unanswered.values().next().value;
+    if (this.unanswered.size > MAX_UNANSWERED && oldest !== undefined) this.unanswered.delete(oldest);
     return { ok: true };
   }
 }

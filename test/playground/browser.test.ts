@@ -67,7 +67,7 @@ before(async () => {
       '--disable-component-update',
       '--disable-sync',
     ],
-    viewport: { width: 1000, height: 800 },
+    viewport: { width: 1280, height: 800 },
     colorScheme: 'light',
   });
   page = context.pages()[0] ?? (await context.newPage());
@@ -116,6 +116,49 @@ async function personPhotoIds(): Promise<number[]> {
 }
 
 const photoBubbles = () => page.locator('.msg.from-person img.photo');
+const lastAnswerTo = (id: number) => page.locator(`.msg.from-bot[data-reply-to="${id}"]`).last();
+
+/**
+ * Once every photo has loaded (a photo grows when it loads) and the page had a moment to follow: the bottom of the
+ * bot's last answer to message `id` (its buttons included) is inside the chat's visible area, with no scrolling.
+ */
+async function assertAnswerInView(id: number, what: string): Promise<void> {
+  await page.evaluate('Promise.all([...document.images].map((img) => img.decode().catch(() => undefined)))');
+  await page.waitForTimeout(400);
+  const { gap, top } = await page.evaluate<{ gap: number; top: number }>(`(() => {
+    const chat = document.getElementById('chat').getBoundingClientRect();
+    const answers = document.querySelectorAll('.msg.from-bot[data-reply-to="${id}"]');
+    const answer = answers[answers.length - 1].getBoundingClientRect();
+    return { gap: answer.bottom - chat.bottom, top: answer.bottom - chat.top };
+  })()`);
+  assert.ok(gap <= 1, `${what}: the answer's bottom is ${Math.round(gap)} px below the visible chat`);
+  assert.ok(top > 0, `${what}: the answer is above the visible chat`);
+}
+
+/** Polls a page expression until it holds (page.waitForFunction evaluates strings, which the page's CSP forbids). */
+async function until(expression: string, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await page.evaluate<boolean>(`Boolean(${expression})`))) {
+    if (Date.now() > end) assert.fail(`waited ${ms} ms for ${what}`);
+    await page.waitForTimeout(50);
+  }
+}
+
+/** Presses 👍 under the answer to message `id`: the bot's toast shows (aria-live), then fades out. */
+async function pressRightAndSeeToast(id: number, screenshot: string): Promise<void> {
+  await lastAnswerTo(id).getByRole('button', { name: /👍/ }).first().click();
+  const toast = page.locator('#toast');
+  await toast.filter({ hasText: 'Thanks! Glad I got it right.' }).waitFor({ timeout: ANSWER_MS });
+  assert.equal(await toast.getAttribute('aria-live'), 'polite');
+  assert.equal(await toast.getAttribute('role'), 'status');
+  await until("getComputedStyle(document.getElementById('toast')).opacity === '1'", 'the toast to show');
+  const box = await toast.boundingBox();
+  const viewport = page.viewportSize();
+  assert.ok(box && viewport && box.x >= 0 && box.x + box.width <= viewport.width, 'the toast fits the screen');
+  assert.ok(box.y >= 0 && box.y + box.height <= viewport.height, 'the toast is on the screen');
+  await page.screenshot({ path: path.join(SCREENSHOTS, screenshot) });
+  await until("document.getElementById('toast').textContent === ''", 'the toast to fade out', 10_000);
+}
 
 describe('the playground in Chromium', () => {
   test('prints its address and serves the chat page', async () => {
@@ -130,14 +173,13 @@ describe('the playground in Chromium', () => {
     assert.equal(await page.getAttribute('#messages', 'aria-live'), 'polite');
   });
 
-  test('a dog photo through the file picker: the status message becomes the answer, linked to Wikipedia', async () => {
+  test('a dog photo through the file picker: answered, linked to Wikipedia, in view without scrolling', async () => {
     await page.setInputFiles('#file', BOXER);
     await photoBubbles().first().waitFor();
     const [photoId] = await personPhotoIds();
     assert.ok(photoId);
     const text = await answerTo(photoId, /🐶 Boxer — \d+%/);
     assert.match(text, /2\. .+ — <?\d+%/);
-    assert.match(text, /edited/, 'the status message was edited into the answer');
     const link = page.locator('.msg.from-bot a', { hasText: 'Boxer' }).first();
     assert.equal(await link.getAttribute('href'), 'https://en.wikipedia.org/wiki/Boxer_(dog)');
     assert.equal(await link.getAttribute('rel'), 'noopener noreferrer');
@@ -145,7 +187,9 @@ describe('the playground in Chromium', () => {
       .first()
       .evaluate((img: { decode(): Promise<void>; naturalWidth: number }) => img.decode().then(() => img.naturalWidth));
     assert.ok(loaded > 0, 'the photo shows in the chat');
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'playground-answer.png') });
+    await assertAnswerInView(photoId, 'at 1280 px');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'playground-answer-1280.png') });
+    await pressRightAndSeeToast(photoId, 'playground-toast-1280.png');
   });
 
   test('/breeds with the keyboard alone, then Next on its pager', async () => {
@@ -198,6 +242,72 @@ describe('the playground in Chromium', () => {
     assert.ok(dropped);
     await answerTo(dropped, /🐶 Boxer — \d+%/);
     assert.equal(await page.isHidden('#drop-hint'), true);
+  });
+
+  test('on a 375 px wide phone: the chat follows the answer (also on resize), and 👍 shows a toast', async () => {
+    await page.setViewportSize({ width: 375, height: 667 });
+    await page.setInputFiles('#file', BEAGLE);
+    const before = await photoBubbles().count();
+    await photoBubbles()
+      .nth(before - 1)
+      .waitFor();
+    const photoId = (await personPhotoIds()).at(-1);
+    assert.ok(photoId);
+    await answerTo(photoId, /🐶 Beagle — \d+%/);
+    await assertAnswerInView(photoId, 'at 375 px');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'playground-answer-375.png') });
+    await page.setViewportSize({ width: 320, height: 480 });
+    await assertAnswerInView(photoId, 'after resizing to 320 × 480');
+    await page.setViewportSize({ width: 375, height: 667 });
+    await assertAnswerInView(photoId, 'after resizing back');
+    await pressRightAndSeeToast(photoId, 'playground-toast-375.png');
+
+    // Scrolled up on purpose: a new message does not pull the chat down (as in Telegram); back down, it follows.
+    await page.mouse.move(180, 200);
+    await page.mouse.wheel(0, -400);
+    await page.waitForTimeout(300);
+    const readingAt = await page.locator('#chat').evaluate((chat: { scrollTop: number }) => chat.scrollTop);
+    const botMessages = await page.locator('.msg.from-bot').count();
+    // A message from the bot alone (the person's own sending scrolls down, as in Telegram).
+    const { standIn, web } = playground;
+    const sent = await fetch(`${standIn.apiRoot}/bot${standIn.token}/sendMessage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ chat_id: web.chat.id, text: 'A message while you read above' }),
+    });
+    assert.equal(sent.status, 200);
+    await page.locator('.msg.from-bot').nth(botMessages).waitFor({ timeout: ANSWER_MS });
+    await page.waitForTimeout(400);
+    const after = await page.locator('#chat').evaluate((chat: { scrollTop: number }) => chat.scrollTop);
+    assert.equal(after, readingAt, 'the chat kept the place the person scrolled up to');
+  });
+
+  test("/commands in the bot's text are clickable, and the language buttons fit one line at 360 px", async () => {
+    await page.setViewportSize({ width: 360, height: 740 });
+    await page.locator('#text').fill('/start');
+    await page.keyboard.press('Enter');
+    const hello = page.locator('.msg.from-bot', { hasText: '/help says more' }).last();
+    await hello.waitFor({ timeout: ANSWER_MS });
+    const persons = await page.locator('.msg.from-person', { hasText: /^You:\/help/ }).count();
+    await hello.locator('button.cmd', { hasText: '/help' }).click();
+    await page
+      .locator('.msg.from-person', { hasText: /^You:\/help/ })
+      .nth(persons)
+      .waitFor();
+    await page.locator('#text').fill('/language');
+    await page.keyboard.press('Enter');
+    const russian = page.locator('.keyboard button', { hasText: 'Русский' }).last();
+    await russian.waitFor({ timeout: ANSWER_MS });
+    const whole = await russian.evaluate(
+      (b: { scrollWidth: number; clientWidth: number }) => b.scrollWidth <= b.clientWidth,
+    );
+    const widths = await page.evaluate<string>(
+      "JSON.stringify([...document.querySelectorAll('.keyboard button')].slice(-2).map((b) => [b.textContent, b.scrollWidth, b.clientWidth, b.parentElement.clientWidth]))",
+    );
+    assert.ok(whole, `"🇷🇺 Русский" is cut off: ${widths}`);
+    const box = await russian.boundingBox();
+    assert.ok(box && box.height < 48, `"🇷🇺 Русский" takes ${box?.height} px: more than one line`);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'playground-language-360.png') });
   });
 
   test('on a 360 px wide phone screen: no sideways scrolling, the composer in view', async () => {

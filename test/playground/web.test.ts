@@ -182,6 +182,42 @@ describe('the chat', () => {
     assert.equal((await postJson('/playground/button', { messageId: 'x' })).status, 400);
   });
 
+  test("answerCallbackQuery's text reaches the page that pressed, once, as a toast (an alert with show_alert)", async () => {
+    const stream = openEvents();
+    await stream.ready;
+    const sent = await api.sendMessage(web.chat.id, 'Rate', {
+      reply_markup: { inline_keyboard: [[{ text: '👍', callback_data: 'up' }]] },
+    });
+    const toasts = () => stream.events.filter((e) => e.event === 'toast').map((e) => e.data);
+    for (const [text, showAlert] of [
+      ['Thanks!', false],
+      ['Careful', true],
+    ] as const) {
+      assert.equal((await postJson('/playground/button', { messageId: sent.message_id, data: 'up' })).status, 200);
+      const query = standIn.updates.at(-1)?.callback_query;
+      assert.ok(query);
+      assert.equal(standIn.callbackAnswer(query.id), undefined, 'not answered yet');
+      assert.equal(await api.answerCallbackQuery(query.id, { text, show_alert: showAlert }), true);
+      assert.deepEqual(standIn.callbackAnswer(query.id), { text, showAlert });
+      await waitFor(
+        standIn,
+        () => toasts().length > 0 && JSON.stringify(toasts().at(-1)) === JSON.stringify({ text, alert: showAlert }),
+      );
+      // Telegram allows one answer.
+      await assert.rejects(api.answerCallbackQuery(query.id, { text: 'again' }), /query is too old/);
+    }
+    // A press answered without text shows nothing; an answer over 200 characters is refused, as Telegram does.
+    await postJson('/playground/button', { messageId: sent.message_id, data: 'up' });
+    const silent = standIn.updates.at(-1)?.callback_query;
+    assert.ok(silent);
+    await assert.rejects(api.answerCallbackQuery(silent.id, { text: 'x'.repeat(201) }), /MESSAGE_TOO_LONG/);
+    await api.answerCallbackQuery(silent.id);
+    await api.sendMessage(web.chat.id, 'after');
+    await waitFor(standIn, () => itemsOf(stream.events).some((i) => i.text === 'after'));
+    assert.equal(toasts().length, 2);
+    stream.close();
+  });
+
   test('one photo is a photo message, served back to the page; several are an album; other files are documents', async () => {
     const boxer = new Uint8Array(await readFile(BOXER));
     const beagle = new Uint8Array(await readFile(BEAGLE));

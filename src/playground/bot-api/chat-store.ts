@@ -11,12 +11,18 @@ export interface MessageRecord {
   deleted: boolean;
 }
 
+/** What the bot answered to a button press: Telegram shows `text` as a toast, or as an alert with `showAlert`. */
+export interface CallbackAnswer {
+  text?: string;
+  showAlert: boolean;
+}
+
 export class ChatStore {
   private readonly chats = new Map<number, Chat>();
   private readonly blocked = new Set<number>();
   private readonly messages = new Map<number, Map<number, MessageRecord>>();
   private readonly nextMessageIds = new Map<number, number>();
-  private readonly callbackQueries = new Map<string, { answered: boolean }>();
+  private readonly callbackQueries = new Map<string, { answered: boolean; answer?: CallbackAnswer }>();
 
   /** Remember (or refresh) a chat as a person just wrote in it. */
   remember(chat: Chat): void {
@@ -81,10 +87,17 @@ export class ChatStore {
   }
 
   /** Marks the query answered; false when it is unknown or was answered before (Telegram allows one answer). */
-  answerCallbackQuery(id: string): boolean {
+  answerCallbackQuery(id: string, answer: CallbackAnswer = { showAlert: false }): boolean {
     const query = this.callbackQueries.get(id);
     if (!query || query.answered) return false;
     query.answered = true;
+    query.answer = answer;
     return true;
+  }
+
+  /** The bot's answer to the query, once it answered. */
+  callbackAnswer(id: string): CallbackAnswer | undefined {
+    const answer = this.callbackQueries.get(id)?.answer;
+    return answer && { ...answer };
   }
 }

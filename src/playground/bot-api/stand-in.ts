@@ -15,7 +15,7 @@
  * and grammY's types.
  */
 import { BotProfile } from './bot-profile.ts';
-import { ChatStore } from './chat-store.ts';
+import { type CallbackAnswer, ChatStore } from './chat-store.ts';
 import { Faults } from './faults.ts';
 import { FileStore } from './file-store.ts';
 import { type Download, HttpRouter, type OtherRequestHandler } from './http-router.ts';
@@ -47,7 +47,7 @@ import type {
 import { UpdateQueue } from './update-queue.ts';
 
 export { groupChat, privateChat, user } from './person.ts';
-export { type OtherRequestHandler, parseParams, type Upload };
+export { type CallbackAnswer, type OtherRequestHandler, parseParams, type Upload };
 
 export class BotApiStandIn {
   /** Every request to a Bot API method, in arrival order (failed and injected ones too). */
@@ -172,6 +172,11 @@ export class BotApiStandIn {
   /** The bytes and type of a stored file (any size of a photo), unless it is unknown or deleted. */
   fileContent(fileId: string): { bytes: Uint8Array; mimeType: string; fileName: string } | undefined {
     return this.state.files.content(fileId);
+  }
+
+  /** What the bot answered to a button press (the toast's text), once it answered; undefined before. */
+  callbackAnswer(queryId: string): CallbackAnswer | undefined {
+    return this.state.chats.callbackAnswer(queryId);
   }
 
   /** The command menu the bot set for everyone (default scope), optionally for one language. */

@@ -16,6 +16,7 @@ const ui = {
   botName: $('bot-name'),
   botStatus: $('bot-status'),
   dropHint: $('drop-hint'),
+  toast: $('toast'),
 };
 
 const state = {
@@ -24,6 +25,8 @@ const state = {
   botName: 'Dog Breeds',
   maxUploadBytes: 20 * 1024 * 1024,
   maxAlbum: 10,
+  /** Whether the chat follows new messages: true until the person scrolls up, again once they are back down. */
+  following: true,
 };
 
 // ---------------------------------------------------------------------------
@@ -108,6 +111,25 @@ function showNotice(message, kind = 'error') {
   }, 8000);
 }
 
+let toastTimer;
+let toastClear;
+/** The bot's answer to a button press (answerCallbackQuery's text), shown as Telegram does: briefly, then gone. */
+function showToast(text, alert = false) {
+  clearTimeout(toastTimer);
+  clearTimeout(toastClear);
+  ui.toast.textContent = text;
+  ui.toast.classList.add('show');
+  toastTimer = setTimeout(
+    () => {
+      ui.toast.classList.remove('show');
+      toastClear = setTimeout(() => {
+        ui.toast.textContent = '';
+      }, 400);
+    },
+    alert ? 6000 : Math.min(6000, 2500 + text.length * 40),
+  );
+}
+
 // ---------------------------------------------------------------------------
 // Rendering Telegram text: entities → elements, everything else → text nodes
 
@@ -166,18 +188,39 @@ function elementFor(entity, part) {
     }
     case 'email':
       return link(`mailto:${part}`, false);
-    case 'bot_command': {
-      // As in Telegram: a command in a message can be tapped to send it.
-      const button = document.createElement('button');
-      button.type = 'button';
-      button.className = 'cmd';
-      button.title = `Send ${part}`;
-      button.addEventListener('click', () => sendText(part.replace(/@\w+$/, '')));
-      return button;
-    }
+    case 'bot_command':
+      return commandButton(part);
     default:
       return document.createElement('span');
   }
+}
+
+/** As in Telegram: a command in a message can be tapped to send it. */
+function commandButton(command) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'cmd';
+  button.title = `Send ${command}`;
+  button.textContent = command;
+  button.addEventListener('click', () => sendText(command.replace(/@\w+$/, '')));
+  return button;
+}
+
+// Telegram finds commands in a message itself (a bot's HTML has no tag for them): "/word" after a space or the start.
+const COMMAND = /(^|[\s(«"'])(\/[A-Za-z][A-Za-z0-9_]{0,31}(?:@[A-Za-z][A-Za-z0-9_]{3,31})?)(?=$|[\s.,;:!?)»"'])/g;
+const NO_COMMANDS_IN = new Set(['A', 'BUTTON', 'CODE', 'PRE']);
+
+/** Appends plain text, with the commands in it as buttons unless it sits in a link or code. */
+function appendPlain(parent, text) {
+  if (NO_COMMANDS_IN.has(parent.nodeName)) return void parent.append(text);
+  let pos = 0;
+  for (const match of text.matchAll(COMMAND)) {
+    const start = match.index + match[1].length;
+    if (start > pos) parent.append(text.slice(pos, start));
+    parent.append(commandButton(match[2]));
+    pos = start + match[2].length;
+  }
+  if (pos < text.length) parent.append(text.slice(pos));
 }
 
 /** Text with entities (UTF-16 offsets, as JavaScript strings count) as a fragment of safe DOM nodes. */
@@ -197,17 +240,17 @@ function renderText(text, entities) {
         i++;
         continue;
       }
-      if (from > pos) parent.append(text.slice(pos, from));
+      if (from > pos) appendPlain(parent, text.slice(pos, from));
       // Entities starting inside this one nest in it (clipped to it).
       let j = i + 1;
       while (j < list.length && list[j].offset < to) j++;
       const element = elementFor(entity, text.slice(from, to));
-      build(element, from, to, list.slice(i + 1, j));
+      if (entity.type !== 'bot_command') build(element, from, to, list.slice(i + 1, j));
       parent.append(element);
       pos = to;
       i = j;
     }
-    if (pos < end) parent.append(text.slice(pos, end));
+    if (pos < end) appendPlain(parent, text.slice(pos, end));
   };
   build(fragment, 0, text.length, sorted);
   return fragment;
@@ -325,14 +368,37 @@ function nearBottom() {
 }
 
 function scrollToBottom() {
-  ui.chat.scrollTop = ui.chat.scrollHeight;
+  state.following = true;
+  follow();
 }
+
+// Following the chat, as Telegram does: whatever makes it taller (a message, an edit, a photo that has loaded) or
+// the window smaller keeps the newest message in view, unless the person scrolled up to read; scrolling back down
+// follows again. Only a scroll up under an unchanged layout (wheel, touch, keys, the scroll bar) stops following: the
+// browser's own scrolls when the layout changes (a narrower window re-wrapping the text above) do not.
+let seen = { top: 0, height: 0, client: 0 };
+const measure = () => ({ top: ui.chat.scrollTop, height: ui.chat.scrollHeight, client: ui.chat.clientHeight });
+ui.chat.addEventListener('scroll', () => {
+  const now = measure();
+  const sameLayout = now.height === seen.height && now.client === seen.client;
+  if (nearBottom()) state.following = true;
+  else if (sameLayout && now.top < seen.top) state.following = false;
+  seen = now;
+});
+const follow = () => {
+  if (state.following) ui.chat.scrollTop = ui.chat.scrollHeight;
+  seen = measure();
+};
+new ResizeObserver(follow).observe(ui.list);
+new ResizeObserver(follow).observe(ui.chat);
+// A photo grows when it loads (its box may be sized before, but not a file's preview or a reply's thumbnail).
+ui.list.addEventListener('load', follow, true);
 
 function upsert(item) {
   const previous = state.items.get(item.id);
   state.items.set(item.id, item);
   let li = document.getElementById(`m-${item.id}`);
-  const stick = nearBottom() || (!previous && item.from === 'person');
+  const stick = state.following || (!previous && item.from === 'person');
 
   // Keep the keyboard focus on an edited message's buttons (the /breeds pager): same button, or the same label.
   const focused = li?.contains(document.activeElement) ? document.activeElement : undefined;
@@ -421,6 +487,10 @@ function connect() {
   events.addEventListener('reset', (e) => reset(JSON.parse(e.data)));
   events.addEventListener('message', (e) => upsert(JSON.parse(e.data)));
   events.addEventListener('remove', (e) => remove(JSON.parse(e.data).id));
+  events.addEventListener('toast', (e) => {
+    const { text, alert } = JSON.parse(e.data);
+    showToast(text, alert);
+  });
 }
 
 ui.form.addEventListener('submit', async (event) => {

@@ -6,7 +6,7 @@ import { badRequest } from '../api-error.ts';
 import type { MessageRecord } from '../chat-store.ts';
 import { formatted } from '../formatting.ts';
 import { now, sameJson, setOptional, withEntities } from '../messages.ts';
-import { inlineMarkup, optObj, optStr, type Params, reqInt } from '../params.ts';
+import { inlineMarkup, optBool, optObj, optStr, type Params, reqInt } from '../params.ts';
 import type { StandInState } from '../state.ts';
 import type { Message } from '../types.ts';
 import { botMessage, MAX_CAPTION, MAX_TEXT } from './bot-message.ts';
@@ -55,7 +55,10 @@ export function messageMethods(state: StandInState): Record<string, MethodHandle
       return true;
     },
     answerCallbackQuery: (p) => {
-      if (!chats.answerCallbackQuery(optStr(p, 'callback_query_id') ?? '')) {
+      const text = optStr(p, 'text');
+      if (text !== undefined && text.length > 200) throw badRequest('MESSAGE_TOO_LONG');
+      const answer = { ...(text ? { text } : {}), showAlert: optBool(p, 'show_alert') };
+      if (!chats.answerCallbackQuery(optStr(p, 'callback_query_id') ?? '', answer)) {
         throw badRequest('query is too old and response timeout expired or query ID is invalid');
       }
       return true;
