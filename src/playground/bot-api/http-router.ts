@@ -109,6 +109,7 @@ export class HttpRouter {
         if (!res.writableFinished) aborted.abort();
       });
       const result = await route.handler(params, { uploads, signal: aborted.signal });
+      if (fault?.kind === 'lose-response') return void req.socket.destroy();
       sendJson(res, 200, { ok: true, result });
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;

@@ -100,7 +100,9 @@ export type Fault =
   /** Destroy the socket without answering: the client sees a network error. */
   | { kind: 'drop' }
   /** Answer normally, but only after `ms` milliseconds. */
-  | { kind: 'delay'; ms: number };
+  | { kind: 'delay'; ms: number }
+  /** Carry out the call (a message is sent), then destroy the socket: the response is lost, as Telegram's can be. */
+  | { kind: 'lose-response' };
 
 export interface FaultRule {
   /** Bot API method name, `'*'` for any method, or `'file'` for file downloads. */
