@@ -25,9 +25,11 @@ async function personWithData() {
   const p = person(h);
   const first = await p.photo(GOLDEN);
   const second = await p.photo(GOLDEN);
+  // The language first: any command ends a pending correction (the 👎 below starts one).
+  p.text('/language ru');
+  await poll(async () => ((await stored.languages.get(p.from.id)) === 'ru' ? true : undefined));
   p.press(first.answer.message_id, 'fb:y');
   p.press(second.answer.message_id, 'fb:n');
-  p.text('/language ru');
   await poll(async () =>
     (await stored.feedback.since(0)).filter((r) => r.userId === p.from.id).length === 2 &&
     (await stored.languages.get(p.from.id)) === 'ru' &&
