@@ -5,6 +5,7 @@ import { type BotContext, createBot, PhotoRateLimiter, setCommandMenus } from '.
 import type { TelegramReachability } from '../telegram/index.ts';
 import type { Breed } from '../vision/index.ts';
 import type { SharedServices } from './services.ts';
+import { reachTelegram } from './telegram-start.ts';
 
 /**
  * Updates handled at once, across chats (one chat's stay in order: see createBot). Bounded so a burst queues in
@@ -49,7 +50,7 @@ export async function startBotRole(
     redis,
     prefix: config.QUEUE_PREFIX,
   });
-  await bot.init();
+  await reachTelegram(bot, services);
   await setCommandMenus(bot.api, texts).catch((error: unknown) => {
     logger.warn({ err: error }, 'could not set the command menu');
   });

@@ -2,6 +2,10 @@
  * Assembles a process from its roles: the bot (Telegram edge + queue producer), the worker (queue consumer + vision
  * core), or both for small deployments, over the services they share, with the ops endpoint beside them. Used by
  * `main.ts` and, identically, by the end-to-end tests.
+ *
+ * The ops endpoint comes first, so a process that waits for Redis, for Telegram or for its model says so at
+ * /readyz; Redis and Telegram are tried until they answer; a stop signal (options.signal) ends the start-up at any
+ * step and closes what it had opened.
  */
 import type { RunnerHandle } from '@grammyjs/runner';
 import type { Worker } from 'bullmq';
@@ -9,14 +13,16 @@ import type { Bot } from 'grammy';
 import type { Redis } from 'ioredis';
 import type { BotContext } from '../bot/index.ts';
 import type { Config } from '../config/index.ts';
-import { type Logger, type Metrics, type OpsServer, startOpsServer } from '../ops/index.ts';
+import { type Logger, Metrics, type OpsServer, type ReadinessCheck, startOpsServer } from '../ops/index.ts';
 import type { PhotoQueue } from '../queue/index.ts';
 import type { PredictionHistory } from '../store/index.ts';
 import type { TelegramReachability } from '../telegram/index.ts';
 import { type Breed, type Classifier, loadBreeds, loadManifest } from '../vision/index.ts';
 import { startBotRole } from './bot-role.ts';
-import { openSharedServices, type SharedServices } from './services.ts';
-import { startWorkerRole, type WorkerRole } from './worker-role.ts';
+import { MissingTokenError, openSharedServices, reachRedis, withTelegram } from './services.ts';
+import { ShutdownSteps } from './shutdown-steps.ts';
+import { StartUpProgress } from './start-up.ts';
+import { NO_TOKEN_PHOTOS_NOTE, NothingToServeError, startWorkerRole, type WorkerRole } from './worker-role.ts';
 
 export type Role = 'bot' | 'worker';
 
@@ -24,8 +30,9 @@ export interface RunningApp {
   bot?: Bot<BotContext>;
   /** Polls for updates and handles them concurrently (in order within a chat). */
   botRunner?: RunnerHandle;
-  /** Whether Telegram answers, as every API client of this process saw it last. */
-  telegram: TelegramReachability;
+  /** Whether Telegram answers, as every API client of this process saw it last; absent without BOT_TOKEN. */
+  telegram?: TelegramReachability;
+  /** Chat photos; absent in a worker without BOT_TOKEN (batch jobs only). */
   worker?: Worker;
   batchWorker?: Worker;
   classifier?: Classifier;
@@ -39,66 +46,135 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-export async function startApp(config: Config, roles: readonly Role[], logger: Logger): Promise<RunningApp> {
-  const services = await openSharedServices(config, logger);
-  const { queue, redis, metrics, history } = services;
-  const telegram = services.telegram.reachability;
-  const app: RunningApp = { queue, redis, metrics, history, telegram, stop: async () => undefined };
-  let workerRole: WorkerRole | undefined;
-  const stop = () => stopAll(app, workerRole, logger);
+export interface StartOptions {
+  /** Aborted by SIGTERM/SIGINT: the start-up stops at the step it is at, and what it opened is closed. */
+  signal?: AbortSignal;
+  /** Where the stop records its steps, so that main.ts can name the ones that outlive its time limit. */
+  shutdownSteps?: ShutdownSteps;
+}
+
+/** What has been opened so far: read by /readyz while the process starts, closed by a stop at any point. */
+type Opened = Partial<Omit<RunningApp, 'stop' | 'metrics'>> & { metrics: Metrics; workerRole?: WorkerRole };
+
+export async function startApp(
+  config: Config,
+  roles: readonly Role[],
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<RunningApp> {
+  // What no retry can mend ends the start before anything is opened, with one line (main.ts).
+  if (roles.includes('bot') && config.BOT_TOKEN === undefined) throw new MissingTokenError();
+  if (roles.includes('worker') && config.BOT_TOKEN === undefined && config.BATCH_WORKER_CONCURRENCY === 0) {
+    throw new NothingToServeError();
+  }
+  const startUp = new StartUpProgress(options.signal ?? new AbortController().signal, {
+    firstDelayMs: config.STARTUP_RETRY_FIRST_MS,
+    maxDelayMs: config.STARTUP_RETRY_MAX_MS,
+  });
+  const steps = options.shutdownSteps ?? new ShutdownSteps();
+  const app: Opened = { metrics: new Metrics() };
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= stopAll(app, steps, logger);
+    return stopping;
+  };
   try {
-    if (roles.includes('worker')) {
-      workerRole = await startWorkerRole(services);
-      Object.assign(app, {
-        classifier: workerRole.classifier,
-        worker: workerRole.worker,
-        ...(workerRole.batchWorker ? { batchWorker: workerRole.batchWorker } : {}),
-      });
-    }
-    if (roles.includes('bot')) {
-      const breeds = app.classifier?.breeds ?? (await loadDefaultBreeds(config));
-      const botRole = await startBotRole(services, breeds, telegram);
-      Object.assign(app, { bot: botRole.bot, botRunner: botRole.runner });
-    }
-    if (config.OPS_PORT >= 0) app.ops = await startOps(services, app);
+    if (config.OPS_PORT >= 0) app.ops = await startOps(config, roles, app, startUp, logger);
+    await openRoles(config, roles, app, startUp, logger);
+    startUp.checkNotStopped();
   } catch (error) {
     await stop();
     throw error;
   }
-  app.stop = stop;
-  return app;
+  const { queue, redis, history } = app;
+  if (!queue || !redis || !history) throw new Error('startApp: the services were not opened');
+  return { ...app, queue, redis, history, stop };
 }
 
-function startOps(services: SharedServices, app: RunningApp): Promise<OpsServer> {
-  const { config, redis, queue } = services;
+async function openRoles(
+  config: Config,
+  roles: readonly Role[],
+  app: Opened,
+  startUp: StartUpProgress,
+  logger: Logger,
+): Promise<void> {
+  const { metrics } = app;
+  const redis = await reachRedis(config, startUp, logger);
+  app.redis = redis;
+  const services = openSharedServices(config, logger, { redis, metrics, startUp });
+  Object.assign(app, { queue: services.queue, history: services.history });
+  if (services.telegram) app.telegram = services.telegram.reachability;
+  if (config.BOARD_USER && config.BOARD_PASSWORD) {
+    app.ops?.mountBoard({ queues: [services.queue], user: config.BOARD_USER, password: config.BOARD_PASSWORD });
+  }
+  if (roles.includes('worker')) {
+    const workerRole = await startWorkerRole(services);
+    Object.assign(app, {
+      workerRole,
+      classifier: workerRole.classifier,
+      ...(workerRole.worker ? { worker: workerRole.worker } : {}),
+      ...(workerRole.batchWorker ? { batchWorker: workerRole.batchWorker } : {}),
+    });
+  }
+  if (roles.includes('bot')) {
+    const breeds = app.classifier?.breeds ?? (await startUp.unlessStopped(loadDefaultBreeds(config)));
+    const withToken = withTelegram(services);
+    const botRole = await startBotRole(withToken, breeds, withToken.telegram.reachability);
+    Object.assign(app, { bot: botRole.bot, botRunner: botRole.runner });
+  }
+}
+
+/**
+ * The endpoint, up before any dependency: each check says `true` or why not — what start-up is waiting for
+ * (`redis: "unreachable: … (try 3 in 4 s)"`, `model: "loading"`, `telegram: "not reached yet"`), then the live state.
+ */
+function startOps(
+  config: Config,
+  roles: readonly Role[],
+  app: Opened,
+  startUp: StartUpProgress,
+  logger: Logger,
+): Promise<OpsServer> {
+  const hasToken = config.BOT_TOKEN !== undefined;
+  if (roles.includes('worker')) startUp.waitingFor('model', 'not loaded yet');
+  if (roles.includes('bot')) startUp.waitingFor('telegram', 'not reached yet');
+  const readiness: Record<string, ReadinessCheck> = {
+    redis: () => startUp.why('redis') ?? redisAnswers(app.redis),
+    ...(roles.includes('worker') ? { model: () => startUp.why('model') ?? app.classifier !== undefined } : {}),
+    ...(roles.includes('bot') ? { bot: () => app.botRunner?.isRunning() || 'not polling' } : {}),
+    ...(hasToken
+      ? { telegram: () => startUp.why('telegram') ?? (app.telegram?.reachable || 'unreachable: calls are failing') }
+      : {}),
+  };
   return startOpsServer({
     host: config.OPS_HOST,
     port: config.OPS_PORT,
-    metrics: services.metrics,
-    readiness: {
-      redis: async () => (await redis.ping()) === 'PONG',
-      ...(app.classifier ? { model: async () => app.classifier !== undefined } : {}),
-      ...(app.botRunner ? { bot: async () => app.botRunner?.isRunning() ?? false } : {}),
-      telegram: async () => app.telegram.reachable,
-    },
-    ...(config.BOARD_USER && config.BOARD_PASSWORD
-      ? { board: { queues: [queue], user: config.BOARD_USER, password: config.BOARD_PASSWORD } }
-      : {}),
-    logger: services.logger,
+    metrics: app.metrics,
+    readiness,
+    // A worker without a token is a batch-only worker on purpose: it serves all it can, so it is ready (a 503 would
+    // keep its container unhealthy and restarted for ever); what it does not serve is a note beside the checks.
+    ...(roles.includes('worker') && !hasToken ? { notes: { photos: NO_TOKEN_PHOTOS_NOTE } } : {}),
+    logger,
   });
 }
 
-async function stopAll(app: RunningApp, workerRole: WorkerRole | undefined, logger: Logger): Promise<void> {
+async function redisAnswers(redis: Redis | undefined): Promise<true | string> {
+  if (redis === undefined) return 'connecting';
+  // Commands wait through a reconnect (maxRetriesPerRequest: null), so a PING would hang while Redis is away.
+  if (redis.status !== 'ready') return `connection lost: ${redis.status}`;
+  return (await redis.ping()) === 'PONG' || 'no PONG';
+}
+
+async function stopAll(app: Opened, steps: ShutdownSteps, logger: Logger): Promise<void> {
   // Order matters: no new updates, then no new jobs, then let running jobs finish, then the connections.
-  if (app.botRunner?.isRunning()) await app.botRunner.stop();
-  await workerRole?.stop();
-  await app.ops?.close();
-  await app.queue.close();
-  app.redis.disconnect();
+  if (app.botRunner?.isRunning()) await steps.run('bot polling', () => app.botRunner?.stop());
+  await app.workerRole?.stop(steps);
+  await steps.run('ops endpoint', () => app.ops?.close());
+  await steps.run('photo queue', () => app.queue?.close());
+  app.redis?.disconnect();
   logger.info('stopped');
 }
 
-/** One warning when Telegram stops answering and one line when it is back; the metric follows each call. */
 /** A bot-only process does not load the model, only its breed labels (for /breeds). */
 async function loadDefaultBreeds(config: Config): Promise<readonly Breed[]> {
   const manifest = await loadManifest(config.MODEL, config.MODELS_DIR);

@@ -1,24 +1,44 @@
 /**
  * The worker role: the models loaded, chat photos taken from the queue and answered, batch jobs served, and the
- * worker's presence announced. The batch part is also what `dog-breeds batch --local` runs in its own process.
+ * worker's presence announced. Without BOT_TOKEN it serves batch jobs only (chat photos need Telegram to be fetched
+ * and answered; they wait in the queue for a worker that has one). The batch part is also what
+ * `dog-breeds batch --local` runs in its own process.
  */
 import type { Worker } from 'bullmq';
+import type { Api } from 'grammy';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.ts';
+import { OperatorError } from '../operator-error.ts';
 import type { Logger, Metrics } from '../ops/index.ts';
 import { announceWorker } from '../store/index.ts';
 import { createTelegramApi } from '../telegram/index.ts';
 import type { Classifier } from '../vision/index.ts';
 import { PhotoReplies, type SourceAccess, startBatchWorker, startPhotoWorker } from '../worker/index.ts';
 import { openClassifier } from './classifier-options.ts';
-import type { SharedServices } from './services.ts';
+import type { ProcessServices, TelegramAccess } from './services.ts';
+import type { ShutdownSteps } from './shutdown-steps.ts';
 
 export interface WorkerRole {
   classifier: Classifier;
-  worker: Worker;
+  /** Chat photos; absent without BOT_TOKEN. */
+  worker?: Worker;
   batchWorker?: Worker;
   /** Stops taking jobs, lets the running ones finish, unloads the models. */
-  stop(): Promise<void>;
+  stop(steps: ShutdownSteps): Promise<void>;
+}
+
+/** Why a worker without BOT_TOKEN takes no chat photos: said at start and in /readyz's notes. */
+export const NO_TOKEN_PHOTOS_NOTE = 'no BOT_TOKEN: chat photos are not served (batch jobs only)';
+
+/** Checked by startApp before anything is opened. */
+export class NothingToServeError extends OperatorError {
+  override readonly name = 'NothingToServeError';
+  constructor() {
+    super(
+      'This worker would serve nothing: without BOT_TOKEN it takes batch jobs only, and BATCH_WORKER_CONCURRENCY is 0. ' +
+        'Set BOT_TOKEN (chat photos) or BATCH_WORKER_CONCURRENCY above 0 (batch jobs).',
+    );
+  }
 }
 
 /** A worker for one model's batch queue (`dog-breeds batch` and `reprocess` jobs). */
@@ -44,19 +64,23 @@ export function startBatchRole(options: {
   });
 }
 
-export async function startWorkerRole(services: SharedServices): Promise<WorkerRole> {
-  const { config, logger, metrics, redis } = services;
-  const classifier = await openClassifier(config, logger, {
-    onBatch: (model, size) => metrics.batchSize.observe({ model }, size),
-  });
-  let replies: PhotoReplies;
+export async function startWorkerRole(services: ProcessServices): Promise<WorkerRole> {
+  const { config, logger, metrics, redis, startUp, telegram } = services;
+  startUp.waitingFor('model', 'loading');
+  const classifier = await startUp.unlessStopped(
+    openClassifier(config, logger, { onBatch: (model, size) => metrics.batchSize.observe({ model }, size) }),
+    (late) => late.close(),
+  );
+  let replies: PhotoReplies | undefined;
   try {
-    replies = new PhotoReplies(await services.textsFor(classifier.breeds), services.personal);
+    if (telegram) replies = new PhotoReplies(await services.textsFor(classifier.breeds), services.personal);
+    startUp.checkNotStopped();
   } catch (error) {
     // A role that could not start leaves nothing loaded behind.
     await classifier.close();
     throw error;
   }
+  startUp.reached('model');
   for (const model of [classifier.breedModel, classifier.gateModel]) {
     if (model) metrics.device.set({ model: model.id, device: model.device }, 1);
   }
@@ -64,7 +88,7 @@ export async function startWorkerRole(services: SharedServices): Promise<WorkerR
     { model: classifier.breedModel.id, gate: classifier.gateModel?.id ?? null, device: classifier.device },
     'model loaded',
   );
-  const api = createTelegramApi(services.telegram);
+  const api = telegram ? createTelegramApi(telegram) : undefined;
   const batchWorker =
     config.BATCH_WORKER_CONCURRENCY > 0
       ? startBatchRole({
@@ -73,25 +97,13 @@ export async function startWorkerRole(services: SharedServices): Promise<WorkerR
           classifier,
           concurrency: config.BATCH_WORKER_CONCURRENCY,
           locks: services.locks,
-          access: { telegram: { api, ...services.telegram } },
+          access: telegram && api ? { telegram: { api, ...telegram } } : {},
           logger,
           metrics,
         })
       : undefined;
-  const worker = startPhotoWorker({
-    connection: redis,
-    prefix: config.QUEUE_PREFIX,
-    concurrency: config.WORKER_CONCURRENCY,
-    locks: services.locks,
-    classifier,
-    api,
-    telegram: services.telegram,
-    answer: { unsureThreshold: config.UNSURE_THRESHOLD, groupLeadShare: config.GROUP_LEAD_SHARE },
-    replies,
-    logger: logger.child({ role: 'worker' }),
-    metrics,
-    history: services.history,
-  });
+  const worker = telegram && api && replies ? startChatPhotos(services, telegram, api, classifier, replies) : undefined;
+  if (worker === undefined) logger.warn({ batchConcurrency: config.BATCH_WORKER_CONCURRENCY }, NO_TOKEN_PHOTOS_NOTE);
   const unannounce = announceWorker(redis, config.QUEUE_PREFIX, {
     model: classifier.breedModel.id,
     gateModel: classifier.gateModel?.id ?? null,
@@ -100,12 +112,40 @@ export async function startWorkerRole(services: SharedServices): Promise<WorkerR
   });
   return {
     classifier,
-    worker,
+    ...(worker ? { worker } : {}),
     ...(batchWorker ? { batchWorker } : {}),
-    async stop() {
-      await Promise.all([worker.close(), batchWorker?.close()]);
-      await classifier.close();
-      await unannounce();
+    async stop(steps) {
+      // Running jobs finish (or, past the shutdown time limit, go back to the queue when their locks expire).
+      await Promise.all([
+        worker && steps.run('photo worker (jobs in flight)', () => worker.close()),
+        batchWorker && steps.run('batch worker (jobs in flight)', () => batchWorker.close()),
+      ]);
+      await steps.run('model', () => classifier.close());
+      await steps.run('worker presence', unannounce);
     },
   };
+}
+
+function startChatPhotos(
+  services: ProcessServices,
+  telegram: TelegramAccess,
+  api: Api,
+  classifier: Classifier,
+  replies: PhotoReplies,
+): Worker {
+  const { config } = services;
+  return startPhotoWorker({
+    connection: services.redis,
+    prefix: config.QUEUE_PREFIX,
+    concurrency: config.WORKER_CONCURRENCY,
+    locks: services.locks,
+    classifier,
+    api,
+    telegram,
+    answer: { unsureThreshold: config.UNSURE_THRESHOLD, groupLeadShare: config.GROUP_LEAD_SHARE },
+    replies,
+    logger: services.logger.child({ role: 'worker' }),
+    metrics: services.metrics,
+    history: services.history,
+  });
 }

@@ -1,7 +1,8 @@
 /**
  * Runs photos through a model's batch queue and collects the results as they come: enqueue (idempotent ids), listen
- * for completions, pick up jobs that finished while nobody was listening, report progress. Shared by `batch` and
- * `reprocess`. With `local`, the command also runs a worker in its own process (no other worker needed).
+ * for completions, pick up jobs that finished while nobody was listening, report progress, and say at once when no
+ * worker listens on the queue (and again when one comes). Shared by `batch` and `reprocess`. With `local`, the
+ * command also runs a worker in its own process (no other worker needed).
  */
 
 import { QueueEvents } from 'bullmq';
@@ -14,12 +15,14 @@ import { Metrics } from '../ops/index.ts';
 import {
   type BatchJobData,
   type BatchJobResult,
+  type BatchQueue,
   batchJobId,
   batchQueueName,
   connectRedis,
   createBatchQueue,
   enqueueBatch,
 } from '../queue/index.ts';
+import { listWorkers } from '../store/index.ts';
 import { createTelegramApi } from '../telegram/index.ts';
 import { photosInFlight } from './concurrency.ts';
 
@@ -41,7 +44,12 @@ export interface BatchRunOptions {
   onResult: (item: BatchItem, result: BatchJobResult) => Promise<void>;
   /** Resolves when the run should stop early (Ctrl-C); what finished so far is kept. */
   interrupted?: Promise<void>;
+  /** Where notes for the person go (no worker listening, one came); default stderr. */
+  say?: (line: string) => void;
 }
+
+/** How often a run without a worker looks again (and a run with one checks it is still there). */
+const WORKER_CHECK_MS = 3000;
 
 export interface BatchRunSummary {
   finished: number;
@@ -62,14 +70,7 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRunSummar
   const started = Date.now();
   const pending = new Map(items.map((item) => [batchJobId(modelId, item.data.key), item]));
   let failed = 0;
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: '{bar} {value}/{total} | failed {failed} | {rate}/s | ETA {eta_formatted}',
-      hideCursor: true,
-    },
-    cliProgress.Presets.shades_classic,
-  );
+  const bar = progressBar();
   let allDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => {
     allDone = resolve;
@@ -100,6 +101,7 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRunSummar
     await events.waitUntilReady();
     bar.start(items.length, 0, { failed: 0, rate: '0.0' });
     if (items.length === 0) allDone();
+    if (!options.local && items.length > 0) stops.unshift(watchForWorkers(options, queue, redis));
     await enqueueBatch(
       queue,
       modelId,
@@ -129,6 +131,57 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRunSummar
     for (const stop of stops) await stop().catch((error: unknown) => logger.warn({ err: error }, 'batch shutdown'));
     redis.disconnect();
   }
+}
+
+function progressBar(): cliProgress.SingleBar {
+  return new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: '{bar} {value}/{total} | failed {failed} | {rate}/s | ETA {eta_formatted}',
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+}
+
+/**
+ * Says when nobody serves the queue — how to start a worker, or to use --local — and when a worker comes. The run
+ * keeps waiting rather than exiting: its jobs are in Redis already, and a worker started now (in another terminal, a
+ * container) takes them, so the person only has to start one; exiting would leave them queued all the same.
+ */
+function watchForWorkers(options: BatchRunOptions, queue: BatchQueue, redis: Redis): () => Promise<void> {
+  const say =
+    options.say ?? ((line: string) => void process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${line}\n`));
+  const name = batchQueueName(options.modelId);
+  let listening: boolean | undefined;
+  const check = async () => {
+    // BullMQ names each worker's Redis connection after its queue; where CLIENT LIST is refused it cannot tell.
+    const workers = await queue.getWorkers();
+    if (workers.some((w) => /does not support/.test(w.name ?? ''))) return;
+    const now = workers.length > 0;
+    if (now === listening || (now && listening === undefined)) {
+      listening = now;
+      return;
+    }
+    listening = now;
+    say(now ? `A worker is listening on ${name} now.` : await noWorkerNote(options, redis, name));
+  };
+  const failed = (error: unknown) => options.logger.debug({ err: error }, 'could not list the batch workers');
+  void check().catch(failed);
+  const timer = setInterval(() => void check().catch(failed), WORKER_CHECK_MS);
+  return async () => clearInterval(timer);
+}
+
+async function noWorkerNote(options: BatchRunOptions, redis: Redis, queueName: string): Promise<string> {
+  const others = (await listWorkers(redis, options.config.QUEUE_PREFIX).catch(() => []))
+    .map((w) => w.model)
+    .filter((model) => model !== options.modelId);
+  return (
+    `No worker is listening on ${queueName}: start one (\`npm run worker\` with MODEL=${options.modelRef}; ` +
+    'no BOT_TOKEN needed for batch jobs), or run this again with --local. Waiting: the photos stay queued, a worker ' +
+    'started now takes them (Ctrl-C stops; a re-run collects what finished).' +
+    (others.length > 0 ? ` Workers are up for other models only: ${[...new Set(others)].join(', ')}.` : '')
+  );
 }
 
 async function startLocalWorker(options: BatchRunOptions, redis: Redis): Promise<() => Promise<void>> {

@@ -94,6 +94,16 @@ export const configSchema = z.object({
   /** Bull Board at /board is on only when both are set (basic auth). */
   BOARD_USER: z.string().min(1).optional(),
   BOARD_PASSWORD: z.string().min(12, 'use at least 12 characters').optional(),
+  // Start-up and shutdown
+  /** First wait before trying Redis or Telegram again when they do not answer at start; doubled each time. */
+  STARTUP_RETRY_FIRST_MS: int(10).default(1000),
+  /** The longest wait between those tries: the service keeps trying, never giving up, at least this often. */
+  STARTUP_RETRY_MAX_MS: int(10).default(30_000),
+  /**
+   * After SIGTERM/SIGINT, the process exits anyway after this long, saying what did not stop. Below the grace period
+   * of whatever stops it (ECS: 30 s; Docker: 10 s unless `stop_grace_period`/`--time` says more).
+   */
+  SHUTDOWN_TIMEOUT_MS: int(100).default(25_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,7 +1,8 @@
 /**
  * Each process's operations endpoint: `/healthz` (the process is alive), `/readyz` (Redis answers, the model is
- * loaded, the bot polls, Telegram answers), `/metrics` (Prometheus), and Bull Board at `/board` behind basic auth —
- * only when credentials are configured. Binds to OPS_HOST (loopback unless a container says otherwise).
+ * loaded, the bot polls, Telegram answers — and, while one is not, why), `/metrics` (Prometheus), and Bull Board at
+ * `/board` behind basic auth — only when credentials are configured. Binds to OPS_HOST (loopback unless a container
+ * says otherwise). Started first, before any dependency is reached, so that a process that waits says what for.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -19,22 +20,35 @@ export class OpsPortInUseError extends OperatorError {
   override readonly name = 'OpsPortInUseError';
 }
 
-export type ReadinessCheck = () => Promise<boolean>;
+/** `true` when ready; otherwise why not, in words (`false` alone reads "not ready"). */
+export type ReadinessState = boolean | string;
+export type ReadinessCheck = () => Promise<ReadinessState> | ReadinessState;
+
+/** A check that does not answer within this long is reported as not ready (a Redis that is down never answers). */
+const CHECK_TIMEOUT_MS = 2000;
 
 export interface OpsServerOptions {
   host: string;
   /** 0 picks a free port. */
   port: number;
   metrics: Metrics;
-  /** Named checks; /readyz is 200 only when all pass. */
+  /** Named checks; /readyz is 200 only when all pass. Each answer is `true` or why not. */
   readiness: Record<string, ReadinessCheck>;
-  /** Bull Board over these queues, when user and password are set. */
-  board?: { queues: Queue[]; user: string; password: string };
+  /** Facts shown beside the checks that do not make the process unready (what this process does not serve). */
+  notes?: Record<string, string>;
   logger: Logger;
+}
+
+export interface BoardOptions {
+  queues: Queue[];
+  user: string;
+  password: string;
 }
 
 export interface OpsServer {
   url: string;
+  /** Bull Board over these queues at /board (added once the queues exist: Redis is reached after the endpoint is up). */
+  mountBoard(board: BoardOptions): void;
   close(): Promise<void>;
 }
 
@@ -55,6 +69,22 @@ function basicAuth(user: string, password: string) {
   };
 }
 
+/** One check's answer: `true`, or why not (false, a throw and no answer in time each said in words). */
+async function runCheck(check: ReadinessCheck): Promise<true | string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`no answer within ${CHECK_TIMEOUT_MS / 1000} s`), CHECK_TIMEOUT_MS);
+  });
+  try {
+    const state = await Promise.race([Promise.resolve().then(check), timeout]);
+    return state === true ? true : state === false ? 'not ready' : state;
+  } catch (error) {
+    return `error: ${(error as Error).message}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
   const app = express();
   app.disable('x-powered-by');
@@ -65,13 +95,14 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
 
   app.get('/readyz', async (_req, res) => {
     const results = await Promise.all(
-      Object.entries(options.readiness).map(async ([name, check]) => {
-        const ok = await check().catch(() => false);
-        return [name, ok] as const;
-      }),
+      Object.entries(options.readiness).map(async ([name, check]) => [name, await runCheck(check)] as const),
     );
-    const ready = results.every(([, ok]) => ok);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
+    const ready = results.every(([, state]) => state === true);
+    res.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : 'not ready',
+      checks: Object.fromEntries(results),
+      ...(options.notes && Object.keys(options.notes).length > 0 ? { notes: options.notes } : {}),
+    });
   });
 
   app.get('/metrics', async (_req, res) => {
@@ -82,12 +113,6 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       res.status(500).send('metrics unavailable');
     }
   });
-
-  if (options.board) {
-    const adapter = new ExpressAdapter().setBasePath('/board');
-    createBullBoard({ queues: options.board.queues.map((q) => new BullMQAdapter(q)), serverAdapter: adapter });
-    app.use('/board', basicAuth(options.board.user, options.board.password), adapter.getRouter());
-  }
 
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {
@@ -104,9 +129,15 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
-  options.logger.info({ url, board: options.board !== undefined }, 'ops endpoint listening');
+  options.logger.info({ url }, 'ops endpoint listening');
   return {
     url,
+    mountBoard(board) {
+      const adapter = new ExpressAdapter().setBasePath('/board');
+      createBullBoard({ queues: board.queues.map((q) => new BullMQAdapter(q)), serverAdapter: adapter });
+      app.use('/board', basicAuth(board.user, board.password), adapter.getRouter());
+      options.logger.info({ url: `${url}/board` }, 'Bull Board mounted');
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -4,3 +4,4 @@
  * so the bot and worker processes never load the stand-in.
  */
 export { startPlayground } from './start-playground.ts';
+export { findWebDir } from './web-server.ts';

@@ -22,4 +22,4 @@ export {
   type PhotoQueue,
   type PhotoQueueOptions,
 } from './photo-queue.ts';
-export { connectRedis, RedisUnavailableError, safeRedisUrl } from './redis-connection.ts';
+export { connectRedis, REDIS_HINT, RedisUnavailableError, safeRedisUrl } from './redis-connection.ts';

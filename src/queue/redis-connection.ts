@@ -4,7 +4,18 @@ import { OperatorError } from '../operator-error.ts';
 
 export class RedisUnavailableError extends OperatorError {
   override readonly name = 'RedisUnavailableError';
+  /** @param reason what the connection said (`connect ECONNREFUSED 127.0.0.1:6379`), for a retry's log line */
+  constructor(
+    message: string,
+    readonly reason = message,
+  ) {
+    super(message);
+  }
 }
+
+/** What to do when Redis does not answer. */
+export const REDIS_HINT =
+  'Start one — `docker compose up -d redis`, or your OS package (`apt-get install redis-server`) — or set REDIS_URL.';
 
 /** The URL without its password, fit for logs and messages. */
 export function safeRedisUrl(url: string): string {
@@ -29,16 +40,18 @@ export async function connectRedis(url: string, options: { connectTimeoutMs?: nu
     // Back off up to 2 s between reconnect attempts, forever: a Redis restart must not end the service.
     retryStrategy: (times) => Math.min(times * 100, 2000),
   });
-  redis.on('error', () => undefined); // reported through connect() here, and by reconnects' own logging
+  // Reported through connect() here, and by the reconnects' own logging; the socket's error says why best.
+  let socketError: Error | undefined;
+  redis.on('error', (error: Error) => {
+    socketError = error;
+  });
   try {
     await redis.connect();
     await redis.ping();
   } catch (error) {
     redis.disconnect();
-    throw new RedisUnavailableError(
-      `Cannot reach Redis at ${safeRedisUrl(url)} (${(error as Error).message}). Start one — ` +
-        '`docker compose up -d redis`, or your OS package (`apt-get install redis-server`) — or set REDIS_URL.',
-    );
+    const reason = (socketError ?? (error as Error)).message;
+    throw new RedisUnavailableError(`Cannot reach Redis at ${safeRedisUrl(url)} (${reason}). ${REDIS_HINT}`, reason);
   }
   return redis;
 }

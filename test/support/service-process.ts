@@ -8,6 +8,7 @@ import path from 'node:path';
 import { MODELS_DIR, ROOT } from './paths.ts';
 
 const MAIN = path.join(ROOT, 'src/main.ts');
+const CLI = path.join(ROOT, 'src/cli/main.ts');
 // Resolved here: a bare `--import tsx` would be looked up from the child's working folder.
 const TSX = import.meta.resolve('tsx');
 
@@ -18,7 +19,7 @@ export interface ServiceProcess {
   stdout(): string;
   stderr(): string;
   exited: Promise<number | null>;
-  /** Resolves when a log line matches (rejects after the timeout, with the last lines). */
+  /** Resolves when a log line (stdout or stderr) matches (rejects after the timeout, with the last lines). */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>;
   /** Peak resident memory so far (VmHWM), in bytes; call while the process runs. */
   peakRssBytes(): Promise<number>;
@@ -26,7 +27,16 @@ export interface ServiceProcess {
 }
 
 export function spawnService(role: 'bot' | 'worker' | 'all', env: Record<string, string>, cwd = ROOT): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, role], {
+  return spawnTsx(role, [MAIN, role], env, cwd);
+}
+
+/** `dog-breeds <args…>` (src/cli/main.ts) as a process, watched like a service. */
+export function spawnCli(args: string[], env: Record<string, string>): ServiceProcess {
+  return spawnTsx(`dog-breeds ${args[0] ?? ''}`, [CLI, ...args], env, ROOT);
+}
+
+function spawnTsx(role: string, args: string[], env: Record<string, string>, cwd: string): ServiceProcess {
+  const child = spawn(process.execPath, ['--import', TSX, ...args], {
     cwd,
     env: {
       PATH: process.env.PATH ?? '',
@@ -46,6 +56,7 @@ export function spawnService(role: 'bot' | 'worker' | 'all', env: Record<string,
   });
   child.stderr?.on('data', (chunk: Buffer) => {
     err += chunk.toString();
+    for (const l of listeners) l();
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return {
@@ -57,7 +68,7 @@ export function spawnService(role: 'bot' | 'worker' | 'all', env: Record<string,
     waitForLog(pattern, timeoutMs = 30_000) {
       return new Promise<void>((resolve, reject) => {
         const check = () => {
-          if (!pattern.test(out)) return;
+          if (!pattern.test(out) && !pattern.test(err)) return;
           cleanup();
           resolve();
         };
