@@ -62,7 +62,7 @@ const shutdown = (signal: string) => {
         'exiting anyway; jobs still held go back to the queue when their locks expire',
     );
     process.exit(1);
-  }, config.SHUTDOWN_TIMEOUT_MS).unref();
+  }, config.SHUTDOWN_TIMEOUT_MS);
   startUp.abort();
   if (running) void stop(running);
 };

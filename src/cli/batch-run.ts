@@ -176,9 +176,12 @@ async function noWorkerNote(options: BatchRunOptions, redis: Redis, queueName: s
   const others = (await listWorkers(redis, options.config.QUEUE_PREFIX).catch(() => []))
     .map((w) => w.model)
     .filter((model) => model !== options.modelId);
+  // Chat photos (reprocess) are read from Telegram: only a worker with the bot's token can fetch them.
+  const fromTelegram = options.items.some((item) => item.data.source.kind === 'telegram');
   return (
     `No worker is listening on ${queueName}: start one (\`npm run worker\` with MODEL=${options.modelRef}; ` +
-    'no BOT_TOKEN needed for batch jobs), or run this again with --local. Waiting: the photos stay queued, a worker ' +
+    (fromTelegram ? 'and BOT_TOKEN, to fetch the chat photos' : 'no BOT_TOKEN needed for batch jobs') +
+    '), or run this again with --local. Waiting: the photos stay queued, a worker ' +
     'started now takes them (Ctrl-C stops; a re-run collects what finished).' +
     (others.length > 0 ? ` Workers are up for other models only: ${[...new Set(others)].join(', ')}.` : '')
   );
