@@ -3,7 +3,6 @@
  * core), or both for small deployments, over the services they share, with the ops endpoint beside them. Used by
  * `main.ts` and, identically, by the end-to-end tests.
  */
-import type { RunnerHandle } from '@grammyjs/runner';
 import type { Worker } from 'bullmq';
 import type { Bot } from 'grammy';
 import type { Redis } from 'ioredis';
@@ -14,7 +13,7 @@ import type { PhotoQueue } from '../queue/index.ts';
 import type { PredictionHistory } from '../store/index.ts';
 import type { TelegramReachability } from '../telegram/index.ts';
 import { type Breed, type Classifier, loadBreeds, loadManifest } from '../vision/index.ts';
-import { startBotRole } from './bot-role.ts';
+import { type BotEdge, startBotRole } from './bot-role.ts';
 import { openSharedServices, type SharedServices } from './services.ts';
 import { startWorkerRole, type WorkerRole } from './worker-role.ts';
 
@@ -22,8 +21,8 @@ export type Role = 'bot' | 'worker';
 
 export interface RunningApp {
   bot?: Bot<BotContext>;
-  /** Polls for updates and handles them concurrently (in order within a chat). */
-  botRunner?: RunnerHandle;
+  /** Takes updates (polling or webhook) and handles them concurrently (in order within a chat). */
+  botEdge?: BotEdge;
   /** Whether Telegram answers, as every API client of this process saw it last. */
   telegram: TelegramReachability;
   worker?: Worker;
@@ -58,7 +57,7 @@ export async function startApp(config: Config, roles: readonly Role[], logger: L
     if (roles.includes('bot')) {
       const breeds = app.classifier?.breeds ?? (await loadDefaultBreeds(config));
       const botRole = await startBotRole(services, breeds, telegram);
-      Object.assign(app, { bot: botRole.bot, botRunner: botRole.runner });
+      Object.assign(app, { bot: botRole.bot, botEdge: botRole.edge });
     }
     if (config.OPS_PORT >= 0) app.ops = await startOps(services, app);
   } catch (error) {
@@ -78,7 +77,7 @@ function startOps(services: SharedServices, app: RunningApp): Promise<OpsServer>
     readiness: {
       redis: async () => (await redis.ping()) === 'PONG',
       ...(app.classifier ? { model: async () => app.classifier !== undefined } : {}),
-      ...(app.botRunner ? { bot: async () => app.botRunner?.isRunning() ?? false } : {}),
+      ...(app.botEdge ? { bot: async () => app.botEdge?.isRunning() ?? false } : {}),
       telegram: async () => app.telegram.reachable,
     },
     ...(config.BOARD_USER && config.BOARD_PASSWORD
@@ -90,7 +89,7 @@ function startOps(services: SharedServices, app: RunningApp): Promise<OpsServer>
 
 async function stopAll(app: RunningApp, workerRole: WorkerRole | undefined, logger: Logger): Promise<void> {
   // Order matters: no new updates, then no new jobs, then let running jobs finish, then the connections.
-  if (app.botRunner?.isRunning()) await app.botRunner.stop();
+  await app.botEdge?.stop();
   await workerRole?.stop();
   await app.ops?.close();
   await app.queue.close();
