@@ -47,12 +47,15 @@ export function claimEachUpdate(deps: UpdateClaimDeps) {
     });
     if (outcome === 'done') {
       deps.metrics.webhookRedeliveries.inc({ found: 'done' });
-      deps.logger.info({ updateId }, 'update delivered again: already handled');
+      deps.logger.info({ updateId, chatId: ctx.chat?.id }, 'update delivered again: already handled');
       return;
     }
     if (outcome === 'in-progress') {
       deps.metrics.webhookRedeliveries.inc({ found: 'in-progress' });
-      deps.logger.info({ updateId }, 'update delivered again while being handled: Telegram is asked to retry');
+      deps.logger.info(
+        { updateId, chatId: ctx.chat?.id },
+        'update delivered again while being handled: Telegram is asked to retry',
+      );
       throw new RetryDeliveryLater(`update ${updateId} is being handled`);
     }
     try {

@@ -44,15 +44,18 @@ export interface WebhookServer {
 
 export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
   const handle = webhookRequestHandler(options);
+  const inFlight = new Set<ServerResponse>();
   const server = createServer((req, res) => {
     if (req.method !== 'POST' || new URL(req.url ?? '/', 'http://webhook').pathname !== options.path) {
       res.writeHead(404).end();
       return;
     }
+    inFlight.add(res);
+    res.on('close', () => inFlight.delete(res));
     void handle(req, res);
   });
   await listen(server, options.host, options.port);
-  return { port: (server.address() as AddressInfo).port, close: () => closeGracefully(server) };
+  return { port: (server.address() as AddressInfo).port, close: () => closeGracefully(server, inFlight) };
 }
 
 /** One request: grammY checks the secret (constant-time) and runs the bot; this maps what came of it to a status. */
@@ -111,14 +114,15 @@ function listen(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
-function closeGracefully(server: Server): Promise<void> {
+function closeGracefully(server: Server, inFlight: ReadonlySet<ServerResponse>): Promise<void> {
   return new Promise((resolve) => {
     const deadline = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
     server.close(() => {
       clearTimeout(deadline);
       resolve();
     });
-    // Keep-alive sockets with no request in flight would hold close() open until they time out.
+    // Keep-alive sockets would hold close() open until they time out: idle ones go now, busy ones after their answer.
+    for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
     server.closeIdleConnections();
   });
 }
