@@ -74,7 +74,11 @@ export async function startBotRole(
   await setCommandMenus(bot.api, texts).catch((error: unknown) => {
     logger.warn({ err: error }, 'could not set the command menu');
   });
-  const edge = config.BOT_MODE === 'webhook' ? await serveWebhook(bot, services) : poll(bot, services);
+  if (config.BOT_MODE === 'webhook') return { bot, edge: await serveWebhook(bot, services) };
+  // A webhook left by webhook mode would answer every getUpdates with 409: remove it (its pending updates stay), as
+  // grammY's own bot.start() does. (Webhook replicas, on the other hand, never delete it: see serveWebhook.)
+  await bot.api.deleteWebhook();
+  const edge = poll(bot, services);
   return { bot, edge };
 }
 

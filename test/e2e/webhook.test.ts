@@ -6,12 +6,14 @@
  * — makes one status message and one job.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Update } from 'grammy/types';
 import { type RunningApp, startApp } from '../../src/app/index.ts';
 import { readLabelsCsv } from '../../src/cli/labelled-files.ts';
 import { type Config, configSchema } from '../../src/config/index.ts';
+import { OperatorError } from '../../src/operator-error.ts';
 import { privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
 import { freePort } from '../../src/playground/private-redis.ts';
 import { photoJobId } from '../../src/queue/index.ts';
@@ -38,6 +40,8 @@ let proxy: RoundRobinProxy;
 let secret: string;
 let worker: Process;
 let replicas: Process[];
+/** The webhook settings every replica shares (each adds its WEBHOOK_PORT). */
+let webhook: Record<string, string>;
 const processes: Process[] = [];
 
 async function startProcess(roles: ('bot' | 'worker')[], env: Record<string, string>): Promise<Process> {
@@ -79,7 +83,7 @@ before(async () => {
   proxy = await startRoundRobinProxy(ports);
   secret = webhookSecret();
   worker = await startProcess(['worker'], {});
-  const webhook = { BOT_MODE: 'webhook', WEBHOOK_URL: `${proxy.origin}${WEBHOOK_PATH}`, WEBHOOK_SECRET: secret };
+  webhook = { BOT_MODE: 'webhook', WEBHOOK_URL: `${proxy.origin}${WEBHOOK_PATH}`, WEBHOOK_SECRET: secret };
   replicas = [];
   for (const port of ports) replicas.push(await startProcess(['bot'], { ...webhook, WEBHOOK_PORT: String(port) }));
 });
@@ -228,6 +232,23 @@ describe('two bot replicas behind a load balancer', () => {
     assert.equal(deliveries.filter((d) => d.status === 200).length, 3, 'the first delivery and both copies, accepted');
   });
 
+  test('Telegram refusing setWebhook: the start fails with one line naming WEBHOOK_URL, the port let go', async () => {
+    const description = 'Bad Request: bad webhook: Failed to resolve host: Name or service not known';
+    s.standIn.injectFault({ method: 'setWebhook', fault: { kind: 'status', status: 400, description } });
+    const port = await freePort();
+    await assert.rejects(startProcess(['bot'], { ...webhook, WEBHOOK_PORT: String(port) }), (error: Error) => {
+      assert.ok(error instanceof OperatorError, 'an operator error: main.ts prints its message as one line');
+      assert.equal(error.message, `Telegram refused WEBHOOK_URL ${proxy.origin}${WEBHOOK_PATH}: ${description}`);
+      return true;
+    });
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', resolve);
+    });
+    await new Promise((resolve) => server.close(resolve));
+  });
+
   // Last: it stops one replica.
   test('a replica stopping finishes the update it handles, then takes no more; the webhook stays for the other', async () => {
     const [leaving, staying] = replicas as [Process, Process];
@@ -270,5 +291,22 @@ describe('two bot replicas behind a load balancer', () => {
     );
     assert.ok(!s.standIn.calls.some((c) => c.method === 'deleteWebhook'), 'stop leaves the webhook to the others');
     assert.equal(s.standIn.webhookInfo().url, `${proxy.origin}${WEBHOOK_PATH}`);
+  });
+
+  test('back to polling: a polling bot deletes the webhook at start and gets the updates by getUpdates', async () => {
+    for (const replica of replicas) {
+      const i = processes.indexOf(replica);
+      if (i >= 0) await processes.splice(i, 1)[0]?.app.stop();
+    }
+    await startProcess(['bot'], {});
+    assert.equal(s.standIn.webhookInfo().url, '');
+    const from = user(300_008);
+    const sent = s.standIn.sendPhoto({
+      chat: privateChat(from),
+      from,
+      file: await readImage('dogs/boxer-5e7846c317a2.jpg'),
+    });
+    await waitForReplyTo(s.standIn, from.id, sent.message_id, (t) => t.startsWith('🐶'), { timeoutMs: 30_000 });
+    assert.ok(s.standIn.calls.some((c) => c.method === 'getUpdates' && c.error === undefined));
   });
 });
