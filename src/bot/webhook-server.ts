@@ -6,9 +6,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Bot, BotError, webhookCallback } from 'grammy';
+import { type Bot, BotError, type Context, webhookCallback } from 'grammy';
 import type { Logger, Metrics } from '../ops/index.ts';
-import type { BotContext } from './context.ts';
 import { RetryDeliveryLater } from './update-claim.ts';
 
 /**
@@ -19,11 +18,11 @@ import { RetryDeliveryLater } from './update-claim.ts';
  * process killed within that handling loses the update — as with polling.
  */
 export const ANSWER_WITHIN_MS = 10_000;
-/** Stop waits this long for requests in flight (each ends within ANSWER_WITHIN_MS), then closes their sockets. */
-const STOP_GRACE_MS = ANSWER_WITHIN_MS + 2000;
+/** Stop waits for requests in flight (each ends within ANSWER_WITHIN_MS) this much longer, then closes their sockets. */
+const STOP_MARGIN_MS = 2000;
 
-export interface WebhookServerOptions {
-  bot: Bot<BotContext>;
+export interface WebhookServerOptions<C extends Context> {
+  bot: Bot<C>;
   host: string;
   /** 0 picks a free one. */
   port: number;
@@ -33,6 +32,8 @@ export interface WebhookServerOptions {
   secret: string;
   logger: Logger;
   metrics: Metrics;
+  /** Default ANSWER_WITHIN_MS (tests make it short). */
+  answerWithinMs?: number;
 }
 
 export interface WebhookServer {
@@ -42,7 +43,7 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
-export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
+export async function startWebhookServer<C extends Context>(options: WebhookServerOptions<C>): Promise<WebhookServer> {
   const handle = webhookRequestHandler(options);
   const inFlight = new Set<ServerResponse>();
   const server = createServer((req, res) => {
@@ -55,20 +56,21 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     void handle(req, res);
   });
   await listen(server, options.host, options.port);
-  return { port: (server.address() as AddressInfo).port, close: () => closeGracefully(server, inFlight) };
+  const graceMs = (options.answerWithinMs ?? ANSWER_WITHIN_MS) + STOP_MARGIN_MS;
+  return { port: (server.address() as AddressInfo).port, close: () => closeGracefully(server, inFlight, graceMs) };
 }
 
 /** One request: grammY checks the secret (constant-time) and runs the bot; this maps what came of it to a status. */
-function webhookRequestHandler(options: WebhookServerOptions) {
-  const { logger, metrics } = options;
+function webhookRequestHandler<C extends Context>(options: WebhookServerOptions<C>) {
+  const { logger, metrics, answerWithinMs = ANSWER_WITHIN_MS } = options;
   const count = (outcome: string) => metrics.webhookRequests.inc({ outcome });
   let refusedBefore = false;
   const callback = webhookCallback(options.bot, 'http', {
     secretToken: options.secret,
-    timeoutMilliseconds: ANSWER_WITHIN_MS,
+    timeoutMilliseconds: answerWithinMs,
     onTimeout: () => {
       count('timeout');
-      logger.warn({ afterMs: ANSWER_WITHIN_MS }, 'webhook update still being handled: answered, handling goes on');
+      logger.warn({ afterMs: answerWithinMs }, 'webhook update still being handled: answered, handling goes on');
     },
   });
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -114,9 +116,9 @@ function listen(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
-function closeGracefully(server: Server, inFlight: ReadonlySet<ServerResponse>): Promise<void> {
+function closeGracefully(server: Server, inFlight: ReadonlySet<ServerResponse>, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
-    const deadline = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
+    const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
     server.close(() => {
       clearTimeout(deadline);
       resolve();
