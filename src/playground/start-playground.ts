@@ -39,7 +39,7 @@ export async function startPlayground(config: Config, options: PlaygroundOptions
   const token = `${BOT_ID}:${randomBytes(27).toString('base64url')}`;
   const logger = createLogger({
     level: config.LOG_LEVEL,
-    secrets: [token],
+    secrets: [token, config.WEBHOOK_SECRET],
     name: 'dog-breeds-playground',
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   });
