@@ -29,7 +29,11 @@ try {
 } catch (error) {
   fail((error as Error).message);
 }
-const logger = createLogger({ level: config.LOG_LEVEL, secrets: [config.BOT_TOKEN], name: `dog-breeds-${roleName}` });
+const logger = createLogger({
+  level: config.LOG_LEVEL,
+  secrets: [config.BOT_TOKEN, config.WEBHOOK_SECRET],
+  name: `dog-breeds-${roleName}`,
+});
 
 // No token and both roles: nothing to talk to Telegram with, so run the bot against the local playground.
 const playground = roleName === 'all' && config.BOT_TOKEN === undefined;

@@ -1,7 +1,12 @@
-/** The bot role: the Telegram edge, polling for updates and queueing photos; it never runs a model. */
-import { type RunnerHandle, run } from '@grammyjs/runner';
-import type { Bot } from 'grammy';
-import { type BotContext, createBot, PhotoRateLimiter, setCommandMenus } from '../bot/index.ts';
+/**
+ * The bot role: the Telegram edge, taking updates and queueing photos; it never runs a model. Updates come by polling
+ * (the grammY runner: one process per token) or by webhook (an HTTP server; several replicas behind a load balancer).
+ */
+import { run } from '@grammyjs/runner';
+import { type Bot, GrammyError } from 'grammy';
+import { type BotContext, createBot, PhotoRateLimiter, setCommandMenus, startWebhookServer } from '../bot/index.ts';
+import type { Config } from '../config/index.ts';
+import { OperatorError } from '../operator-error.ts';
 import type { TelegramReachability } from '../telegram/index.ts';
 import type { Breed } from '../vision/index.ts';
 import type { SharedServices } from './services.ts';
@@ -15,9 +20,24 @@ export const BOT_UPDATE_CONCURRENCY = 100;
 /** Pause between failed getUpdates calls (each already retried a few times): steady, never growing to hours. */
 const POLL_RETRY_MS = 1000;
 
+/** The updates which Telegram sends the bot (polling and webhook alike). */
+const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
+
+/** What the assembly needs of the bot role's way of taking updates, whichever it is. */
+export interface BotEdge {
+  /** Taking updates: polling runs, or the webhook server listens and setWebhook succeeded. */
+  isRunning(): boolean;
+  /** Stops taking updates; those in flight finish first (bounded). */
+  stop(): Promise<void>;
+}
+
 export interface BotRole {
   bot: Bot<BotContext>;
-  runner: RunnerHandle;
+  edge: BotEdge;
+}
+
+export class WebhookRefusedError extends OperatorError {
+  override readonly name = 'WebhookRefusedError';
 }
 
 export async function startBotRole(
@@ -49,14 +69,25 @@ export async function startBotRole(
     history: services.history,
     redis,
     prefix: config.QUEUE_PREFIX,
+    claimUpdates: config.BOT_MODE === 'webhook',
   });
   await reachTelegram(bot, services);
   await setCommandMenus(bot.api, texts).catch((error: unknown) => {
     logger.warn({ err: error }, 'could not set the command menu');
   });
+  if (config.BOT_MODE === 'webhook') return { bot, edge: await serveWebhook(bot, services) };
+  // A webhook left by webhook mode would answer every getUpdates with 409: remove it (its pending updates stay), as
+  // grammY's own bot.start() does. (Webhook replicas, on the other hand, never delete it: see serveWebhook.)
+  await bot.api.deleteWebhook();
+  const edge = poll(bot, services);
+  return { bot, edge };
+}
+
+/** Polling: the grammY runner, handling updates concurrently (one chat's in order). */
+function poll(bot: Bot<BotContext>, { logger }: SharedServices): BotEdge {
   const runner = run(bot, {
     runner: {
-      fetch: { allowed_updates: ['message', 'callback_query'] },
+      fetch: { allowed_updates: [...ALLOWED_UPDATES] },
       retryInterval: POLL_RETRY_MS,
       // Network failures are logged once per streak by the reachability tracker, not once per poll.
       silent: true,
@@ -67,5 +98,55 @@ export async function startBotRole(
     logger.fatal({ err: error }, 'polling Telegram stopped with an error');
   });
   logger.info({ username: bot.botInfo.username, concurrency: BOT_UPDATE_CONCURRENCY }, 'bot polling');
-  return { bot, runner };
+  return {
+    isRunning: () => runner.isRunning(),
+    stop: async () => {
+      if (runner.isRunning()) await runner.stop();
+    },
+  };
+}
+
+/**
+ * Webhook: listen first (Telegram's first delivery may come at once), then register. Every replica calls setWebhook
+ * at start — the same URL and secret, so it is idempotent.
+ */
+async function serveWebhook(bot: Bot<BotContext>, { config, logger, metrics }: SharedServices): Promise<BotEdge> {
+  const { url, secret } = webhookSettings(config);
+  const server = await startWebhookServer({
+    bot,
+    host: config.WEBHOOK_HOST,
+    port: config.WEBHOOK_PORT,
+    path: new URL(url).pathname,
+    secret,
+    logger,
+    metrics,
+  });
+  let running = false;
+  try {
+    await bot.api.setWebhook(url, { secret_token: secret, allowed_updates: [...ALLOWED_UPDATES] });
+  } catch (error) {
+    await server.close();
+    if (error instanceof GrammyError && error.error_code === 400) {
+      throw new WebhookRefusedError(`Telegram refused WEBHOOK_URL ${url}: ${error.description}`);
+    }
+    throw error;
+  }
+  running = true;
+  logger.info({ username: bot.botInfo.username, url, port: server.port }, 'bot serving its webhook');
+  return {
+    isRunning: () => running,
+    // No deleteWebhook: the other replicas still serve it. Telegram keeps updates that nobody answers (for up to a
+    // day) and sends them once a replica is back.
+    stop: async () => {
+      running = false;
+      await server.close();
+    },
+  };
+}
+
+function webhookSettings(config: Config): { url: string; secret: string } {
+  const { WEBHOOK_URL: url, WEBHOOK_SECRET: secret } = config;
+  // The schema requires both in webhook mode; this only narrows the types.
+  if (url === undefined || secret === undefined) throw new OperatorError('WEBHOOK_URL and WEBHOOK_SECRET are needed');
+  return { url, secret };
 }

@@ -7,7 +7,6 @@
  * /readyz; Redis and Telegram are tried until they answer; a stop signal (options.signal) ends the start-up at any
  * step and closes what it had opened.
  */
-import type { RunnerHandle } from '@grammyjs/runner';
 import type { Worker } from 'bullmq';
 import type { Bot } from 'grammy';
 import type { Redis } from 'ioredis';
@@ -18,7 +17,7 @@ import type { PhotoQueue } from '../queue/index.ts';
 import type { PredictionHistory } from '../store/index.ts';
 import type { TelegramReachability } from '../telegram/index.ts';
 import { type Breed, type Classifier, loadBreeds, loadManifest } from '../vision/index.ts';
-import { startBotRole } from './bot-role.ts';
+import { type BotEdge, startBotRole } from './bot-role.ts';
 import { MissingTokenError, openSharedServices, reachRedis, withTelegram } from './services.ts';
 import { ShutdownSteps } from './shutdown-steps.ts';
 import { StartUpProgress } from './start-up.ts';
@@ -28,8 +27,8 @@ export type Role = 'bot' | 'worker';
 
 export interface RunningApp {
   bot?: Bot<BotContext>;
-  /** Polls for updates and handles them concurrently (in order within a chat). */
-  botRunner?: RunnerHandle;
+  /** Takes updates (polling or webhook) and handles them concurrently (in order within a chat). */
+  botEdge?: BotEdge;
   /** Whether Telegram answers, as every API client of this process saw it last; absent without BOT_TOKEN. */
   telegram?: TelegramReachability;
   /** Chat photos; absent in a worker without BOT_TOKEN (batch jobs only). */
@@ -120,7 +119,7 @@ async function openRoles(
     const breeds = app.classifier?.breeds ?? (await startUp.unlessStopped(loadDefaultBreeds(config)));
     const withToken = withTelegram(services);
     const botRole = await startBotRole(withToken, breeds, withToken.telegram.reachability);
-    Object.assign(app, { bot: botRole.bot, botRunner: botRole.runner });
+    Object.assign(app, { bot: botRole.bot, botEdge: botRole.edge });
   }
 }
 
@@ -141,7 +140,12 @@ function startOps(
   const readiness: Record<string, ReadinessCheck> = {
     redis: () => startUp.why('redis') ?? redisAnswers(app.redis),
     ...(roles.includes('worker') ? { model: () => startUp.why('model') ?? app.classifier !== undefined } : {}),
-    ...(roles.includes('bot') ? { bot: () => app.botRunner?.isRunning() || 'not polling' } : {}),
+    ...(roles.includes('bot')
+      ? {
+          bot: () =>
+            app.botEdge?.isRunning() || (config.BOT_MODE === 'webhook' ? 'webhook not registered' : 'not polling'),
+        }
+      : {}),
     ...(hasToken
       ? { telegram: () => startUp.why('telegram') ?? (app.telegram?.reachable || 'unreachable: calls are failing') }
       : {}),
@@ -167,7 +171,7 @@ async function redisAnswers(redis: Redis | undefined): Promise<true | string> {
 
 async function stopAll(app: Opened, steps: ShutdownSteps, logger: Logger): Promise<void> {
   // Order matters: no new updates, then no new jobs, then let running jobs finish, then the connections.
-  if (app.botRunner?.isRunning()) await steps.run('bot polling', () => app.botRunner?.stop());
+  if (app.botEdge) await steps.run('bot edge (updates in flight)', () => app.botEdge?.stop());
   await app.workerRole?.stop(steps);
   await steps.run('ops endpoint', () => app.ops?.close());
   await steps.run('photo queue', () => app.queue?.close());

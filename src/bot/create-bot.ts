@@ -3,7 +3,7 @@
  * photos, fallback). It validates and queues; the worker does the looking.
  */
 import { sequentialize } from '@grammyjs/runner';
-import { type Api, Bot } from 'grammy';
+import { type Api, Bot, type BotError } from 'grammy';
 import type { BotCommand } from 'grammy/types';
 import type { KeptSettings, Texts } from '../i18n/index.ts';
 import { breedSearchFor, LOCALES, localeFromLanguageCode } from '../i18n/index.ts';
@@ -19,6 +19,7 @@ import { feedback } from './handlers/feedback.ts';
 import { language } from './handlers/language.ts';
 import { type PhotoHandlerDeps, photos } from './handlers/photos.ts';
 import { type PrivacyDeps, privacy } from './handlers/privacy.ts';
+import { claimEachUpdate } from './update-claim.ts';
 
 export interface BotOptions extends PhotoHandlerDeps, AdminDeps, PrivacyDeps {
   token: string;
@@ -30,6 +31,8 @@ export interface BotOptions extends PhotoHandlerDeps, AdminDeps, PrivacyDeps {
   logger: Logger;
   /** Told of network errors and recoveries of the bot's calls. */
   reachability?: TelegramReachability;
+  /** Webhook mode: claim each update_id in Redis so that a re-delivered update is handled once (update-claim.ts). */
+  claimUpdates?: boolean;
 }
 
 const COMMANDS = ['help', 'breeds', 'breed', 'language', 'forget'] as const;
@@ -54,33 +57,43 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   });
   const { texts, personal } = options;
   const search = breedSearchFor(texts);
-  // The runner handles updates concurrently; one chat's still go one after another, in the order they came.
+  if (options.claimUpdates) bot.use(claimEachUpdate(options));
+  // Updates are handled concurrently (the runner, or concurrent webhook requests); one chat's still go one after
+  // another, in the order they came.
   bot.use(sequentialize((ctx: BotContext) => ctx.chat?.id.toString()));
-  bot.use(localeMiddleware(personal.languages, texts.i18n));
+  const reportFailure = failureReporter(options);
+  // A handler's error ends here however updates arrive: logged, the person told; the update counts as handled.
+  const handlers = bot.errorBoundary(reportFailure);
+  handlers.use(localeMiddleware(personal.languages, texts.i18n));
   // Any command ends a pending typed correction (after 👎): the next text is then chat, not a breed's name.
-  bot.on('message:text', async (ctx, next) => {
+  handlers.on('message:text', async (ctx, next) => {
     if (ctx.msg.text.startsWith('/') && ctx.from) {
       await personal.awaiting.stop(ctx.from.id, ctx.chat.id).catch(() => undefined);
     }
     return next();
   });
-  bot.use(commands({ texts, kept: options.kept }));
-  bot.use(language({ texts, languages: personal.languages }));
-  bot.use(privacy(options));
-  bot.use(feedback({ texts, personal, search, logger: options.logger }));
-  bot.use(cards({ texts, search }));
-  bot.use(admin({ ...options, texts }));
-  bot.use(photos(options));
-  bot.use(fallback());
-  bot.catch(async (error) => {
+  handlers.use(commands({ texts, kept: options.kept }));
+  handlers.use(language({ texts, languages: personal.languages }));
+  handlers.use(privacy(options));
+  handlers.use(feedback({ texts, personal, search, logger: options.logger }));
+  handlers.use(cards({ texts, search }));
+  handlers.use(admin({ ...options, texts }));
+  handlers.use(photos(options));
+  handlers.use(fallback());
+  bot.catch(reportFailure);
+  return bot;
+}
+
+/** Logs a failed update and, in a private chat, tells the person it failed. */
+function failureReporter(options: BotOptions): (error: BotError<BotContext>) => Promise<void> {
+  return async (error) => {
     const update = error.ctx.update;
     options.logger.error({ err: error.error, updateId: update.update_id }, 'update handling failed');
     const chatId = error.ctx.chat?.id;
     if (chatId !== undefined && error.ctx.chat?.type === 'private') {
       // The locale is unset when resolving it was what failed.
       const locale = error.ctx.locale ?? localeFromLanguageCode(error.ctx.from?.language_code);
-      await error.ctx.api.sendMessage(chatId, texts.t(locale, 'failed')).catch(() => undefined);
+      await error.ctx.api.sendMessage(chatId, options.texts.t(locale, 'failed')).catch(() => undefined);
     }
-  });
-  return bot;
+  };
 }

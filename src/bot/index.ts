@@ -1,5 +1,9 @@
-/** The Telegram edge: the grammY bot, its per-person rate limit, and the context its handlers share. */
+/**
+ * The Telegram edge: the grammY bot, its per-person rate limit, the context its handlers share, and the webhook
+ * server (webhook mode).
+ */
 export * from './context.ts';
 export * from './create-bot.ts';
 export * from './photo-ref.ts';
 export * from './rate-limit.ts';
+export * from './webhook-server.ts';

@@ -17,7 +17,7 @@ export function createCliContext(): CliContext {
   const logger = createLogger({
     level: process.env.LOG_LEVEL ?? 'warn',
     destination: process.stderr,
-    secrets: [config.BOT_TOKEN],
+    secrets: [config.BOT_TOKEN, config.WEBHOOK_SECRET],
   });
   return { config, logger, out: process.stdout };
 }

@@ -15,96 +15,130 @@ const idList = z
   .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, 'comma-separated numeric Telegram user ids')
   .transform((s) => s.split(',').map((x) => Number(x.trim())));
 
-export const configSchema = z.object({
-  // Telegram
-  BOT_TOKEN: z
-    .string()
-    .regex(/^\d+:[A-Za-z0-9_-]{20,}$/, 'a bot token looks like 123456789:AA… (from @BotFather)')
-    .optional(),
-  TELEGRAM_API_ROOT: z.url().default('https://api.telegram.org'),
-  ADMIN_IDS: idList.default([]),
-  // Queue
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
-    .default('redis://127.0.0.1:6379'),
-  QUEUE_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9:_-]+$/)
-    .default('dog-breeds'),
-  WORKER_CONCURRENCY: int(1, 256).default(8),
-  /** Batch jobs (`dog-breeds batch`/`reprocess`) a worker process takes at once; 0 = none. */
-  BATCH_WORKER_CONCURRENCY: int(0, 256).default(2),
-  JOB_ATTEMPTS: int(1, 20).default(5),
-  /**
-   * A worker holds a job's lock this long and renews it halfway; a worker that dies (SIGKILL, power loss) leaves its
-   * jobs "stalled", and another worker takes them over after at most about JOB_LOCK_MS + STALLED_INTERVAL_MS.
-   */
-  JOB_LOCK_MS: int(1000).default(30_000),
-  STALLED_INTERVAL_MS: int(500).default(30_000),
-  /** Completed/failed jobs kept in Redis for inspection; older ones are removed. */
-  JOB_RETENTION_COUNT: int(0).default(1000),
-  JOB_RETENTION_SECONDS: int(0).default(24 * 3600),
-  // Rate limit, per user, shared by all bot instances through Redis
-  RATE_LIMIT_PHOTOS: int(1).default(10),
-  RATE_LIMIT_WINDOW_SECONDS: int(1).default(60),
-  // Vision
-  MODELS_DIR: z.string().default('models'),
-  MODEL: z.string().min(1).default('mobilenetv2-imagenet'),
-  GATE_MODEL: z.string().min(1).optional(),
-  DEVICE: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
-  CUDA_DEVICE_ID: int(0).default(0),
-  /** Threads onnxruntime uses per model; 0 = one per core. */
-  INTRA_OP_THREADS: int(0, 256).default(0),
-  /** Let onnxruntime's threads busy-wait between operators (a little faster, hogs the CPU). */
-  THREAD_SPINNING: boolean.default(false),
-  MAX_BATCH: int(1, 256).default(8),
-  BATCH_WAIT_MS: int(0, 1000).default(5),
-  DOG_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
-  /** Below this top-1 probability the answer says it is unsure (could be a mix). */
-  UNSURE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
-  FLIP_AVERAGE: boolean.default(false),
-  /** The dog detector run before the breed model (a manifest id or path), or `none` for the whole-photo path only. */
-  DETECTOR: z.string().min(1).default('yolox-nano-coco'),
-  /** Most dogs named in one photo; the answer says when there are more. */
-  MAX_DOGS: int(1, 16).default(4),
-  /**
-   * When the top breed is below UNSURE_THRESHOLD but one breed group (FCI group) holds at least this share of the
-   * probability, the answer leads with the group ("probably a terrier").
-   */
-  GROUP_LEAD_SHARE: z.coerce.number().min(0).max(1).default(0.6),
-  MAX_INPUT_PIXELS: int(1).default(100_000_000),
-  // History of chat answers (for /stats and `dog-breeds reprocess`); never the photos
-  /** Days answers are kept; 0 turns the history off. */
-  HISTORY_RETENTION_DAYS: z.coerce.number().min(0).max(365).default(7),
-  HISTORY_MAX_RECORDS: int(0).default(100_000),
-  /** Days people's 👍/👎 feedback (file ids, the answer, their correction) is kept; 0 = none kept, no buttons. */
-  FEEDBACK_RETENTION_DAYS: z.coerce.number().min(0).max(3650).default(90),
-  // Playground: `npm start` without BOT_TOKEN serves a local chat page with the real bot behind it
-  /** Port of the playground's page (and its Bot API stand-in); 0 = a free one. Taken: a free one, said on start. */
-  PLAYGROUND_PORT: int(0, 65535).default(8080),
-  /** Interface the playground listens on. Loopback by default: it has no login. */
-  PLAYGROUND_HOST: z.string().min(1).default('127.0.0.1'),
-  // Operations
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Where /healthz, /readyz, /metrics (and /board) listen. Loopback by default; containers set 0.0.0.0. */
-  OPS_HOST: z.string().min(1).default('127.0.0.1'),
-  /** 0 = a free port; -1 = no ops endpoint. */
-  OPS_PORT: z.coerce.number().int().min(-1).max(65535).default(9090),
-  /** Bull Board at /board is on only when both are set (basic auth). */
-  BOARD_USER: z.string().min(1).optional(),
-  BOARD_PASSWORD: z.string().min(12, 'use at least 12 characters').optional(),
-  // Start-up and shutdown
-  /** First wait before trying Redis or Telegram again when they do not answer at start; doubled each time. */
-  STARTUP_RETRY_FIRST_MS: int(10).default(1000),
-  /** The longest wait between those tries: the service keeps trying, never giving up, at least this often. */
-  STARTUP_RETRY_MAX_MS: int(10).default(30_000),
-  /**
-   * After SIGTERM/SIGINT, the process exits anyway after this long, saying what did not stop. Below the grace period
-   * of whatever stops it (ECS: 30 s; Docker: 10 s unless `stop_grace_period`/`--time` says more).
-   */
-  SHUTDOWN_TIMEOUT_MS: int(100).default(25_000),
-});
+/** Hosts a plain-http WEBHOOK_URL may name (a local stand-in; Telegram itself needs https). */
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+export const configSchema = z
+  .object({
+    // Telegram
+    BOT_TOKEN: z
+      .string()
+      .regex(/^\d+:[A-Za-z0-9_-]{20,}$/, 'a bot token looks like 123456789:AA… (from @BotFather)')
+      .optional(),
+    TELEGRAM_API_ROOT: z.url().default('https://api.telegram.org'),
+    ADMIN_IDS: idList.default([]),
+    /**
+     * How updates arrive: `polling` (getUpdates; one bot process per token) or `webhook` (Telegram posts them to
+     * WEBHOOK_URL; several bot replicas behind a load balancer). Webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET.
+     */
+    BOT_MODE: z.enum(['polling', 'webhook']).default('polling'),
+    /**
+     * The public https URL Telegram posts updates to; the bot serves this URL's path. Plain http only on loopback
+     * (the Bot API stand-in in tests): Telegram itself accepts https only.
+     */
+    WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** setWebhook's secret_token: Telegram sends it with every update, and requests without it are refused (401). */
+    WEBHOOK_SECRET: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,256}$/, '1–256 characters of A-Z, a-z, 0-9, _ and -')
+      .optional(),
+    /** Interface the webhook server listens on. Loopback by default; containers set 0.0.0.0. */
+    WEBHOOK_HOST: z.string().min(1).default('127.0.0.1'),
+    /** Port of the webhook server (behind the load balancer); 0 = a free one. */
+    WEBHOOK_PORT: int(0, 65535).default(8443),
+    // Queue
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+      .default('redis://127.0.0.1:6379'),
+    QUEUE_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_-]+$/)
+      .default('dog-breeds'),
+    WORKER_CONCURRENCY: int(1, 256).default(8),
+    /** Batch jobs (`dog-breeds batch`/`reprocess`) a worker process takes at once; 0 = none. */
+    BATCH_WORKER_CONCURRENCY: int(0, 256).default(2),
+    JOB_ATTEMPTS: int(1, 20).default(5),
+    /**
+     * A worker holds a job's lock this long and renews it halfway; a worker that dies (SIGKILL, power loss) leaves its
+     * jobs "stalled", and another worker takes them over after at most about JOB_LOCK_MS + STALLED_INTERVAL_MS.
+     */
+    JOB_LOCK_MS: int(1000).default(30_000),
+    STALLED_INTERVAL_MS: int(500).default(30_000),
+    /** Completed/failed jobs kept in Redis for inspection; older ones are removed. */
+    JOB_RETENTION_COUNT: int(0).default(1000),
+    JOB_RETENTION_SECONDS: int(0).default(24 * 3600),
+    // Rate limit, per user, shared by all bot instances through Redis
+    RATE_LIMIT_PHOTOS: int(1).default(10),
+    RATE_LIMIT_WINDOW_SECONDS: int(1).default(60),
+    // Vision
+    MODELS_DIR: z.string().default('models'),
+    MODEL: z.string().min(1).default('mobilenetv2-imagenet'),
+    GATE_MODEL: z.string().min(1).optional(),
+    DEVICE: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
+    CUDA_DEVICE_ID: int(0).default(0),
+    /** Threads onnxruntime uses per model; 0 = one per core. */
+    INTRA_OP_THREADS: int(0, 256).default(0),
+    /** Let onnxruntime's threads busy-wait between operators (a little faster, hogs the CPU). */
+    THREAD_SPINNING: boolean.default(false),
+    MAX_BATCH: int(1, 256).default(8),
+    BATCH_WAIT_MS: int(0, 1000).default(5),
+    DOG_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
+    /** Below this top-1 probability the answer says it is unsure (could be a mix). */
+    UNSURE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
+    FLIP_AVERAGE: boolean.default(false),
+    /** The dog detector run before the breed model (a manifest id or path), or `none` for the whole-photo path only. */
+    DETECTOR: z.string().min(1).default('yolox-nano-coco'),
+    /** Most dogs named in one photo; the answer says when there are more. */
+    MAX_DOGS: int(1, 16).default(4),
+    /**
+     * When the top breed is below UNSURE_THRESHOLD but one breed group (FCI group) holds at least this share of the
+     * probability, the answer leads with the group ("probably a terrier").
+     */
+    GROUP_LEAD_SHARE: z.coerce.number().min(0).max(1).default(0.6),
+    MAX_INPUT_PIXELS: int(1).default(100_000_000),
+    // History of chat answers (for /stats and `dog-breeds reprocess`); never the photos
+    /** Days answers are kept; 0 turns the history off. */
+    HISTORY_RETENTION_DAYS: z.coerce.number().min(0).max(365).default(7),
+    HISTORY_MAX_RECORDS: int(0).default(100_000),
+    /** Days people's 👍/👎 feedback (file ids, the answer, their correction) is kept; 0 = none kept, no buttons. */
+    FEEDBACK_RETENTION_DAYS: z.coerce.number().min(0).max(3650).default(90),
+    // Playground: `npm start` without BOT_TOKEN serves a local chat page with the real bot behind it
+    /** Port of the playground's page (and its Bot API stand-in); 0 = a free one. Taken: a free one, said on start. */
+    PLAYGROUND_PORT: int(0, 65535).default(8080),
+    /** Interface the playground listens on. Loopback by default: it has no login. */
+    PLAYGROUND_HOST: z.string().min(1).default('127.0.0.1'),
+    // Operations
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Where /healthz, /readyz, /metrics (and /board) listen. Loopback by default; containers set 0.0.0.0. */
+    OPS_HOST: z.string().min(1).default('127.0.0.1'),
+    /** 0 = a free port; -1 = no ops endpoint. */
+    OPS_PORT: z.coerce.number().int().min(-1).max(65535).default(9090),
+    /** Bull Board at /board is on only when both are set (basic auth). */
+    BOARD_USER: z.string().min(1).optional(),
+    BOARD_PASSWORD: z.string().min(12, 'use at least 12 characters').optional(),
+    // Start-up and shutdown
+    /** First wait before trying Redis or Telegram again when they do not answer at start; doubled each time. */
+    STARTUP_RETRY_FIRST_MS: int(10).default(1000),
+    /** The longest wait between those tries: the service keeps trying, never giving up, at least this often. */
+    STARTUP_RETRY_MAX_MS: int(10).default(30_000),
+    /**
+     * After SIGTERM/SIGINT, the process exits anyway after this long, saying what did not stop. Below the grace period
+     * of whatever stops it (ECS: 30 s; Docker: 10 s unless `stop_grace_period`/`--time` says more).
+     */
+    SHUTDOWN_TIMEOUT_MS: int(100).default(25_000),
+  })
+  .superRefine((config, issues) => {
+    if (config.BOT_MODE !== 'webhook') return;
+    for (const name of ['WEBHOOK_URL', 'WEBHOOK_SECRET'] as const) {
+      if (config[name] === undefined)
+        issues.addIssue({ code: 'custom', path: [name], message: 'needed when BOT_MODE=webhook' });
+    }
+    const url = config.WEBHOOK_URL === undefined ? undefined : new URL(config.WEBHOOK_URL);
+    if (url?.protocol === 'http:' && !LOOPBACK.has(url.hostname)) {
+      issues.addIssue({ code: 'custom', path: ['WEBHOOK_URL'], message: 'Telegram posts only to https:// URLs' });
+    }
+  });
 
 export type Config = z.infer<typeof configSchema>;
 

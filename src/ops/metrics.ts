@@ -65,6 +65,18 @@ export class Metrics {
     labelNames: ['action'] as const,
     registers: [this.registry],
   });
+  readonly webhookRequests = new Counter({
+    name: 'dog_breeds_webhook_requests_total',
+    help: 'Webhook requests by outcome (answered, retry-later, unauthorized, timeout, bad-request, failed).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly webhookRedeliveries = new Counter({
+    name: 'dog_breeds_webhook_redeliveries_total',
+    help: 'Updates delivered again by Telegram, by what the claim showed (done: acknowledged; in-progress: retry later).',
+    labelNames: ['found'] as const,
+    registers: [this.registry],
+  });
 
   readonly telegramReachable = new Gauge({
     name: 'dog_breeds_telegram_reachable',

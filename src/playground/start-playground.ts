@@ -39,7 +39,7 @@ export async function startPlayground(config: Config, options: PlaygroundOptions
   const token = `${BOT_ID}:${randomBytes(27).toString('base64url')}`;
   const logger = createLogger({
     level: config.LOG_LEVEL,
-    secrets: [token],
+    secrets: [token, config.WEBHOOK_SECRET],
     name: 'dog-breeds-playground',
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   });
@@ -58,7 +58,8 @@ export async function startPlayground(config: Config, options: PlaygroundOptions
     if (redis.privateRedis) cleanups.splice(0, 0, () => redis.privateRedis?.stop()); // stopped last
 
     const app = await startApp(
-      { ...config, BOT_TOKEN: token, TELEGRAM_API_ROOT: standIn.apiRoot, REDIS_URL: redis.url },
+      // Polling: the page's chat is the only one, and the stand-in is local (webhook mode is for replicas in production).
+      { ...config, BOT_TOKEN: token, TELEGRAM_API_ROOT: standIn.apiRoot, REDIS_URL: redis.url, BOT_MODE: 'polling' },
       ['bot', 'worker'],
       logger,
     );

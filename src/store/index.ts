@@ -24,4 +24,5 @@ export { type PersonalStore, PersonalStores } from './personal-stores.ts';
 export { PhotoCounter } from './photo-counter.ts';
 export { type HistoryOptions, PredictionHistory, type PredictionRecord } from './prediction-history.ts';
 export { StoreKeys } from './store-keys.ts';
+export { type ClaimOutcome, type UpdateClaimOptions, UpdateClaims } from './update-claims.ts';
 export { announceWorker, listWorkers, type WorkerInfo } from './worker-presence.ts';

@@ -61,6 +61,14 @@ export class StoreKeys {
     return this.toKey('ratelimit-warned', userId);
   }
 
+  /**
+   * String with a TTL: a webhook delivery of this update is being handled (`working`) or was (`done`), so a
+   * re-delivery of the same update_id, to this replica or another, makes no second job (UpdateClaims).
+   */
+  updateClaim(updateId: number): string {
+    return this.toKey('update', updateId);
+  }
+
   private toKey(...parts: (string | number)[]): string {
     return [this.prefix, ...parts].join(':');
   }

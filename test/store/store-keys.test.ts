@@ -25,6 +25,7 @@ test('every key family is <prefix>:<family>[:<id>…]', () => {
       everyWorker: keys.everyWorker(),
       rateLimit: keys.rateLimit(7),
       rateLimitWarned: keys.rateLimitWarned(7),
+      updateClaim: keys.updateClaim(901),
     },
     {
       history: 'dogs:history',
@@ -38,6 +39,7 @@ test('every key family is <prefix>:<family>[:<id>…]', () => {
       everyWorker: 'dogs:worker:*',
       rateLimit: 'dogs:ratelimit:7',
       rateLimitWarned: 'dogs:ratelimit-warned:7',
+      updateClaim: 'dogs:update:901',
     },
   );
 });

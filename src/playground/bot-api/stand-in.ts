@@ -9,7 +9,8 @@
  * `BotApiStandIn` is the one public class, a facade over one file per concern:
  * `person.ts` (the person's side), `http-router.ts` (HTTP, call log), `methods/` (the
  * Bot API methods), `chat-store.ts`, `file-store.ts`, `update-queue.ts` (updates and
- * long polling), `faults.ts` (fault injection) and `bot-profile.ts` (getMe, commands).
+ * long polling), `webhook-delivery.ts` (updates POSTed to a webhook), `faults.ts` (fault
+ * injection) and `bot-profile.ts` (getMe, commands).
  *
  * Shared by the tests and `src/playground/`: it must depend on nothing but Node
  * and grammY's types.
@@ -45,9 +46,10 @@ import type {
   UserFromGetMe,
 } from './types.ts';
 import { UpdateQueue } from './update-queue.ts';
+import { WebhookDelivery, type WebhookDeliveryRecord, type WebhookInfo } from './webhook-delivery.ts';
 
 export { groupChat, privateChat, user } from './person.ts';
-export { type CallbackAnswer, type OtherRequestHandler, parseParams, type Upload };
+export { type CallbackAnswer, type OtherRequestHandler, parseParams, type Upload, type WebhookDeliveryRecord };
 
 export class BotApiStandIn {
   /** Every request to a Bot API method, in arrival order (failed and injected ones too). */
@@ -56,6 +58,8 @@ export class BotApiStandIn {
   readonly downloads: Download[];
   /** Every update ever queued for the bot (pushed ones too), in order. */
   readonly updates: Update[];
+  /** Every POST of an update to the bot's webhook (re-sent ones too), in order, with the status it got. */
+  readonly webhookDeliveries: WebhookDeliveryRecord[];
   /** What getMe returns. */
   readonly me: UserFromGetMe;
   readonly token: string;
@@ -81,15 +85,18 @@ export class BotApiStandIn {
     this.me = profile.me;
     const updates = new UpdateQueue();
     this.updates = updates.log;
+    const changed = () => {
+      for (const listener of [...this.listeners]) listener();
+    };
+    const webhook = new WebhookDelivery(updates, changed);
+    this.webhookDeliveries = webhook.log;
     this.state = {
       profile,
       chats: new ChatStore(),
       files: new FileStore(),
       updates,
+      webhook,
       maxPollSeconds: options.maxPollSeconds ?? 50,
-    };
-    const changed = () => {
-      for (const listener of [...this.listeners]) listener();
     };
     this.person = new PersonActions(this.state, changed);
     const { files } = this.state;
@@ -153,8 +160,25 @@ export class BotApiStandIn {
     return this.person.pushUpdate(update);
   }
 
+  /**
+   * Delivers an update already queued once more to the webhook, `copies` times at once (as Telegram re-sends an
+   * update whose answer it did not get, maybe to another replica while the first still handles it). Resolves when
+   * every copy was accepted (2xx); each is re-sent until then, like any delivery.
+   */
+  redeliver(updateId: number, copies = 1): Promise<void> {
+    const update = this.updates.findLast((u) => u.update_id === updateId);
+    if (!update) throw new Error(`redeliver: no update ${updateId} was queued`);
+    if (!this.state.webhook.active) throw new Error('redeliver: no webhook is set');
+    return this.state.webhook.redeliver(update, copies);
+  }
+
   // ---------------------------------------------------------------------------
   // Observing what the bot did.
+
+  /** What getWebhookInfo answers now. */
+  webhookInfo(): WebhookInfo {
+    return this.state.webhook.info();
+  }
 
   /** The chat's live (not deleted) messages, user's and bot's, by message_id. */
   messagesIn(chatId: number): ChatMessage[] {
@@ -211,6 +235,7 @@ export class BotApiStandIn {
     if (this.closed) return;
     this.closed = true;
     this.state.updates.close();
+    this.state.webhook.close();
     this.faults.wakeAll();
     // Let the answers above reach their sockets before the sockets are closed.
     await new Promise<void>((resolve) => setImmediate(resolve));

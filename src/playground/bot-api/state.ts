@@ -3,12 +3,15 @@ import type { BotProfile } from './bot-profile.ts';
 import type { ChatStore } from './chat-store.ts';
 import type { FileStore } from './file-store.ts';
 import type { UpdateQueue } from './update-queue.ts';
+import type { WebhookDelivery } from './webhook-delivery.ts';
 
 export interface StandInState {
   profile: BotProfile;
   chats: ChatStore;
   files: FileStore;
   updates: UpdateQueue;
+  /** Set by setWebhook: then updates are POSTed to the bot instead of handed to getUpdates. */
+  webhook: WebhookDelivery;
   /** Upper bound of getUpdates' `timeout`, in seconds. */
   maxPollSeconds: number;
 }

@@ -2,14 +2,17 @@
  * The bot's updates and long polling, with Telegram's semantics: an update is forgotten only
  * once it was delivered and then confirmed by a higher offset (so unconfirmed ones come back),
  * a pending getUpdates is answered as soon as an update arrives, and a newer getUpdates ends an
- * older one with 409 Conflict.
+ * older one with 409 Conflict. With a webhook set, `webhook-delivery.ts` takes the updates from
+ * here instead, and an update is forgotten once the bot's server accepted it.
  */
 import { ApiError } from './api-error.ts';
 import type { Update } from './types.ts';
 
-interface QueuedUpdate {
+export interface QueuedUpdate {
   update: Update;
   delivered: boolean;
+  /** Being delivered to the webhook (getUpdates skips it). */
+  taken?: boolean;
 }
 interface PendingPoll {
   limit: number;
@@ -32,6 +35,8 @@ export class UpdateQueue {
   private nextUpdateId = 1;
   private readonly polls = new Set<PendingPoll>();
   private closed = false;
+  /** Told when an update is queued (the webhook delivery wakes up). */
+  onQueued: (() => void) | undefined;
 
   /** The id the next queued update will get. */
   get upcomingId(): number {
@@ -49,6 +54,7 @@ export class UpdateQueue {
     this.log.push(structuredClone(update));
     this.queue.push({ update, delivered: false });
     this.flushPolls();
+    this.onQueued?.();
     return update;
   }
 
@@ -58,6 +64,7 @@ export class UpdateQueue {
     this.log.push(structuredClone(update));
     this.queue.push({ update: structuredClone(update), delivered: false });
     this.flushPolls();
+    this.onQueued?.();
   }
 
   dropPending(): void {
@@ -89,6 +96,28 @@ export class UpdateQueue {
     });
   }
 
+  /** The first update not being delivered whose chat is not busy, marked taken; for the webhook delivery. */
+  takeForDelivery(busy: (update: Update) => boolean): QueuedUpdate | undefined {
+    const next = this.queue.find((q) => !q.taken && !busy(q.update));
+    if (next) next.taken = true;
+    return next;
+  }
+
+  /** The bot's server accepted it: forgotten. */
+  acknowledge(queued: QueuedUpdate): void {
+    this.queue = this.queue.filter((q) => q !== queued);
+  }
+
+  /** Its delivery stopped unaccepted (the webhook was deleted): getUpdates may hand it out again. */
+  release(queued: QueuedUpdate): void {
+    queued.taken = false;
+  }
+
+  /** Ends pending long polls with this error (setWebhook: getUpdates no longer works). */
+  failPolls(error: ApiError): void {
+    for (const poll of [...this.polls]) poll.finish(error);
+  }
+
   /** Pending polls get `[]`; later ones are answered at once. */
   close(): void {
     this.closed = true;
@@ -102,7 +131,7 @@ export class UpdateQueue {
   }
 
   private take(limit: number): Update[] {
-    const batch = this.queue.slice(0, limit);
+    const batch = this.queue.filter((q) => !q.taken).slice(0, limit);
     for (const queued of batch) queued.delivered = true;
     return batch.map((q) => structuredClone(q.update));
   }
