@@ -37,10 +37,14 @@ export const configSchema = z
      * (the Bot API stand-in in tests): Telegram itself accepts https only.
      */
     WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
-    /** setWebhook's secret_token: Telegram sends it with every update, and requests without it are refused (401). */
+    /**
+     * setWebhook's secret_token: Telegram sends it with every update, and requests without it are refused (401).
+     * Telegram takes 1–256 characters; at least 16 here, so it cannot be guessed and the logs' scrubber (which skips
+     * strings under 8 characters) always hides it.
+     */
     WEBHOOK_SECRET: z
       .string()
-      .regex(/^[A-Za-z0-9_-]{1,256}$/, '1–256 characters of A-Z, a-z, 0-9, _ and -')
+      .regex(/^[A-Za-z0-9_-]{16,256}$/, '16–256 characters of A-Z, a-z, 0-9, _ and -')
       .optional(),
     /** Interface the webhook server listens on. Loopback by default; containers set 0.0.0.0. */
     WEBHOOK_HOST: z.string().min(1).default('127.0.0.1'),
