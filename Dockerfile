@@ -47,6 +47,13 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/copy-locales.mjs ./scripts/
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# onnxruntime-node ships its binaries for every platform (~250 MB of darwin, win32 and the other Linux architecture):
+# keep only this one's.
+RUN set -eu; cd node_modules/onnxruntime-node/bin; \
+    for dir in napi-v*/*/*; do \
+      case "$dir" in */linux/"$(node -p process.arch)") ;; *) rm -rf "$dir" ;; esac; \
+    done; \
+    ls -d napi-v*/linux/"$(node -p process.arch)"
 
 # --- models: the manifests, and the model files only when asked for at build time -----------------------------------
 FROM build AS models
