@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Images of the dog-breed bot. Targets:
 #   cpu  (the default: last stage)  node:20-bookworm-slim; `node dist/main.js all` unless told `bot` or `worker`.
 #   gpu  the worker on CUDA 12 + cuDNN 9 (linux/amd64 only: onnxruntime-node ships its CUDA provider for x64 only).
@@ -6,6 +5,15 @@
 #
 #   docker build -t dog-breeds:cpu .
 #   docker build --platform linux/amd64 --target gpu -t dog-breeds:gpu .
+#
+# Builds with BuildKit: `docker buildx build`, `docker build` where buildx is installed (Docker 23+), or
+# DOCKER_BUILDKIT=1 with the Docker 20.10 CLI (Debian's docker.io). No `# syntax=` line: that would fetch a frontend
+# image from a registry; the engine's built-in frontend reads this file. The legacy builder cannot: it has no
+# `RUN --mount`, and it builds every stage before the target (the CUDA ones too) instead of only those the target uses.
+# NODE_IMAGE and CUDA_IMAGE are build arguments, so the base images can be local ones (scripts/container-test.sh makes
+# a Node 20 base from debootstrap and the npm registry where no registry is reachable).
+# Behind a TLS-inspecting proxy, give npm the proxy's CA for the build only (a secret: it stays out of the image):
+#   docker build --secret id=npm_ca,src=/etc/ssl/certs/ca-certificates.crt -t dog-breeds:cpu .
 #
 # The model file is never taken from the build context (.dockerignore drops *.onnx; the tests and the shared test data
 # stay outside). Either mount it at run time at /app/models/<file> (docker-compose.yml bind-mounts ./models), or fetch
@@ -31,11 +39,21 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json .npmrc ./
 # Dependencies first, for layer caching; --ignore-scripts keeps the project's own `prepare` (a build, which needs src)
 # from running here, and `npm rebuild` then runs the dependencies' install scripts (sharp, msgpackr-extract, …).
-RUN --mount=type=cache,target=/root/.npm \
+RUN --mount=type=cache,target=/root/.npm --mount=type=secret,id=npm_ca \
+    if [ -f /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
     npm ci --ignore-scripts --no-audit --no-fund && npm rebuild
 COPY tsconfig.json tsconfig.build.json ./
+# `npm run build` is tsc and then this script (tsc copies no .ftl translations into dist/).
+COPY scripts/copy-locales.mjs ./scripts/
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# onnxruntime-node ships its binaries for every platform (~250 MB of darwin, win32 and the other Linux architecture):
+# keep only this one's.
+RUN set -eu; cd node_modules/onnxruntime-node/bin; \
+    for dir in napi-v*/*/*; do \
+      case "$dir" in */linux/"$(node -p process.arch)") ;; *) rm -rf "$dir" ;; esac; \
+    done; \
+    ls -d napi-v*/linux/"$(node -p process.arch)"
 
 # --- models: the manifests, and the model files only when asked for at build time -----------------------------------
 FROM build AS models

@@ -1,10 +1,12 @@
 /**
  * The build always builds: `rm -rf dist && npm run build` must emit JavaScript. An incremental build whose build info
  * lives outside dist/ survives the delete and reports everything up to date, emitting nothing. Running the build here
- * would race the tests that use dist/, so this checks the settings; `.ci/run` runs the clean build itself.
+ * would race the tests that use dist/, so this checks the settings; `.ci/run` runs the clean build itself. Likewise the
+ * container: building and running the image takes minutes, so `.ci/run` runs scripts/container-test.sh after the tests
+ * and this checks that it does.
  */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from '../support/paths.ts';
@@ -49,5 +51,20 @@ describe('the build configuration', () => {
     assert.match(lines[buildLine] ?? '', /test -f dist\/main\.js/);
     assert.match(lines[buildLine] ?? '', /test -f dist\/cli\/main\.js/);
     assert.ok(buildLine < lines.indexOf('npm test'), 'the clean build runs before npm test');
+  });
+
+  it('CI builds and runs the container after the tests, with the tools it needs installed first', async () => {
+    const ci = await readFile(path.join(ROOT, '.ci/run'), 'utf8');
+    const lines = ci.split('\n');
+    const containerTest = lines.findIndex((line) =>
+      /^(SHARED_DIR="\$SHARED" )?scripts\/container-test\.sh$/.test(line),
+    );
+    assert.ok(containerTest > lines.indexOf('npm test'), '.ci/run runs scripts/container-test.sh after npm test');
+    const install = lines.findIndex((line) =>
+      /apt-get install -y docker\.io debootstrap docker-compose caddy\b/.test(line),
+    );
+    assert.ok(install >= 0 && install < lines.indexOf('npm test'), 'docker.io, debootstrap, docker-compose, caddy');
+    const script = await stat(path.join(ROOT, 'scripts/container-test.sh'));
+    assert.ok((script.mode & 0o111) !== 0, 'scripts/container-test.sh is executable');
   });
 });

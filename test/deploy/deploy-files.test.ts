@@ -2,14 +2,16 @@
  * The deployment files, checked with what runs here — there is no Docker engine and no AWS:
  * - Dockerfile and .dockerignore: stages and targets, base images, non-root users, health checks, what is copied;
  *   the HEALTHCHECK one-liner is run against a local HTTP server.
- * - docker-compose.yml: parsed (yaml), services, Redis flags, health checks, GPU reservation, profiles.
- * - deploy/aws/dog-breeds.yaml: parsed with CloudFormation's short-form tags, every reference resolved, resource
- *   types, GPU requirement, secrets, logs, scaling; cfn-lint (which the machine image ships) passes; the inline
+ * - deploy/aws/dog-breeds.yaml: parsed with CloudFormation's short-form tags, every reference resolved (also with
+ *   the conditions decided, for CPU and for GPU workers), resource types, the webhook's load balancer, the workers,
+ *   secrets, the settings the tasks set, logs, scaling; cfn-lint (which the machine image ships) passes; the inline
  *   queue-metric Lambda runs against this machine's Redis (plain and over TLS) with a stand-in for boto3.
+ * docker-compose.yml is checked in compose.test.ts; the image is built and run by scripts/container-test.sh.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,97 +19,40 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { parse } from 'yaml';
+import { configSchema } from '../../src/config/schema.ts';
 import { PHOTO_QUEUE, type PhotoJobData } from '../../src/queue/contract.ts';
 import { createPhotoQueue } from '../../src/queue/photo-queue.ts';
 import { ROOT } from '../support/paths.ts';
 import { tempDirs } from '../support/temp-dirs.ts';
+import {
+  container,
+  containers,
+  environment,
+  healthcheckCommand,
+  instructions,
+  type Json,
+  list,
+  loadCompose,
+  loadTemplate,
+  obj,
+  parseDockerfile,
+  parseTemplate,
+  props,
+  referenceProblems,
+  resolveTemplate,
+  resourcesOfType,
+  type Stage,
+  service,
+  str,
+  TEMPLATE_FILE,
+} from './deploy-support.ts';
 
 const run = promisify(execFile);
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const TEMPLATE_FILE = path.join(ROOT, 'deploy/aws/dog-breeds.yaml');
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-function obj(value: unknown, what: string): Json {
-  assert.ok(isObject(value), `${what} should be a mapping, got ${JSON.stringify(value)}`);
-  return value;
-}
-function list(value: unknown, what: string): unknown[] {
-  assert.ok(Array.isArray(value), `${what} should be a list, got ${JSON.stringify(value)}`);
-  return value;
-}
-function str(value: unknown, what: string): string {
-  assert.equal(typeof value, 'string', `${what} should be a string, got ${JSON.stringify(value)}`);
-  return value as string;
-}
 
 const temp = tempDirs();
 after(() => temp.removeAll());
 const tempDir = () => temp.make('deploy');
-
-// --- Dockerfile -------------------------------------------------------------------------------------------------------
-
-interface Instruction {
-  keyword: string;
-  args: string;
-}
-interface Stage {
-  name: string;
-  from: string;
-  instructions: Instruction[];
-}
-
-/** Logical instructions (comments dropped, `\` continuations joined), build args before the first FROM, and stages. */
-function parseDockerfile(text: string): { globalArgs: Map<string, string>; stages: Stage[] } {
-  const logical: string[] = [];
-  let pending = '';
-  for (const raw of text.split('\n')) {
-    if (raw.trimStart().startsWith('#')) continue;
-    const line = raw.trimEnd();
-    if (line.endsWith('\\')) {
-      pending += `${line.slice(0, -1)} `;
-      continue;
-    }
-    const whole = (pending + line).trim();
-    pending = '';
-    if (whole !== '') logical.push(whole);
-  }
-  const globalArgs = new Map<string, string>();
-  const stages: Stage[] = [];
-  for (const line of logical) {
-    const [keyword = '', ...rest] = line.split(/\s+/);
-    const instruction = { keyword: keyword.toUpperCase(), args: rest.join(' ') };
-    if (instruction.keyword === 'FROM') {
-      const words = rest.filter((w) => !w.startsWith('--'));
-      const image = (words[0] ?? '').replace(/\$\{(\w+)\}/g, (_m, name: string) => globalArgs.get(name) ?? '');
-      const asIndex = words.findIndex((w) => w.toUpperCase() === 'AS');
-      stages.push({ name: asIndex >= 0 ? (words[asIndex + 1] ?? '') : '', from: image, instructions: [] });
-    } else if (stages.length === 0) {
-      if (instruction.keyword === 'ARG') {
-        const [name = '', value = ''] = instruction.args.split('=');
-        globalArgs.set(name, value);
-      }
-    } else {
-      stages.at(-1)?.instructions.push(instruction);
-    }
-  }
-  return { globalArgs, stages };
-}
-
-function instructions(stage: Stage, keyword: string): string[] {
-  return stage.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
-}
-
-/** The exec-form command of a HEALTHCHECK's arguments (`--interval=… CMD ["node", "-e", "…"]`). */
-function healthcheckCommand(args: string): string[] {
-  const match = /\bCMD\s+(\[.*\])\s*$/.exec(args);
-  assert.ok(match?.[1], `HEALTHCHECK should use the exec form: ${args}`);
-  return JSON.parse(match[1]) as string[];
-}
 
 describe('Dockerfile', async () => {
   const text = await readFile(path.join(ROOT, 'Dockerfile'), 'utf8');
@@ -215,6 +160,50 @@ describe('Dockerfile', async () => {
     }
   });
 
+  it('fetches nothing before the build: no `# syntax=` frontend image, and the base images are build arguments', () => {
+    assert.doesNotMatch(text, /^#\s*syntax\s*=/im);
+    const { globalArgs } = parseDockerfile(text);
+    assert.equal(globalArgs.get('NODE_IMAGE'), 'node:20-bookworm-slim');
+    assert.match(globalArgs.get('CUDA_IMAGE') ?? '', /^nvidia\/cuda:/);
+    const bases = [...text.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1] ?? '');
+    const stageNames = new Set(stages.map((s) => s.name));
+    for (const base of bases) {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own ${} substitution
+      assert.ok(['${NODE_IMAGE}', '${CUDA_IMAGE}'].includes(base) || stageNames.has(base), `FROM ${base}`);
+    }
+  });
+
+  it('copies into the build stage every file `npm run build` names, before running it', async () => {
+    const manifest = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: { build: string };
+    };
+    const files = manifest.scripts.build
+      .split(/\s+/)
+      .filter((word) => word.includes('.') && existsSync(path.join(ROOT, word)));
+    assert.deepEqual(files.sort(), ['scripts/copy-locales.mjs', 'tsconfig.build.json']);
+    const steps = stage('build').instructions;
+    const buildStep = steps.findIndex((i) => i.keyword === 'RUN' && /\bnpm run build\b/.test(i.args));
+    const copies = (i: { keyword: string; args: string }, file: string) =>
+      i.keyword === 'COPY' &&
+      i.args
+        .split(/\s+/)
+        .slice(0, -1)
+        .some((source) => source === file || file.startsWith(`${source.replace(/\/$/, '')}/`));
+    for (const file of files) {
+      const copy = steps.findIndex((i) => copies(i, file));
+      assert.ok(copy >= 0 && copy < buildStep, `${file} is copied before npm run build`);
+    }
+  });
+
+  it("npm can be given a CA for the build as a BuildKit secret (a TLS-inspecting proxy's), never copied in", () => {
+    const runs = instructions(stage('build'), 'RUN').join('\n');
+    assert.match(runs, /--mount=type=secret,id=npm_ca /);
+    assert.match(runs, /export NODE_EXTRA_CA_CERTS=\/run\/secrets\/npm_ca;.*npm ci/);
+    for (const s of stages) {
+      for (const source of instructions(s, 'COPY')) assert.doesNotMatch(source, /\.(crt|pem)\b/);
+    }
+  });
+
   describe('the HEALTHCHECK command, run', () => {
     let server: Server;
     let status = 200;
@@ -259,7 +248,7 @@ describe('Dockerfile', async () => {
       const script = healthcheckCommand(instructions(stage('cpu'), 'HEALTHCHECK')[0] ?? '')[2];
       assert.equal(healthcheckCommand(instructions(stage('gpu'), 'HEALTHCHECK')[0] ?? '')[2], script);
       const compose = await loadCompose();
-      for (const name of ['bot', 'worker', 'worker-cpu']) {
+      for (const name of ['bot', 'worker', 'worker-gpu']) {
         const test = list(obj(service(compose, name).healthcheck, `${name}.healthcheck`).test, 'test');
         assert.equal(test[3], script, `compose ${name}`);
       }
@@ -271,204 +260,7 @@ describe('Dockerfile', async () => {
   });
 });
 
-// --- docker-compose.yml ------------------------------------------------------------------------------------------------
-
-async function loadCompose(): Promise<Json> {
-  // merge: resolves the `<<: *app` merge keys as Compose does.
-  return obj(parse(await readFile(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }), 'compose');
-}
-function service(compose: Json, name: string): Json {
-  return obj(obj(compose.services, 'services')[name], `service ${name}`);
-}
-
-describe('docker-compose.yml', async () => {
-  const compose = await loadCompose();
-  const { stages } = parseDockerfile(await readFile(path.join(ROOT, 'Dockerfile'), 'utf8'));
-
-  it('has redis, bot, worker and worker-cpu', () => {
-    assert.deepEqual(Object.keys(obj(compose.services, 'services')).sort(), ['bot', 'redis', 'worker', 'worker-cpu']);
-  });
-
-  it('redis: redis 7, AOF on, noeviction, a data volume, health-checked with redis-cli ping', () => {
-    const redis = service(compose, 'redis');
-    assert.match(str(redis.image, 'image'), /^redis:7/);
-    const command = list(redis.command, 'command').map(String);
-    assert.deepEqual(command.slice(command.indexOf('--appendonly'), command.indexOf('--appendonly') + 2), [
-      '--appendonly',
-      'yes',
-    ]);
-    const policy = command.indexOf('--maxmemory-policy');
-    assert.ok(policy > 0);
-    assert.equal(command[policy + 1], 'noeviction');
-    assert.deepEqual(list(redis.volumes, 'volumes'), ['redis-data:/data']);
-    assert.ok('redis-data' in obj(compose.volumes, 'volumes'), 'a named volume redis-data');
-    assert.deepEqual(list(obj(redis.healthcheck, 'healthcheck').test, 'test'), ['CMD', 'redis-cli', 'ping']);
-  });
-
-  const roles: [string, string, string][] = [
-    ['bot', 'cpu', 'bot'],
-    ['worker', 'gpu', 'worker'],
-    ['worker-cpu', 'cpu', 'worker'],
-  ];
-  for (const [name, target, role] of roles) {
-    it(`${name}: the ${target} target as ${role}, Redis at redis:6379 once healthy, .env, a health check`, () => {
-      const s = service(compose, name);
-      const build = obj(s.build, 'build');
-      assert.equal(build.context, '.');
-      assert.equal(build.target, target);
-      assert.ok(
-        stages.some((stage) => stage.name === target),
-        `Dockerfile has a ${target} stage`,
-      );
-      assert.deepEqual(s.command, ['node', 'dist/main.js', role]);
-      const env = obj(s.environment, 'environment');
-      assert.equal(env.REDIS_URL, 'redis://redis:6379');
-      assert.equal(env.OPS_HOST, '0.0.0.0');
-      assert.equal(env.OPS_PORT, '9090');
-      assert.equal(s.env_file, '.env');
-      assert.equal(obj(obj(s.depends_on, 'depends_on').redis, 'depends_on.redis').condition, 'service_healthy');
-      const healthcheck = obj(s.healthcheck, 'healthcheck');
-      assert.match(list(healthcheck.test, 'test').join(' '), /127\.0\.0\.1:.*OPS_PORT.*\/healthz/);
-      for (const port of list(s.ports, 'ports')) assert.match(String(port), /^127\.0\.0\.1:\d+:9090$/);
-    });
-  }
-
-  it('worker: reserves one NVIDIA GPU, uses CUDA, starts by default (no profile)', () => {
-    const worker = service(compose, 'worker');
-    const devices = list(
-      obj(obj(obj(worker.deploy, 'deploy').resources, 'resources').reservations, 'reservations').devices,
-      'devices',
-    );
-    assert.deepEqual(devices, [{ driver: 'nvidia', count: 1, capabilities: ['gpu'] }]);
-    assert.equal(obj(worker.environment, 'environment').DEVICE, 'cuda');
-    assert.equal(worker.platform, 'linux/amd64');
-    assert.equal(worker.profiles, undefined);
-  });
-
-  it('worker-cpu: only in the cpu profile, on the CPU, no GPU reservation', () => {
-    const workerCpu = service(compose, 'worker-cpu');
-    assert.deepEqual(workerCpu.profiles, ['cpu']);
-    assert.equal(obj(workerCpu.environment, 'environment').DEVICE, 'cpu');
-    assert.equal(workerCpu.deploy, undefined);
-  });
-
-  it('the workers read the models from ./models, read-only; the bot needs none', () => {
-    for (const name of ['worker', 'worker-cpu']) {
-      assert.deepEqual(service(compose, name).volumes, ['./models:/app/models:ro']);
-    }
-    assert.equal(service(compose, 'bot').volumes, undefined);
-  });
-});
-
-// --- CloudFormation -----------------------------------------------------------------------------------------------------
-
-/** CloudFormation's short forms (`!Ref X`, `!Sub '…'`, `!If [c, a, b]`, …) as their long JSON forms. */
-const INTRINSICS: Record<string, string> = {
-  Ref: 'Ref',
-  Condition: 'Condition',
-  Base64: 'Fn::Base64',
-  Cidr: 'Fn::Cidr',
-  FindInMap: 'Fn::FindInMap',
-  GetAtt: 'Fn::GetAtt',
-  GetAZs: 'Fn::GetAZs',
-  ImportValue: 'Fn::ImportValue',
-  Join: 'Fn::Join',
-  Select: 'Fn::Select',
-  Split: 'Fn::Split',
-  Sub: 'Fn::Sub',
-  And: 'Fn::And',
-  Equals: 'Fn::Equals',
-  If: 'Fn::If',
-  Not: 'Fn::Not',
-  Or: 'Fn::Or',
-};
-const CFN_TAGS = Object.entries(INTRINSICS).flatMap(([short, long]) => [
-  {
-    tag: `!${short}`,
-    resolve: (value: string) => ({ [long]: long === 'Fn::GetAtt' ? value.split('.') : value }),
-  },
-  {
-    tag: `!${short}`,
-    collection: 'seq' as const,
-    resolve: (value: { toJSON(): unknown }) => ({ [long]: value.toJSON() }),
-  },
-  {
-    tag: `!${short}`,
-    collection: 'map' as const,
-    resolve: (value: { toJSON(): unknown }) => ({ [long]: value.toJSON() }),
-  },
-]);
-
-function parseTemplate(text: string): Json {
-  return obj(parse(text, { customTags: CFN_TAGS }), 'template');
-}
-async function loadTemplate(): Promise<Json> {
-  return parseTemplate(await readFile(TEMPLATE_FILE, 'utf8'));
-}
-
-const PSEUDO_PARAMETERS = new Set([
-  'AWS::AccountId',
-  'AWS::NotificationARNs',
-  'AWS::NoValue',
-  'AWS::Partition',
-  'AWS::Region',
-  'AWS::StackId',
-  'AWS::StackName',
-  'AWS::URLSuffix',
-]);
-
-/** Every Ref, GetAtt, Sub variable, If/Condition and DependsOn that names nothing the template declares. */
-function referenceProblems(template: Json): string[] {
-  const parameters = new Set(Object.keys(obj(template.Parameters ?? {}, 'Parameters')));
-  const resources = new Set(Object.keys(obj(template.Resources, 'Resources')));
-  const conditions = new Set(Object.keys(obj(template.Conditions ?? {}, 'Conditions')));
-  const problems: string[] = [];
-  const named = (name: string) => parameters.has(name) || resources.has(name) || PSEUDO_PARAMETERS.has(name);
-  const visit = (node: unknown, where: string): void => {
-    if (Array.isArray(node)) {
-      node.forEach((item, i) => {
-        visit(item, `${where}[${i}]`);
-      });
-      return;
-    }
-    if (!isObject(node)) return;
-    for (const [key, value] of Object.entries(node)) {
-      const at = `${where}.${key}`;
-      if (key === 'Ref' && !(typeof value === 'string' && named(value))) problems.push(`${at}: ${String(value)}`);
-      if (key === 'Fn::GetAtt') {
-        const target = Array.isArray(value) ? value[0] : undefined;
-        if (typeof target !== 'string' || !resources.has(target)) problems.push(`${at}: ${JSON.stringify(value)}`);
-      }
-      if (key === 'Fn::Sub') {
-        const [text, variables] = Array.isArray(value) ? [value[0], obj(value[1], at)] : [value, {}];
-        for (const match of String(text).matchAll(/\$\{([^!}][^}]*)\}/g)) {
-          const name = (match[1] ?? '').trim();
-          if (name in variables) continue;
-          const ok = name.includes('.') ? resources.has(name.split('.')[0] ?? '') : named(name);
-          if (!ok) problems.push(`${at}: variable ${name}`);
-        }
-      }
-      if (key === 'Fn::If') {
-        const condition = Array.isArray(value) ? value[0] : undefined;
-        if (typeof condition !== 'string' || !conditions.has(condition)) problems.push(`${at}: ${String(condition)}`);
-      }
-      if (key === 'Condition' && typeof value === 'string' && !conditions.has(value)) {
-        problems.push(`${at}: ${value}`);
-      }
-      visit(value, at);
-    }
-  };
-  for (const [name, resource] of Object.entries(obj(template.Resources, 'Resources'))) {
-    const dependsOn = obj(resource, name).DependsOn;
-    for (const dependency of dependsOn === undefined ? [] : [dependsOn].flat()) {
-      if (!resources.has(String(dependency))) problems.push(`Resources.${name}.DependsOn: ${String(dependency)}`);
-    }
-  }
-  visit(template.Conditions, 'Conditions');
-  visit(template.Resources, 'Resources');
-  visit(template.Outputs, 'Outputs');
-  return problems;
-}
+// --- CloudFormation --------------------------------------------------------------------------------------------------
 
 /** The real resource types this template may use (cfn-lint checks they exist in AWS's schemas too). */
 const KNOWN_TYPES = new Set([
@@ -486,6 +278,10 @@ const KNOWN_TYPES = new Set([
   'AWS::ElastiCache::ParameterGroup',
   'AWS::ElastiCache::ReplicationGroup',
   'AWS::ElastiCache::SubnetGroup',
+  'AWS::ElasticLoadBalancingV2::Listener',
+  'AWS::ElasticLoadBalancingV2::ListenerRule',
+  'AWS::ElasticLoadBalancingV2::LoadBalancer',
+  'AWS::ElasticLoadBalancingV2::TargetGroup',
   'AWS::Events::Rule',
   'AWS::IAM::InstanceProfile',
   'AWS::IAM::Role',
@@ -493,36 +289,6 @@ const KNOWN_TYPES = new Set([
   'AWS::Lambda::Permission',
   'AWS::Logs::LogGroup',
 ]);
-
-function resourcesOfType(template: Json, type: string): [string, Json][] {
-  return Object.entries(obj(template.Resources, 'Resources'))
-    .map(([name, resource]): [string, Json] => [name, obj(resource, name)])
-    .filter(([, resource]) => resource.Type === type);
-}
-function props(template: Json, name: string): Json {
-  const resource = obj(obj(template.Resources, 'Resources')[name], `resource ${name}`);
-  return obj(resource.Properties, `${name}.Properties`);
-}
-function containers(template: Json): Json[] {
-  return resourcesOfType(template, 'AWS::ECS::TaskDefinition').flatMap(([name, resource]) =>
-    list(obj(resource.Properties, name).ContainerDefinitions, `${name}.ContainerDefinitions`).map((c) =>
-      obj(c, `${name} container`),
-    ),
-  );
-}
-function container(template: Json, name: string): Json {
-  const found = containers(template).find((c) => c.Name === name);
-  assert.ok(found, `a container named ${name}`);
-  return found;
-}
-/** A container's Environment as a map; a conditional entry (`!If [cond, {Name, Value}, !Ref AWS::NoValue]`) counts. */
-function environment(c: Json): Map<string, unknown> {
-  const entries = list(c.Environment, 'Environment')
-    .map((e) => obj(e, 'Environment entry'))
-    .map((e) => (e['Fn::If'] === undefined ? e : obj(list(e['Fn::If'], 'Fn::If')[1], 'Fn::If entry')))
-    .map((e): [string, unknown] => [str(e.Name, 'Name'), e.Value]);
-  return new Map(entries);
-}
 
 describe('deploy/aws/dog-breeds.yaml (CloudFormation)', async () => {
   const template = await loadTemplate();
@@ -569,9 +335,56 @@ Resources:
     }
   });
 
-  it('the worker task asks for one GPU on EC2; its instances run the ECS GPU AMI through a capacity provider', () => {
-    assert.deepEqual(container(template, 'worker').ResourceRequirements, [{ Type: 'GPU', Value: '1' }]);
-    assert.deepEqual(props(template, 'WorkerTaskDefinition').RequiresCompatibilities, ['EC2']);
+  // As deployed with the defaults (CPU workers), and with WorkerKind=gpu.
+  const cpu = resolveTemplate(template);
+  const gpu = resolveTemplate(template, { WorkerKind: 'gpu', WorkerImage: 'gpu-image' });
+
+  it('with the conditions decided, for CPU and for GPU workers, every reference still names a resource there', () => {
+    assert.deepEqual(referenceProblems(cpu), []);
+    assert.deepEqual(referenceProblems(gpu), []);
+  });
+
+  it('workers run on Fargate by default (WorkerKind=cpu) for the default model: the cpu image, no GPU capacity', () => {
+    const parameters = obj(template.Parameters, 'Parameters');
+    assert.equal(obj(parameters.WorkerKind, 'WorkerKind').Default, 'cpu');
+    assert.equal(obj(parameters.Model, 'Model').Default, configSchema.shape.MODEL.parse(undefined));
+    const task = props(cpu, 'WorkerTaskDefinition');
+    assert.deepEqual(task.RequiresCompatibilities, ['FARGATE']);
+    assert.deepEqual([task.Cpu, task.Memory], ['1024', '2048']);
+    const worker = container(cpu, 'worker');
+    assert.equal(worker.ResourceRequirements, undefined);
+    assert.equal(environment(worker).get('DEVICE'), 'cpu');
+    assert.deepEqual(worker.Image, { Ref: 'BotImage' });
+    const service = props(cpu, 'WorkerService');
+    assert.deepEqual(service.CapacityProviderStrategy, [{ CapacityProvider: 'FARGATE', Weight: 1 }]);
+    assert.equal(service.PlacementStrategies, undefined);
+    for (const type of [
+      'AWS::EC2::LaunchTemplate',
+      'AWS::AutoScaling::AutoScalingGroup',
+      'AWS::ECS::CapacityProvider',
+    ]) {
+      assert.deepEqual(resourcesOfType(cpu, type), [], `no ${type}`);
+    }
+    assert.deepEqual(props(cpu, 'ClusterCapacityProviders').CapacityProviders, ['FARGATE']);
+    // Each size offered is a CPU/memory pair Fargate accepts.
+    const memoryFor: Record<string, [number, number]> = {
+      '512': [1024, 4096],
+      '1024': [2048, 8192],
+      '2048': [4096, 16384],
+      '4096': [8192, 30720],
+    };
+    for (const [name, size] of Object.entries(obj(obj(template.Mappings, 'Mappings').FargateSizes, 'FargateSizes'))) {
+      const { Cpu, Memory } = obj(size, name);
+      const [least, most] = memoryFor[String(Cpu)] ?? [0, -1];
+      assert.ok(Number(Memory) >= least && Number(Memory) <= most && Number(Memory) % 1024 === 0, `${name}`);
+    }
+    const sizes = list(obj(obj(template.Parameters, 'Parameters').FargateWorkerSize, 'p').AllowedValues, 'values');
+    assert.deepEqual(sizes, Object.keys(obj(obj(template.Mappings, 'Mappings').FargateSizes, 'FargateSizes')));
+  });
+
+  it('WorkerKind=gpu: one GPU per task on EC2, instances of the ECS GPU AMI through a capacity provider', () => {
+    assert.deepEqual(container(gpu, 'worker').ResourceRequirements, [{ Type: 'GPU', Value: '1' }]);
+    assert.deepEqual(props(gpu, 'WorkerTaskDefinition').RequiresCompatibilities, ['EC2']);
     const ami = obj(obj(template.Parameters, 'Parameters').GpuAmiId, 'GpuAmiId');
     assert.equal(ami.Type, 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>');
     assert.match(
@@ -580,39 +393,163 @@ Resources:
     );
     const instanceTypes = list(obj(obj(template.Parameters, 'Parameters').WorkerInstanceType, 'p').AllowedValues, 'v');
     for (const type of instanceTypes) assert.match(String(type), /^(g4dn|g5)\./);
-    const launch = obj(props(template, 'WorkerLaunchTemplate').LaunchTemplateData, 'LaunchTemplateData');
+    const launch = obj(props(gpu, 'WorkerLaunchTemplate').LaunchTemplateData, 'LaunchTemplateData');
     assert.deepEqual(launch.ImageId, { Ref: 'GpuAmiId' });
-    const provider = obj(props(template, 'GpuCapacityProvider').AutoScalingGroupProvider, 'provider');
+    const provider = obj(props(gpu, 'GpuCapacityProvider').AutoScalingGroupProvider, 'provider');
     assert.deepEqual(provider.AutoScalingGroupArn, { Ref: 'WorkerAutoScalingGroup' });
     assert.equal(obj(provider.ManagedScaling, 'ManagedScaling').Status, 'ENABLED');
-    assert.equal(props(template, 'WorkerAutoScalingGroup').NewInstancesProtectedFromScaleIn, true);
-    const strategy = list(props(template, 'WorkerService').CapacityProviderStrategy, 'strategy');
+    assert.equal(props(gpu, 'WorkerAutoScalingGroup').NewInstancesProtectedFromScaleIn, true);
+    const strategy = list(props(gpu, 'WorkerService').CapacityProviderStrategy, 'strategy');
     assert.deepEqual(obj(strategy[0], 'strategy[0]').CapacityProvider, { Ref: 'GpuCapacityProvider' });
-    assert.deepEqual(container(template, 'worker').Image, { Ref: 'WorkerImage' });
-    assert.deepEqual(container(template, 'bot').Image, { Ref: 'BotImage' });
-    assert.equal(environment(container(template, 'worker')).get('DEVICE'), 'cuda');
+    assert.deepEqual(props(gpu, 'ClusterCapacityProviders').CapacityProviders, [
+      'FARGATE',
+      { Ref: 'GpuCapacityProvider' },
+    ]);
+    assert.deepEqual(container(gpu, 'worker').Image, { Ref: 'WorkerImage' });
+    assert.equal(environment(container(gpu, 'worker')).get('DEVICE'), 'cuda');
+    // The gpu image must be named: a rule refuses WorkerKind=gpu without WorkerImage before anything is created.
+    const rule = obj(obj(template.Rules, 'Rules').GpuWorkersNeedTheGpuImage, 'rule');
+    assert.deepEqual(rule.RuleCondition, { 'Fn::Equals': [{ Ref: 'WorkerKind' }, 'gpu'] });
+    assert.deepEqual(obj(list(rule.Assertions, 'Assertions')[0], 'assertion').Assert, {
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'WorkerImage' }, ''] }],
+    });
   });
 
-  it('the bot is one Fargate task, stopped before its replacement starts (one Telegram poller per token)', () => {
-    assert.deepEqual(props(template, 'BotTaskDefinition').RequiresCompatibilities, ['FARGATE']);
-    const bot = props(template, 'BotService');
+  it('the bot: webhook mode, 2 or more Fargate tasks, rolling with no gap (new tasks healthy before old ones go)', () => {
+    assert.deepEqual(props(cpu, 'BotTaskDefinition').RequiresCompatibilities, ['FARGATE']);
+    const bot = props(cpu, 'BotService');
     assert.equal(bot.LaunchType, 'FARGATE');
-    assert.equal(bot.DesiredCount, 1);
-    assert.equal(obj(bot.DeploymentConfiguration, 'DeploymentConfiguration').MaximumPercent, 100);
-    assert.deepEqual(container(template, 'bot').Command, ['node', 'dist/main.js', 'bot']);
-    assert.deepEqual(container(template, 'worker').Command, ['node', 'dist/main.js', 'worker']);
+    assert.deepEqual(bot.DesiredCount, { Ref: 'BotDesiredCount' });
+    const count = obj(obj(template.Parameters, 'Parameters').BotDesiredCount, 'BotDesiredCount');
+    assert.ok(Number(count.Default) >= 2 && Number(count.MinValue) >= 2, 'BotDesiredCount: 2 at least');
+    const deployment = obj(bot.DeploymentConfiguration, 'DeploymentConfiguration');
+    assert.deepEqual([deployment.MinimumHealthyPercent, deployment.MaximumPercent], [100, 200]);
+    const env = environment(container(cpu, 'bot'));
+    assert.equal(env.get('BOT_MODE'), 'webhook');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's own ${} substitution, not JavaScript's
+    assert.deepEqual(env.get('WEBHOOK_URL'), { 'Fn::Sub': 'https://${WebhookDomain}${WebhookPath}' });
+    assert.equal(env.get('WEBHOOK_HOST'), '0.0.0.0');
+    assert.deepEqual(container(cpu, 'bot').Command, ['node', 'dist/main.js', 'bot']);
+    assert.deepEqual(container(cpu, 'worker').Command, ['node', 'dist/main.js', 'worker']);
   });
 
-  it('the token comes from Secrets Manager through Secrets, never as a plain variable', () => {
-    for (const c of containers(template)) {
-      assert.deepEqual(c.Secrets, [{ Name: 'BOT_TOKEN', ValueFrom: { Ref: 'BotTokenSecretArn' } }]);
-      assert.ok(!environment(c).has('BOT_TOKEN'), `${String(c.Name)} has no BOT_TOKEN in Environment`);
-    }
-    const policies = list(props(template, 'TaskExecutionRole').Policies, 'Policies');
-    assert.match(
-      JSON.stringify(policies),
-      /"Action":"secretsmanager:GetSecretValue","Resource":\{"Ref":"BotTokenSecretArn"\}/,
+  it('the load balancer: HTTPS with the ACM certificate; POSTs to WebhookPath go to the webhook port; /healthz on the ops port', () => {
+    const balancer = props(cpu, 'WebhookLoadBalancer');
+    assert.equal(balancer.Scheme, 'internet-facing');
+    assert.deepEqual(balancer.Subnets, { Ref: 'PublicSubnetIds' });
+    const listener = props(cpu, 'WebhookListener');
+    assert.deepEqual([listener.Protocol, listener.Port], ['HTTPS', 443]);
+    assert.deepEqual(listener.Certificates, [{ CertificateArn: { Ref: 'CertificateArn' } }]);
+    const [fallback] = list(listener.DefaultActions, 'DefaultActions').map((a) => obj(a, 'action'));
+    assert.equal(obj(fallback?.FixedResponseConfig, 'FixedResponseConfig').StatusCode, '404');
+    const rule = props(cpu, 'WebhookListenerRule');
+    assert.deepEqual(rule.ListenerArn, { Ref: 'WebhookListener' });
+    assert.deepEqual(rule.Conditions, [
+      { Field: 'path-pattern', PathPatternConfig: { Values: [{ Ref: 'WebhookPath' }] } },
+      { Field: 'http-request-method', HttpRequestMethodConfig: { Values: ['POST'] } },
+    ]);
+    assert.deepEqual(rule.Actions, [{ Type: 'forward', TargetGroupArn: { Ref: 'WebhookTargetGroup' } }]);
+    const bot = container(cpu, 'bot');
+    const env = environment(bot);
+    const group = props(cpu, 'WebhookTargetGroup');
+    assert.equal(group.TargetType, 'ip');
+    assert.equal(String(group.Port), env.get('WEBHOOK_PORT'));
+    assert.equal(group.HealthCheckPort, env.get('OPS_PORT'));
+    assert.equal(group.HealthCheckPath, '/healthz');
+    assert.deepEqual(list(props(cpu, 'BotService').LoadBalancers, 'LoadBalancers'), [
+      {
+        ContainerName: 'bot',
+        ContainerPort: Number(env.get('WEBHOOK_PORT')),
+        TargetGroupArn: { Ref: 'WebhookTargetGroup' },
+      },
+    ]);
+    const ports = list(bot.PortMappings, 'PortMappings').map((m) => String(obj(m, 'mapping').ContainerPort));
+    assert.deepEqual(ports.sort(), [env.get('OPS_PORT'), env.get('WEBHOOK_PORT')].sort());
+    const resource = obj(obj(template.Resources, 'Resources').BotService, 'BotService');
+    assert.ok(list(resource.DependsOn, 'DependsOn').includes('WebhookListenerRule'));
+  });
+
+  it('only Telegram reaches the load balancer, and only the load balancer reaches the bot', () => {
+    const rules = (name: string) =>
+      list(props(cpu, name).SecurityGroupIngress, `${name} ingress`).map((r) => obj(r, 'rule'));
+    assert.deepEqual(
+      rules('WebhookLoadBalancerSecurityGroup').map((r) => [r.FromPort, r.ToPort, r.CidrIp]),
+      [
+        [443, 443, '149.154.160.0/20'],
+        [443, 443, '91.108.4.0/22'],
+      ],
     );
+    const env = environment(container(cpu, 'bot'));
+    const botRules = rules('BotSecurityGroup');
+    for (const rule of botRules) {
+      assert.deepEqual(rule.SourceSecurityGroupId, { Ref: 'WebhookLoadBalancerSecurityGroup' });
+      assert.equal(rule.FromPort, rule.ToPort);
+    }
+    assert.deepEqual(
+      botRules.map((r) => String(r.FromPort)),
+      [env.get('WEBHOOK_PORT'), env.get('OPS_PORT')],
+    );
+    const groups = (service: string) =>
+      obj(obj(props(cpu, service).NetworkConfiguration, 'n').AwsvpcConfiguration, 'a').SecurityGroups;
+    assert.deepEqual(groups('BotService'), [{ Ref: 'AppSecurityGroup' }, { Ref: 'BotSecurityGroup' }]);
+    assert.deepEqual(groups('WorkerService'), [{ Ref: 'AppSecurityGroup' }]);
+  });
+
+  it('the bot token and the webhook secret come from Secrets Manager, never as plain variables', () => {
+    const token = { Name: 'BOT_TOKEN', ValueFrom: { Ref: 'BotTokenSecretArn' } };
+    assert.deepEqual(container(cpu, 'bot').Secrets, [
+      token,
+      { Name: 'WEBHOOK_SECRET', ValueFrom: { Ref: 'WebhookSecretArn' } },
+    ]);
+    assert.deepEqual(container(cpu, 'worker').Secrets, [token]);
+    for (const c of containers(template)) {
+      for (const name of ['BOT_TOKEN', 'WEBHOOK_SECRET']) {
+        assert.ok(!environment(c).has(name), `${String(c.Name)} has no ${name} in Environment`);
+      }
+    }
+    const policies = JSON.stringify(list(props(template, 'TaskExecutionRole').Policies, 'Policies'));
+    assert.match(
+      policies,
+      /"Action":"secretsmanager:GetSecretValue","Resource":\[\{"Ref":"BotTokenSecretArn"\},\{"Ref":"WebhookSecretArn"\}\]/,
+    );
+  });
+
+  it("every setting the tasks set is one of src/config/schema.ts, and each task's settings pass it together", () => {
+    const settings = new Set(Object.keys(configSchema.shape));
+    // What ECS would put in the environment: sample values for the parameters, Redis' address and the secrets.
+    const samples: Record<string, string> = {
+      QueuePrefix: 'dog-breeds',
+      Model: 'mobilenetv2-imagenet',
+      WorkerConcurrency: '8',
+      WebhookDomain: 'bot.example.com',
+      WebhookPath: '/telegram',
+      'Redis.PrimaryEndPoint.Address': 'redis.example.internal',
+      'Redis.PrimaryEndPoint.Port': '6379',
+    };
+    const sample = (value: unknown): string => {
+      if (typeof value === 'string') return value;
+      const node = obj(value, 'value');
+      if (typeof node.Ref === 'string') return samples[node.Ref] ?? assert.fail(`no sample for ${node.Ref}`);
+      return str(node['Fn::Sub'], 'Fn::Sub').replace(/\$\{([^}]+)\}/g, (_m, name: string) => samples[name] ?? '?');
+    };
+    const secrets: Record<string, string> = { BOT_TOKEN: `123456:${'A'.repeat(35)}`, WEBHOOK_SECRET: 'S'.repeat(32) };
+    for (const [kind, resolved] of Object.entries({ cpu, gpu })) {
+      for (const c of containers(resolved)) {
+        const env = Object.fromEntries([...environment(c)].map(([name, value]) => [name, sample(value)]));
+        for (const secret of list(c.Secrets, 'Secrets')) {
+          const name = str(obj(secret, 'secret').Name, 'Name');
+          env[name] = secrets[name] ?? assert.fail(`no sample for the secret ${name}`);
+        }
+        const unknown = Object.keys(env).filter((name) => !settings.has(name));
+        assert.deepEqual(unknown, [], `${kind} ${String(c.Name)}: settings the schema does not have`);
+        const parsed = configSchema.safeParse(env);
+        assert.ok(parsed.success, `${kind} ${String(c.Name)}: ${JSON.stringify(parsed.error?.issues)}`);
+        assert.equal(
+          (parsed.data as Record<string, unknown>).DEVICE,
+          c.Name === 'bot' ? 'auto' : kind === 'gpu' ? 'cuda' : 'cpu',
+        );
+      }
+    }
   });
 
   it('logs go to CloudWatch through awslogs', () => {
