@@ -183,15 +183,21 @@ async function sendAnswer(
     // Numbered left to right, the answer about several dogs reads without the photo too.
     const text = reply.kind === 'text' ? reply.text : reply.caption;
     const dogs = reply.kind === 'several-dogs' ? reply.dogs : undefined;
-    // What the buttons need: stored before an old bot's status message shows them; for a new reply (its id unknown
-    // before it is sent), the moment after.
     const remember = (messageId: number) =>
       options.replies
         .remember(data, result, messageId, dogs)
         .catch((error: unknown) => log.warn({ err: error }, 'could not store the answer context'));
-    if (data.statusMessageId !== NO_STATUS_MESSAGE) await remember(data.statusMessageId);
-    const answeredIn = await replyInText(job, api, text, reply.markup);
-    if (answeredIn !== data.statusMessageId) await remember(answeredIn);
+    // The buttons appear only once what they need is stored: an older bot's status message is edited with them; a
+    // new reply (its id unknown before it is sent) gets them right after.
+    const status = data.statusMessageId === NO_STATUS_MESSAGE ? undefined : data.statusMessageId;
+    if (status !== undefined) await remember(status);
+    const answeredIn = await replyInText(job, api, text, status === undefined ? undefined : reply.markup);
+    if (answeredIn !== status) {
+      await remember(answeredIn);
+      if (reply.markup) {
+        await ignoreNotModified(api.editMessageReplyMarkup(data.chatId, answeredIn, { reply_markup: reply.markup }));
+      }
+    }
   }
 }
 
