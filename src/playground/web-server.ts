@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { type BotApiStandIn, parseParams, privateChat, type Upload, user } from './bot-api/stand-in.ts';
 import type { ChatMessage, MessageEntity, User } from './bot-api/types.ts';
+import { eventText, HttpProblem, readBody, readJson, sendJson, writeEvent } from './web-http.ts';
 
 /** The Bot API lets bots download files up to 20 MB; the page refuses bigger ones, and so does the server (413). */
 export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
@@ -23,7 +24,6 @@ export const PLAYGROUND_PERSON: User = user(100_000_001, { firstName: 'Guest', l
 /** Image types Telegram clients send as photos; anything else goes as a file (document), as "send as file" does. */
 const PHOTO_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp']);
 const MAX_TEXT = 4096;
-const MAX_JSON_BYTES = 64 * 1024;
 const HEARTBEAT_MS = 15_000;
 const MAX_UNANSWERED = 100;
 const STATIC_TYPES: Record<string, string> = {
@@ -72,15 +72,6 @@ export interface ChatItem {
   date: number;
 }
 
-class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 interface EventClient {
   res: ServerResponse;
   heartbeat: NodeJS.Timeout;
@@ -95,6 +86,8 @@ export class PlaygroundWeb {
   private flushScheduled = false;
   /** The page's button presses the bot has not answered yet (callback query ids, oldest first). */
   private readonly unanswered = new Set<string>();
+  /** How many of the bot's chat actions the pages were told of. */
+  private actionsTold = 0;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -252,7 +245,7 @@ export class PlaygroundWeb {
     for (const [id, json] of now) if (this.shown.get(id) !== json) events.push(eventText('message', json));
     for (const id of this.shown.keys()) if (!now.has(id)) events.push(eventText('remove', JSON.stringify({ id })));
     this.shown = now;
-    events.push(...this.toastEvents());
+    events.push(...this.toastEvents(), ...this.typingEvents());
     if (events.length === 0) return;
     const payload = events.join('');
     for (const client of this.clients) client.res.write(payload);
@@ -268,6 +261,15 @@ export class PlaygroundWeb {
       if (answer.text) events.push(eventText('toast', JSON.stringify({ text: answer.text, alert: answer.showAlert })));
     }
     return events;
+  }
+
+  /** The bot's newest chat action: the page shows "typing…" under its name, as Telegram does (≈5 s, or until it speaks). */
+  private typingEvents(): string[] {
+    const actions = this.standIn.chatActionsIn(this.chat.id);
+    const newest = actions.at(-1);
+    if (newest === undefined || actions.length === this.actionsTold) return [];
+    this.actionsTold = actions.length;
+    return [eventText('typing', JSON.stringify({ action: newest.action }))];
   }
 
   private toItem(m: ChatMessage): ChatItem {
@@ -444,56 +446,4 @@ function cleanFileName(name: string): string {
       ?.replace(/[\p{Cc}\p{Cf}]/gu, '')
       .trim() ?? '';
   return (base || 'file').slice(0, 120);
-}
-
-function eventText(event: string, json: string): string {
-  return `event: ${event}\ndata: ${json}\n\n`;
-}
-
-function writeEvent(res: ServerResponse, event: string, data: unknown): void {
-  res.write(eventText(event, JSON.stringify(data)));
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent || res.destroyed) return;
-  const data = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(data),
-    'cache-control': 'no-store',
-  });
-  res.end(data);
-}
-
-/**
- * The whole body, or 413 once it passes `limit`. The rest of an oversized body is read and dropped rather than cut
- * off, so that the client gets to see the 413.
- */
-async function readBody(req: IncomingMessage, limit: number, what: string): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? Number.NaN);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let over = Number.isFinite(declared) && declared > limit;
-  for await (const chunk of req) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += buffer.byteLength;
-    if (size > limit) over = true;
-    if (!over) chunks.push(buffer);
-  }
-  if (over) throw new HttpProblem(413, `Too large: ${what}`);
-  return Buffer.concat(chunks);
-}
-
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const body = await readBody(req, MAX_JSON_BYTES, `${MAX_JSON_BYTES} bytes of JSON`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new HttpProblem(400, 'Expected a JSON body');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new HttpProblem(400, 'Expected a JSON object');
-  }
-  return parsed as Record<string, unknown>;
 }

@@ -1,3 +1,4 @@
 /** The Bot API client (grammY's, with bounded retries and reachability reports) and token-safe file downloads. */
 export * from './api.ts';
+export * from './chat-action.ts';
 export * from './reachability.ts';

@@ -1,16 +1,21 @@
 /**
  * The consumer: takes photo jobs, downloads the photo through the Bot API, classifies it with the vision core
- * (concurrent jobs share micro-batches), and edits the status message into the answer.
+ * (concurrent jobs share micro-batches), and answers with one reply to the person's photo, keeping "typing…" up
+ * meanwhile (a chat action, renewed every few seconds, stopped before the answer goes out).
  *
- * Several dogs: a text message cannot become a photo, so the answer is a new message — the photo with the dogs'
- * numbered boxes, the answer as its caption, replying to the person's photo — and the status message is deleted (or,
- * where it cannot be, edited into a pointer to that photo). The photo's message id is written into the job's data as
- * soon as it is sent, so a retry (or a worker taking over a stalled job) finishes the answer without sending it again.
+ * Sent once: the answer's message id is written into the job's data as soon as it is sent, so a retry (or a worker
+ * taking over a stalled job) finishes the job without sending it again. Telegram has no idempotency keys, so a lost
+ * response on the answer's own call means a second, complete answer at worst — never one left unfinished.
+ *
+ * Several dogs: the answer is the photo with the dogs' numbered boxes, the answer as its caption; its buttons are added
+ * once the context they need is stored.
+ *
+ * Jobs queued by an older bot carry its "Looking at your photo…" status message: that message is edited into the
+ * answer (or deleted, or turned into a pointer, when the answer is the numbered photo), as before.
  *
  * Outcomes: a person's bad file is answered kindly and the job completes (retrying cannot fix it); a transient
- * failure (Telegram or Redis hiccup) throws so BullMQ retries with backoff; the last failed attempt edits the status
- * message into an apology (unless the answer was already sent). Edits are idempotent, so a job that runs twice (a
- * worker killed mid-job) answers once.
+ * failure (Telegram or Redis hiccup) throws so BullMQ retries with backoff; the last failed attempt sends an apology
+ * (unless the answer was already sent).
  */
 import { type Job, Worker } from 'bullmq';
 import { type Api, GrammyError, InputFile } from 'grammy';
@@ -22,14 +27,14 @@ import { NO_STATUS_MESSAGE, PHOTO_QUEUE, type PhotoJobData, type PhotoJobResult 
 import type { AnswerOptions, Reply } from '../reply/index.ts';
 import { drawDogMarks } from '../reply/index.ts';
 import type { PredictionHistory } from '../store/index.ts';
-import { downloadTelegramFile, FileDownloadError, ignoreNotModified } from '../telegram/index.ts';
+import { downloadTelegramFile, FileDownloadError, ignoreNotModified, keepTyping } from '../telegram/index.ts';
 import type { Classification } from '../vision/index.ts';
 import { type Classifier, guessesOf, isImageInputError } from '../vision/index.ts';
 import type { PhotoReplies } from './photo-replies.ts';
 
 /** A photo job as the worker keeps it: the contract, plus what was already sent (so a retry does not send it again). */
 export interface PhotoJobProgress extends PhotoJobData {
-  /** The numbered photo sent as the answer about several dogs. */
+  /** The answer once sent: the reply in text, or the numbered photo about several dogs. */
   answerMessageId?: number;
 }
 
@@ -56,8 +61,9 @@ export interface PhotoWorkerOptions {
 const HTML = { parse_mode: 'HTML', link_preview_options: { is_disabled: true } } as const;
 
 /**
- * Edits the status message (with the buttons, if any); tolerates "not modified" (a job run twice) and a deleted status
- * (replies anew). Returns the id of the message that holds the text.
+ * Sends `text` (with the buttons, if any) as a reply to the photo; for a job of an older bot, edits its status message
+ * instead, tolerating "not modified" (a job run twice) and a deleted status (replies anew). Returns the id of the
+ * message that holds the text.
  */
 export async function editStatus(
   api: Api,
@@ -99,6 +105,18 @@ export async function retireStatus(api: Api, data: PhotoJobData, pointer?: strin
     if (/not found/i.test(error.description) || pointer === undefined) return;
     await ignoreNotModified(api.editMessageText(data.chatId, data.statusMessageId, pointer, HTML));
   }
+}
+
+/**
+ * The job's reply in text (an answer, or why there is none), sent once: an earlier attempt's reply is kept, and a new
+ * one's id goes into the job's data before anything else can fail.
+ */
+async function replyInText(job: PhotoJob, api: Api, text: string, markup?: InlineKeyboardMarkup): Promise<number> {
+  const sent = job.data.answerMessageId;
+  if (sent !== undefined) return sent;
+  const messageId = await editStatus(api, job.data, text, markup);
+  if (messageId !== job.data.statusMessageId) await job.updateData({ ...job.data, answerMessageId: messageId });
+  return messageId;
 }
 
 /**
@@ -165,14 +183,21 @@ async function sendAnswer(
     // Numbered left to right, the answer about several dogs reads without the photo too.
     const text = reply.kind === 'text' ? reply.text : reply.caption;
     const dogs = reply.kind === 'several-dogs' ? reply.dogs : undefined;
-    // What the buttons need is stored before they appear (and again if the answer had to become a new message).
     const remember = (messageId: number) =>
       options.replies
         .remember(data, result, messageId, dogs)
         .catch((error: unknown) => log.warn({ err: error }, 'could not store the answer context'));
-    if (data.statusMessageId !== NO_STATUS_MESSAGE) await remember(data.statusMessageId);
-    const answeredIn = await editStatus(api, data, text, reply.markup);
-    if (answeredIn !== data.statusMessageId) await remember(answeredIn);
+    // The buttons appear only once what they need is stored: an older bot's status message is edited with them; a
+    // new reply (its id unknown before it is sent) gets them right after.
+    const status = data.statusMessageId === NO_STATUS_MESSAGE ? undefined : data.statusMessageId;
+    if (status !== undefined) await remember(status);
+    const answeredIn = await replyInText(job, api, text, status === undefined ? undefined : reply.markup);
+    if (answeredIn !== status) {
+      await remember(answeredIn);
+      if (reply.markup) {
+        await ignoreNotModified(api.editMessageReplyMarkup(data.chatId, answeredIn, { reply_markup: reply.markup }));
+      }
+    }
   }
 }
 
@@ -203,8 +228,38 @@ async function recordAnswer(
     .catch((error: unknown) => log.warn({ err: error }, 'could not record the answer in the history'));
 }
 
+/** What looking at the photo came to: its classification, or the reason there is none (the reply says it). */
+type LookedAt =
+  | { kind: 'classified'; bytes: Buffer; result: Classification }
+  | { kind: 'refused'; outcome: 'file-unavailable' | 'bad-input'; text: string };
+
+/** Downloads and classifies the photo; a person's bad file is a refusal, anything transient throws (a retry). */
+async function lookAtPhoto(data: PhotoJobData, options: PhotoWorkerOptions, locale: Locale, log: Logger) {
+  let bytes: Buffer;
+  try {
+    bytes = await downloadTelegramFile(options.api, options.telegram, data.fileId);
+  } catch (error) {
+    if (error instanceof FileDownloadError && error.reason !== 'transient') {
+      log.warn({ reason: error.reason, detail: error.message }, 'photo file unavailable');
+      // The job does not say whether a photo or a file came: "send a smaller one" fits both.
+      const key = error.reason === 'too-big' ? 'photo-too-big' : 'file-unavailable';
+      return { kind: 'refused', outcome: 'file-unavailable', text: options.replies.text(locale, key) } as const;
+    }
+    throw error;
+  }
+  try {
+    return { kind: 'classified', bytes, result: await options.classifier.classify(bytes) } as const;
+  } catch (error) {
+    if (isImageInputError(error)) {
+      log.warn({ problem: error.problem, bytes: bytes.length, detail: error.message }, 'bad image');
+      return { kind: 'refused', outcome: 'bad-input', text: options.replies.badImage(locale, error.problem) } as const;
+    }
+    throw error;
+  }
+}
+
 async function processPhoto(job: PhotoJob, options: PhotoWorkerOptions): Promise<PhotoJobResult> {
-  const { api, classifier, logger } = options;
+  const { api, logger } = options;
   const data = job.data;
   const started = Date.now();
   const log = logger.child({
@@ -213,7 +268,6 @@ async function processPhoto(job: PhotoJob, options: PhotoWorkerOptions): Promise
     messageId: data.messageId,
     attempt: job.attemptsMade + 1,
   });
-  const locale = await options.replies.localeFor(data);
   const finish = (outcome: PhotoJobResult['outcome'], extra: Partial<PhotoJobResult> = {}): PhotoJobResult => {
     const ms = Date.now() - job.timestamp;
     options.metrics.jobs.inc({ queue: PHOTO_QUEUE, outcome });
@@ -221,32 +275,22 @@ async function processPhoto(job: PhotoJob, options: PhotoWorkerOptions): Promise
     return { outcome, top: [], dogScore: null, model: null, ...extra, ms };
   };
 
-  let bytes: Buffer;
+  // "typing…" until the answer is ready; stopped before it is sent (a renewal after it would show "typing…" again).
+  const typing = keepTyping(api, data.chatId, (error) => log.debug({ err: error }, 'chat action not renewed'));
+  let looked: LookedAt;
+  let locale: Locale;
   try {
-    bytes = await downloadTelegramFile(api, options.telegram, data.fileId);
-  } catch (error) {
-    if (error instanceof FileDownloadError && error.reason !== 'transient') {
-      log.warn({ reason: error.reason, detail: error.message }, 'photo file unavailable');
-      // The job does not say whether a photo or a file came: "send a smaller one" fits both.
-      const key = error.reason === 'too-big' ? 'photo-too-big' : 'file-unavailable';
-      await editStatus(api, data, options.replies.text(locale, key));
-      return finish('file-unavailable');
-    }
-    throw error;
+    locale = await options.replies.localeFor(data);
+    looked = await lookAtPhoto(data, options, locale, log);
+  } finally {
+    typing.stop();
+  }
+  if (looked.kind === 'refused') {
+    await replyInText(job, api, looked.text);
+    return finish(looked.outcome);
   }
 
-  let result: Classification;
-  try {
-    result = await classifier.classify(bytes);
-  } catch (error) {
-    if (isImageInputError(error)) {
-      log.warn({ problem: error.problem, bytes: bytes.length, detail: error.message }, 'bad image');
-      await editStatus(api, data, options.replies.badImage(locale, error.problem));
-      return finish('bad-input');
-    }
-    throw error;
-  }
-
+  const { bytes, result } = looked;
   options.metrics.preprocessSeconds.observe({ model: result.model }, result.ms.preprocess / 1000);
   options.metrics.inferenceSeconds.observe({ model: result.model }, result.ms.inference / 1000);
   await sendAnswer(job, options, bytes, result, locale, log);
@@ -282,7 +326,7 @@ export function startPhotoWorker(options: PhotoWorkerOptions): Worker<PhotoJobPr
     options.logger.warn({ jobId: job.id, attempt: job.attemptsMade, final, err: error }, 'photo job failed');
     if (final) {
       options.metrics.jobs.inc({ queue: PHOTO_QUEUE, outcome: 'failed' });
-      // The numbered photo already answered: no apology, just the status message out of the way.
+      // The answer already went out: no apology, just an old bot's status message out of the way.
       const answered = job.data.answerMessageId !== undefined;
       options.replies
         .localeFor(job.data)

@@ -11,8 +11,8 @@ import { groupChat } from '../../src/playground/bot-api/stand-in.ts';
 import type { User, UserChat } from '../../src/playground/bot-api/types.ts';
 import type { PersonalData } from '../../src/store/index.ts';
 import { type Harness, startHarness, TEST_TOKEN } from '../support/app-harness.ts';
-import { poll, waitFor, waitForReplyTo } from '../support/poll.ts';
-import { ANSWER, BOXER, buttons, GOLDEN, person, personalDataOf, photoBytes } from './chat.ts';
+import { poll, waitFor } from '../support/poll.ts';
+import { ANSWER, BOXER, buttons, complete, GOLDEN, person, personalDataOf, photoBytes } from './chat.ts';
 
 let h: Harness;
 let stored: PersonalData;
@@ -181,9 +181,14 @@ describe('feedback buttons', () => {
       file: await photoBytes(GOLDEN),
       caption: `@${h.standIn.me.username} what breed?`,
     });
-    const answer = await waitForReplyTo(h.standIn, chat.id, sent.message_id, (text) => ANSWER.test(text), {
-      timeoutMs: 20_000,
-    });
+    const answer = await waitFor(
+      h.standIn,
+      () =>
+        h.standIn
+          .botMessagesIn(chat.id)
+          .find((m) => m.reply_to_message?.message_id === sent.message_id && ANSWER.test(m.text ?? '') && complete(m)),
+      { timeoutMs: 20_000 },
+    );
     const id = answer.message_id;
     await refused(chat, other, id, ['fb:y', 'fb:n']);
     assert.equal(await stored.feedback.get(other.from.id, chat.id, id), undefined, 'no feedback stored');

@@ -2,18 +2,28 @@
  * Playing a person in the bot tests: a fresh user per test, sending photos and pressing the buttons under answers,
  * with waits on what the bot shows (through the Bot API stand-in) and keeps (in the harness's Redis).
  */
-import { privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
+import { Api } from 'grammy';
+import { groupChat, privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
 import type { ChatMessage } from '../../src/playground/bot-api/types.ts';
+import { enqueuePhoto } from '../../src/queue/index.ts';
 import { openPersonalData, type PersonalData } from '../../src/store/index.ts';
-import type { Harness } from '../support/app-harness.ts';
+import { type Harness, TEST_TOKEN } from '../support/app-harness.ts';
 import { readImage } from '../support/paths.ts';
-import { waitFor, waitForReplyTo } from '../support/poll.ts';
+import { waitFor } from '../support/poll.ts';
 
 export const GOLDEN = 'dogs/golden_retriever-778c607c7b99.jpg';
 export const BOXER = 'dogs/boxer-5e7846c317a2.jpg';
 export const BEAGLE = 'dogs/beagle-4aea27da2a0b.jpg';
 /** A dog answer: the top-3, first line linked. */
 export const ANSWER = /🐶 .+ — \d+%\n2\. .+ — <?\d+%\n3\. .+ — <?\d+%/;
+
+/**
+ * Whether an answer is all there: a dog answer gets its buttons right after its text (once what they need is
+ * stored), so a test presses them only then.
+ */
+export function complete(message: ChatMessage): boolean {
+  return !/(^|\n)🐶/.test(message.text ?? '') || message.photo !== undefined || buttons(message).length > 0;
+}
 
 /** A shared test photo's bytes (a missing one fails with its path). */
 export const photoBytes = readImage;
@@ -47,6 +57,19 @@ export function person(h: Harness, languageCode = 'en') {
   const chat = privateChat(from);
 
   const message = (messageId: number) => h.standIn.botMessagesIn(chat.id).find((m) => m.message_id === messageId);
+  /** The bot's reply to `messageId` once its text or caption matches and it is `complete`. */
+  const replyMatching = (messageId: number, pattern: RegExp, timeoutMs?: number) =>
+    waitFor(
+      h.standIn,
+      () =>
+        h.standIn
+          .botMessagesIn(chat.id)
+          .find(
+            (m) =>
+              m.reply_to_message?.message_id === messageId && pattern.test(m.text ?? m.caption ?? '') && complete(m),
+          ),
+      { label: `a reply to message ${messageId} matching ${pattern}`, ...(timeoutMs ? { timeoutMs } : {}) },
+    );
 
   return {
     from,
@@ -54,14 +77,12 @@ export function person(h: Harness, languageCode = 'en') {
     message,
     /**
      * Sends a photo (a shared test photo, or bytes) and waits for the answer (its text or caption matching
-     * `pattern`); returns the answer and the photo sent.
+     * `pattern`, its buttons there: see `complete`); returns the answer and the photo sent.
      */
     async photo(photo: string | Uint8Array, pattern = ANSWER) {
       const file = typeof photo === 'string' ? await photoBytes(photo) : photo;
       const sent = h.standIn.sendPhoto({ chat, from, file });
-      const answer = await waitForReplyTo(h.standIn, chat.id, sent.message_id, (text) => pattern.test(text), {
-        timeoutMs: 20_000,
-      });
+      const answer = await replyMatching(sent.message_id, pattern, 20_000);
       const largest = sent.photo?.at(-1);
       if (!largest) throw new Error('the stand-in sent no photo sizes');
       return { answer, sent, fileId: largest.file_id, fileUniqueId: largest.file_unique_id };
@@ -79,9 +100,9 @@ export function person(h: Harness, languageCode = 'en') {
     text(text: string) {
       return h.standIn.sendText({ chat, from, text });
     },
-    /** The bot's reply to one of this person's messages, once its text matches. */
+    /** The bot's reply to one of this person's messages, once its text matches (and it is `complete`). */
     replyTo(messageId: number, pattern: RegExp) {
-      return waitForReplyTo(h.standIn, chat.id, messageId, (text) => pattern.test(text));
+      return replyMatching(messageId, pattern);
     },
     /** The text the bot showed for this person's last button press (a toast), once answered. */
     toast(queryId: string) {
@@ -93,4 +114,34 @@ export function person(h: Harness, languageCode = 'en') {
       });
     },
   };
+}
+
+let nextGroupId = -70_000;
+
+/**
+ * A photo queued the way a bot older than chat actions did: its "🔍 Looking at your photo…" status message sent, and
+ * the job carrying that message's id for the worker to edit (jobs of that age may still be in the queue after an
+ * upgrade). The photo goes to a group without mentioning the bot, which privacy mode keeps from today's bot, so only
+ * that job answers it.
+ */
+export async function queuedByAnOlderBot(h: Harness, photo: string | Uint8Array) {
+  const from = user(nextUserId++);
+  const chat = groupChat(nextGroupId--);
+  const sent = h.standIn.sendPhoto({ chat, from, file: typeof photo === 'string' ? await photoBytes(photo) : photo });
+  const largest = sent.photo?.at(-1);
+  if (!largest) throw new Error('the stand-in sent no photo sizes');
+  const api = new Api(TEST_TOKEN, { apiRoot: h.standIn.apiRoot });
+  const status = await api.sendMessage(chat.id, '🔍 Looking at your photo…', {
+    reply_parameters: { message_id: sent.message_id },
+  });
+  await enqueuePhoto(h.app.queue, {
+    chatId: chat.id,
+    messageId: sent.message_id,
+    fileId: largest.file_id,
+    fileUniqueId: largest.file_unique_id,
+    statusMessageId: status.message_id,
+    userId: from.id,
+    locale: 'en',
+  });
+  return { chat, from, sent, status };
 }

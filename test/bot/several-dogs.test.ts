@@ -1,7 +1,8 @@
 /**
- * Answers about several dogs through the bot: the numbered photo as a reply with the answer as its caption, the status
- * message gone, a row of 👍/👎 per dog stored per dog, a job that runs twice sending the photo once, the fallbacks
- * when Telegram will not delete the status or refuses the photo, more dogs than are named, the playground's view,
+ * Answers about several dogs through the bot: the numbered photo as a reply with the answer as its caption (the only
+ * message the bot sends), a row of 👍/👎 per dog stored per dog, a job that runs twice sending the photo once, a job of
+ * an older bot (its status message deleted, or a pointer where Telegram will not delete it), the answer in text when
+ * Telegram refuses the photo, more dogs than are named, the playground's view,
  * and the breed-group lead. All of it real: the bot, BullMQ on Redis, the default vision core (detector, breed model,
  * gate; its float graph answers the same on every CPU) on photos composed here from the shared dog photos, sharp
  * drawing, and the Bot API stand-in over HTTP. The model's answers are checked as the pipeline gives them (each breed
@@ -21,8 +22,8 @@ import { type Breed, loadBreeds } from '../../src/vision/index.ts';
 import { type Harness, startHarness } from '../support/app-harness.ts';
 import { grid, sideBySide } from '../support/compose.ts';
 import { MODELS_DIR } from '../support/paths.ts';
-import { poll, waitFor } from '../support/poll.ts';
-import { BEAGLE, BOXER, buttons, person, personalDataOf } from './chat.ts';
+import { poll, waitFor, waitForReplyTo } from '../support/poll.ts';
+import { BEAGLE, BOXER, buttons, person, personalDataOf, queuedByAnOlderBot } from './chat.ts';
 
 /**
  * A real photo whose main dog the model is unsure of (top-1 Norwich Terrier 0.43, the Cairn Terrier second) while
@@ -112,7 +113,7 @@ const buttonsFor = (dogs: readonly DogContext[]) =>
   dogs.flatMap((d) => [`fb:y:${d.number}`, `fb:n:${d.number}`, `card:${d.top[0]?.breed}`]);
 
 describe('a photo of two dogs', () => {
-  test('answered with the numbered photo, replying to the person’s, the answer as its caption; the status goes', async () => {
+  test('answered with the numbered photo, replying to the person’s, the answer as its caption', async () => {
     const p = person(h);
     const { answer, sent } = await p.photo(pair.bytes, SEVERAL);
     assert.ok(answer.photo, 'a photo message');
@@ -145,9 +146,10 @@ describe('a photo of two dogs', () => {
         return [`${mark} 👍`, `${mark} 👎`, `ℹ️ ${texts.breedName('en', d.top[0]?.breed ?? '')}`];
       }),
     );
-    // The status message ("Looking at your photo…") is deleted: the chat holds the person's photo and the answer.
-    await waitFor(h.standIn, () => h.standIn.botMessagesIn(p.chat.id).length === 1, { label: 'status deleted' });
+    // The chat holds the person's photo and the answer; progress was a chat action.
+    assert.equal(h.standIn.botMessagesIn(p.chat.id).length, 1);
     assert.equal(sendPhotoCalls(p.chat.id).length, 1);
+    assert.ok(h.standIn.chatActionsIn(p.chat.id).length >= 1, '"typing…" meanwhile');
 
     // The photo sent has box 2 drawn in dog 2's colour where the boxer is (boxes are in the classified photo's
     // pixels; the photo sent may be scaled).
@@ -256,26 +258,40 @@ describe('a photo of two dogs', () => {
     });
     const { answer } = await p.photo(pair.bytes, SEVERAL);
     await p.keyboard(answer.message_id, (data) => data.includes('fb:y:2'));
-    await waitFor(h.standIn, () => h.standIn.botMessagesIn(p.chat.id).length === 1, { label: 'status deleted' });
+    assert.equal(h.standIn.botMessagesIn(p.chat.id).length, 1);
     assert.ok(h.logLines.some((l) => l.includes('photo job failed') && l.includes(`"attempt":1`)));
     assert.equal(sendPhotoCalls(p.chat.id).length, 1, 'the retry did not send the photo again');
     await storedAnswer(p, answer.message_id);
   });
 
-  test('a status message Telegram will not delete becomes a pointer to the photo', async () => {
-    const p = person(h);
+  test('a job of an older bot: its status message is deleted once the numbered photo is sent', async () => {
+    const { chat, sent, status } = await queuedByAnOlderBot(h, pair.bytes);
+    const answer = await waitForReplyTo(h.standIn, chat.id, sent.message_id, (t) => SEVERAL.test(t), {
+      timeoutMs: 20_000,
+    });
+    assert.ok(answer.photo, 'the numbered photo');
+    await waitFor(h.standIn, () => h.standIn.isDeleted(chat.id, status.message_id), { label: 'status deleted' });
+    assert.deepEqual(
+      h.standIn.botMessagesIn(chat.id).map((m) => m.message_id),
+      [answer.message_id],
+    );
+  });
+
+  test('a status message (an older bot’s) Telegram will not delete becomes a pointer to the photo', async () => {
     h.standIn.injectFault({
       method: 'deleteMessage',
       times: 1,
       fault: { kind: 'status', status: 400, description: "Bad Request: message can't be deleted" },
     });
-    const { sent } = await p.photo(pair.bytes, SEVERAL);
-    const pointer = await p.replyTo(sent.message_id, /numbered photo below/);
+    const { chat, status } = await queuedByAnOlderBot(h, pair.bytes);
+    const pointer = await waitFor(h.standIn, () =>
+      h.standIn.botMessagesIn(chat.id).find((m) => m.message_id === status.message_id && /below/.test(m.text ?? '')),
+    );
     assert.equal(pointer.text, '👇 I found 2 dogs: my answer is the numbered photo below.');
-    assert.equal(h.standIn.botMessagesIn(p.chat.id).length, 2);
+    assert.equal(h.standIn.botMessagesIn(chat.id).length, 2);
   });
 
-  test('a photo Telegram refuses: the same answer in text, in the status message, with the buttons', async () => {
+  test('a photo Telegram refuses: the same answer in text, one reply, with the buttons', async () => {
     const p = person(h);
     h.standIn.injectFault({
       method: 'sendPhoto',
@@ -284,7 +300,11 @@ describe('a photo of two dogs', () => {
     });
     const { answer } = await p.photo(pair.bytes, SEVERAL);
     assert.equal(answer.photo, undefined);
-    assert.match(answer.editHistory[0] ?? '', /Looking at your photo/, 'the status message became the answer');
+    assert.deepEqual(
+      h.standIn.botMessagesIn(p.chat.id).map((m) => m.message_id),
+      [answer.message_id],
+      'one reply: the answer in text',
+    );
     const { dogs } = await storedAnswer(p, answer.message_id);
     assertBeagleAndBoxer(dogs);
     assert.deepEqual(buttons(answer), buttonsFor(dogs));

@@ -3,7 +3,7 @@
  * a round-robin proxy that the stand-in's webhook URL points to, and a worker app; the real Redis, models and HTTP.
  * Every photo is answered exactly once whichever replica got it; forged requests are refused without a job or a log
  * flood; an update delivered again — after its answer, or while it is still being handled, to both replicas at once
- * — makes one status message and one job.
+ * — makes one job and one answer.
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -27,7 +27,6 @@ import { type RoundRobinProxy, startRoundRobinProxy } from '../support/round-rob
 const PHOTOS = 200;
 const PEOPLE = 36;
 const WEBHOOK_PATH = '/telegram';
-const LOOKING = /Looking at your photo/;
 
 interface Process {
   app: RunningApp;
@@ -63,15 +62,6 @@ async function startProcess(roles: ('bot' | 'worker')[], env: Record<string, str
 /** The log lines of every replica with this message (JSON lines: the `msg` field). */
 const linesSaying = (replica: Process, message: string) =>
   replica.logLines.filter((l) => (JSON.parse(l) as { msg?: string }).msg === message);
-/** The bot's "Looking…" messages replying to this photo (a finished one may have been replaced by a photo answer). */
-const statusMessagesFor = (photo: SentPhoto) =>
-  s.standIn.calls.filter(
-    (c) =>
-      c.method === 'sendMessage' &&
-      c.params.chat_id === photo.chatId &&
-      (c.params.reply_parameters as { message_id?: number } | undefined)?.message_id === photo.messageId &&
-      LOOKING.test(String(c.params.text)),
-  );
 const queuedLines = (chatId: number, messageId: number) =>
   replicas.flatMap((r) =>
     linesSaying(r, 'photo queued').filter((l) => l.includes(`"chatId":${chatId},"messageId":${messageId},`)),
@@ -122,7 +112,6 @@ describe('two bot replicas behind a load balancer', () => {
     assert.deepEqual(audit.problems, []);
     assert.equal(audit.answered, PHOTOS);
     for (const photo of sent) {
-      assert.equal(statusMessagesFor(photo).length, 1, 'one status message for the photo');
       assert.equal(queuedLines(photo.chatId, photo.messageId).length, 1, 'one job queued for the photo');
       assert.ok(await worker.app.queue.getJob(photoJobId(photo.chatId, photo.messageId)), 'its job is kept');
     }
@@ -200,18 +189,20 @@ describe('two bot replicas behind a load balancer', () => {
     assert.equal(again.filter((l) => l.includes(`"updateId":${update.update_id},`)).length, 2);
   });
 
-  test('an update delivered again while it is still being handled, to both replicas at once: one status, one job', async () => {
+  test('an update delivered again while it is still being handled, to both replicas at once: one answer, one job', async () => {
     const from = user(300_003);
     const chat = privateChat(from);
-    // The status message is answered late, so the first delivery is still being handled when the copies arrive.
-    s.standIn.injectFault({ method: 'sendMessage', fault: { kind: 'delay', ms: 1500 } });
+    // The bot's "typing…" is answered late, so the first delivery is still being handled when the copies arrive.
+    s.standIn.injectFault({ method: 'sendChatAction', fault: { kind: 'delay', ms: 1500 } });
     const sent = s.standIn.sendPhoto({ chat, from, file: await readImage('dogs/beagle-4aea27da2a0b.jpg') });
     const update = s.standIn.updates.find(
       (u) => u.message?.message_id === sent.message_id && u.message.chat.id === chat.id,
     );
     assert.ok(update);
     await waitFor(s.standIn, () =>
-      s.standIn.calls.find((c) => c.method === 'sendMessage' && c.injected === 'delay' && c.params.chat_id === chat.id),
+      s.standIn.calls.find(
+        (c) => c.method === 'sendChatAction' && c.injected === 'delay' && c.params.chat_id === chat.id,
+      ),
     );
     const redelivered = s.standIn.redeliver(update.update_id, 2);
     await waitForReplyTo(s.standIn, chat.id, sent.message_id, (t) => t.startsWith('🐶'), { timeoutMs: 30_000 });
@@ -220,8 +211,7 @@ describe('two bot replicas behind a load balancer', () => {
     const audit = auditAnswers(s.standIn, [{ chatId: chat.id, messageId: sent.message_id }]);
     assert.deepEqual(audit.problems, []);
     const sends = s.standIn.calls.filter((c) => c.method === 'sendMessage' && c.params.chat_id === chat.id);
-    assert.equal(sends.length, 1, 'one message sent: the status');
-    assert.equal(statusMessagesFor({ chatId: chat.id, messageId: sent.message_id }).length, 1);
+    assert.equal(sends.length, 1, 'one message sent: the answer');
     assert.equal(queuedLines(chat.id, sent.message_id).length, 1, 'one job');
     const refusedMeanwhile = replicas.flatMap((r) =>
       linesSaying(r, 'update delivered again while being handled: Telegram is asked to retry').filter((l) =>
@@ -255,8 +245,8 @@ describe('two bot replicas behind a load balancer', () => {
   test('a replica stopping finishes the update it handles, then takes no more; the webhook stays for the other', async () => {
     const [leaving, staying] = replicas as [Process, Process];
     const people = [user(300_005), user(300_006)];
-    // Both status messages are answered late: one update is in flight at each replica (the proxy alternates).
-    s.standIn.injectFault({ method: 'sendMessage', times: 2, fault: { kind: 'delay', ms: 1500 } });
+    // Both "typing…" calls are answered late: one update is in flight at each replica (the proxy alternates).
+    s.standIn.injectFault({ method: 'sendChatAction', times: 2, fault: { kind: 'delay', ms: 1500 } });
     const photo = await readImage('dogs/beagle-4aea27da2a0b.jpg');
     const inFlight = people.map((from) => s.standIn.sendPhoto({ chat: privateChat(from), from, file: photo }));
     const chatIds = people.map((p) => p.id);

@@ -173,13 +173,23 @@ describe('the playground in Chromium', () => {
     assert.equal(await page.getAttribute('#messages', 'aria-live'), 'polite');
   });
 
-  test('a dog photo through the file picker: answered, linked to Wikipedia, in view without scrolling', async () => {
+  test('a dog photo through the file picker: "typing…", then answered, linked to Wikipedia, in view', async () => {
+    // "typing…" may last less than a poll's interval (the answer ends it): a MutationObserver records it.
+    await page.evaluate(`(() => {
+      const status = document.getElementById('bot-status');
+      window.typingSeen = '';
+      new MutationObserver(() => {
+        if (status.classList.contains('typing')) window.typingSeen = status.textContent;
+      }).observe(status, { attributes: true, childList: true, characterData: true, subtree: true });
+    })()`);
     await page.setInputFiles('#file', BOXER);
     await photoBubbles().first().waitFor();
     const [photoId] = await personPhotoIds();
     assert.ok(photoId);
     const text = await answerTo(photoId, /🐶 Boxer — \d+%/);
     assert.match(text, /2\. .+ — <?\d+%/);
+    assert.equal(await page.evaluate<string>('window.typingSeen'), 'typing…', 'the chat action showed under the name');
+    assert.equal(await page.textContent('#bot-status'), 'bot · online', 'the answer ended "typing…"');
     const link = page.locator('.msg.from-bot a', { hasText: 'Boxer' }).first();
     assert.equal(await link.getAttribute('href'), 'https://en.wikipedia.org/wiki/Boxer_(dog)');
     assert.equal(await link.getAttribute('rel'), 'noopener noreferrer');

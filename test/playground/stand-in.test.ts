@@ -68,6 +68,11 @@ describe('BotApiStandIn', () => {
     assert.ok(typeof body === 'object' && body !== null && 'ok' in body && body.ok === true);
     const viaQuery = await fetch(`${standIn.apiRoot}/bot${TOKEN}/sendChatAction?chat_id=${chat.id}&action=typing`);
     assert.deepEqual(await viaQuery.json(), { ok: true, result: true });
+    assert.deepEqual(
+      standIn.chatActionsIn(chat.id).map((a) => a.action),
+      ['typing'],
+      'the chat action is recorded',
+    );
 
     const [reply] = standIn.botMessagesIn(chat.id);
     assert.equal(reply?.text, 'form');

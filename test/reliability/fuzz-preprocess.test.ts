@@ -10,22 +10,11 @@ import sharp from 'sharp';
 import { ImageInputError } from '../../src/vision/index.ts';
 import { decodeToRgb } from '../../src/vision/preprocess/index.ts';
 import { image } from '../support/paths.ts';
+import { seededRandom } from '../support/random.ts';
 import { DEFAULT_LIMITS } from '../support/vision-options.ts';
 
 const BUDGET_MS = Number(process.env.FUZZ_MS ?? 8000);
 const SPEC = { width: 224, height: 224, resize: { kind: 'crop', shorterSide: 256, kernel: 'linear' } } as const;
-
-/** A small deterministic generator (mulberry32), so a failure can be replayed with the printed seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(seedImage: Buffer, rand: () => number): Buffer {
   const out = Buffer.from(seedImage);
@@ -60,7 +49,7 @@ test(`fuzz decodeToRgb for ${BUDGET_MS} ms: decoded or refused kindly, nothing e
     await sharp(dog).resize(64).avif({ effort: 0 }).toBuffer(),
   ];
   const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const outcomes = { decoded: 0, refused: {} as Record<string, number>, inputs: 0 };
   const started = Date.now();
   while (Date.now() - started < BUDGET_MS) {

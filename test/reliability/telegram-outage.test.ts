@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
+import { photoJobId } from '../../src/queue/index.ts';
 import { type Harness, startHarness } from '../support/app-harness.ts';
 import { image } from '../support/paths.ts';
-import { poll, waitForReplyTo } from '../support/poll.ts';
+import { poll, waitFor, waitForReplyTo } from '../support/poll.ts';
 
 const ANSWER = /^🐶 .+ — \d+%/;
-const LOOKING = /Looking at your photo/;
 /** More than one worker attempt's worth (3 calls each): at least one job attempt fails for good. */
 const DROPPED_CALLS = 8;
 
@@ -44,8 +44,14 @@ test('an outage: one warning, /readyz names telegram, the photo answered through
 
   // The worker's getFile answers late, and meanwhile Telegram goes away: the bot has already queued the job.
   h.standIn.injectFault({ method: 'getFile', fault: { kind: 'delay', ms: 1500 } });
-  const sent = h.standIn.sendPhoto({ from, chat, file: await readFile(image('dogs/boxer-5e7846c317a2.jpg')) });
-  await waitForReplyTo(h.standIn, chat.id, sent.message_id, (t) => LOOKING.test(t));
+  const boxer = await readFile(image('dogs/boxer-5e7846c317a2.jpg'));
+  const typingBefore = h.standIn.chatActionsIn(chat.id).length;
+  const sent = h.standIn.sendPhoto({ from, chat, file: boxer });
+  // Queued, and the worker's own "typing…" answered: a call in flight when Telegram goes would end the outage early.
+  await poll(() => h.app.queue.getJob(photoJobId(chat.id, sent.message_id)), { label: 'the photo queued' });
+  await waitFor(h.standIn, () => h.standIn.chatActionsIn(chat.id).length >= typingBefore + 2, {
+    label: 'the bot’s and the worker’s "typing…"',
+  });
   h.standIn.injectFault({ method: '*', times: DROPPED_CALLS, fault: { kind: 'drop' } });
 
   const down = await poll(

@@ -82,3 +82,17 @@ export async function waitForAllAnswers(
     );
   }
 }
+
+/** The bot's messages in these chats that do not show a final text: a status ("Looking…") nobody finished. */
+export function unfinishedMessages(
+  standIn: BotApiStandIn,
+  chatIds: Iterable<number>,
+  isFinal = (t: string) => FINAL_TEXT.test(t),
+): Array<{ chatId: number; messageId: number; text: string }> {
+  return [...new Set(chatIds)].flatMap((chatId) =>
+    standIn
+      .botMessagesIn(chatId)
+      .filter((m) => !isFinal(m.text ?? m.caption ?? ''))
+      .map((m) => ({ chatId, messageId: m.message_id, text: m.text ?? m.caption ?? '' })),
+  );
+}

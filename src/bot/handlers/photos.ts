@@ -1,12 +1,13 @@
 /**
  * Photos in, jobs out. In private chats every photo (or image file, or album item) is answered; in groups only when
  * asked — `/breed` as a reply to a photo, or a caption mentioning the bot — which works with privacy mode on.
- * The bot never runs the model: it replies with a status message and queues a job that the worker answers.
+ * The bot never runs the model: it shows "typing…" (a chat action) and queues a job that the worker answers.
  */
 import { Composer } from 'grammy';
 import type { Message } from 'grammy/types';
 import type { Logger, Metrics } from '../../ops/index.ts';
 import { enqueuePhoto, hasPhotoJob, NO_STATUS_MESSAGE, type PhotoQueue } from '../../queue/index.ts';
+import { sendTyping } from '../../telegram/index.ts';
 import type { BotContext } from '../context.ts';
 import { findPhoto } from '../photo-ref.ts';
 import type { PhotoRateLimiter } from '../rate-limit.ts';
@@ -30,7 +31,7 @@ function mentionsBot(message: Message, username: string): boolean {
   );
 }
 
-/** Queues one photo message for the worker, replying to it with a status message first. */
+/** Queues one photo message for the worker, showing "typing…" first. */
 async function acceptPhoto(ctx: BotContext, photoMessage: Message, deps: PhotoHandlerDeps): Promise<void> {
   const chatId = photoMessage.chat.id;
   const reply = { reply_parameters: { message_id: photoMessage.message_id, allow_sending_without_reply: true } };
@@ -61,22 +62,19 @@ async function acceptPhoto(ctx: BotContext, photoMessage: Message, deps: PhotoHa
       await ctx.api.sendMessage(chatId, ctx.t('slow-down', { seconds: decision.retryAfterSeconds }), reply);
     return;
   }
-  // If the status message cannot be sent (Telegram failing beyond the retries), the photo is still queued: the worker
-  // then answers with a new reply instead of an edit. Nothing is lost to a hiccup here.
-  const status = await ctx.api.sendMessage(chatId, ctx.t('looking'), reply).catch((error: unknown) => {
-    deps.logger.warn(
-      { err: error, chatId, messageId: photoMessage.message_id },
-      'status message not sent; queued anyway',
-    );
-    return undefined;
-  });
+  // Progress is "typing…", not a status message: a status sent again (its response lost, or the bot restarted before
+  // confirming the update) would stay "Looking…" for ever, while a chat action sent twice is still one. The worker
+  // keeps it up and answers with one reply. Telegram failing here costs the "typing…" only: the photo is queued.
+  await sendTyping(ctx.api, chatId).catch((error: unknown) =>
+    deps.logger.warn({ err: error, chatId, messageId: photoMessage.message_id }, 'chat action not sent; queued anyway'),
+  );
   await enqueuePhoto(deps.queue, {
     chatId,
     messageId: photoMessage.message_id,
     fileId: lookup.ref.fileId,
     fileUniqueId: lookup.ref.fileUniqueId,
     ...(lookup.ref.fileSize !== undefined ? { fileSize: lookup.ref.fileSize } : {}),
-    statusMessageId: status?.message_id ?? NO_STATUS_MESSAGE,
+    statusMessageId: NO_STATUS_MESSAGE,
     userId,
     ...(ctx.from?.language_code ? { languageCode: ctx.from.language_code } : {}),
     locale: ctx.locale,

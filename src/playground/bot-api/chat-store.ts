@@ -1,8 +1,9 @@
 /**
  * The chats the stand-in knows: each chat, its messages (deleted ones kept, so ids are never
- * reused), who blocked the bot, and the callback queries still waiting for the bot's answer.
+ * reused), the bot's chat actions, who blocked the bot, and the callback queries still waiting
+ * for the bot's answer.
  */
-import type { Chat, ChatMessage, Message } from './types.ts';
+import type { Chat, ChatAction, ChatMessage, Message } from './types.ts';
 
 export interface MessageRecord {
   message: Message;
@@ -23,6 +24,7 @@ export class ChatStore {
   private readonly messages = new Map<number, Map<number, MessageRecord>>();
   private readonly nextMessageIds = new Map<number, number>();
   private readonly callbackQueries = new Map<string, { answered: boolean; answer?: CallbackAnswer }>();
+  private readonly actions = new Map<number, ChatAction[]>();
 
   /** Remember (or refresh) a chat as a person just wrote in it. */
   remember(chat: Chat): void {
@@ -80,6 +82,17 @@ export class ChatStore {
       .filter((r) => !r.deleted)
       .sort((a, b) => a.message.message_id - b.message.message_id)
       .map((r) => ({ ...structuredClone(r.message), editHistory: [...r.editHistory] }));
+  }
+
+  recordAction(chatId: number, action: string): void {
+    const actions = this.actions.get(chatId) ?? [];
+    this.actions.set(chatId, actions);
+    actions.push({ action, at: Date.now() });
+  }
+
+  /** The bot's chat actions in this chat, oldest first. */
+  actionsIn(chatId: number): ChatAction[] {
+    return (this.actions.get(chatId) ?? []).map((a) => ({ ...a }));
   }
 
   openCallbackQuery(id: string): void {

@@ -29,6 +29,7 @@ import type {
   AddFileOptions,
   BotCommand,
   CallbackQuery,
+  ChatAction,
   ChatMessage,
   FaultRule,
   Message,
@@ -187,6 +188,11 @@ export class BotApiStandIn {
 
   botMessagesIn(chatId: number): ChatMessage[] {
     return this.messagesIn(chatId).filter((m) => m.from?.id === this.me.id);
+  }
+
+  /** The bot's chat actions ("typing…") in the chat, oldest first. */
+  chatActionsIn(chatId: number): ChatAction[] {
+    return this.state.chats.actionsIn(chatId);
   }
 
   isDeleted(chatId: number, messageId: number): boolean {

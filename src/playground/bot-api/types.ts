@@ -123,5 +123,12 @@ export interface RecordedCall {
   error?: string;
 }
 
+/** A chat action the bot sent (`sendChatAction`): Telegram shows it for about 5 s, or until the bot's next message. */
+export interface ChatAction {
+  action: string;
+  /** Date.now() when it arrived. */
+  at: number;
+}
+
 /** A message as the chat shows it now, plus every earlier text/caption (oldest first). */
 export type ChatMessage = Message & { editHistory: string[] };

@@ -27,6 +27,8 @@ const state = {
   maxAlbum: 10,
   /** Whether the chat follows new messages: true until the person scrolls up, again once they are back down. */
   following: true,
+  /** What the line under the bot's name says when the bot is not typing. */
+  connection: 'bot · connecting…',
 };
 
 // ---------------------------------------------------------------------------
@@ -128,6 +130,28 @@ function showToast(text, alert = false) {
     },
     alert ? 6000 : Math.min(6000, 2500 + text.length * 40),
   );
+}
+
+// A chat action ("typing…"), as Telegram shows it: under the bot's name, for about 5 s or until the bot's next message.
+const CHAT_ACTION_MS = 5000;
+const ACTION_WORDS = { typing: 'typing…', upload_photo: 'sending a photo…', upload_document: 'sending a file…' };
+let typingTimer;
+function showTyping(action) {
+  clearTimeout(typingTimer);
+  ui.botStatus.textContent = ACTION_WORDS[action] ?? 'typing…';
+  ui.botStatus.classList.add('typing');
+  typingTimer = setTimeout(endTyping, CHAT_ACTION_MS);
+}
+
+function endTyping() {
+  clearTimeout(typingTimer);
+  ui.botStatus.classList.remove('typing');
+  ui.botStatus.textContent = state.connection;
+}
+
+function showConnection(text) {
+  state.connection = text;
+  if (!ui.botStatus.classList.contains('typing')) ui.botStatus.textContent = text;
 }
 
 // ---------------------------------------------------------------------------
@@ -428,6 +452,7 @@ function upsert(item) {
     else ui.text.focus();
   }
   updateEmpty();
+  if (!previous && item.from === 'bot') endTyping();
   if (stick) scrollToBottom();
 }
 
@@ -478,12 +503,9 @@ async function loadInfo() {
 
 function connect() {
   const events = new EventSource('/playground/events');
-  events.addEventListener('open', () => {
-    ui.botStatus.textContent = 'bot · online';
-  });
-  events.addEventListener('error', () => {
-    ui.botStatus.textContent = 'bot · reconnecting…';
-  });
+  events.addEventListener('open', () => showConnection('bot · online'));
+  events.addEventListener('error', () => showConnection('bot · reconnecting…'));
+  events.addEventListener('typing', (e) => showTyping(JSON.parse(e.data).action));
   events.addEventListener('reset', (e) => reset(JSON.parse(e.data)));
   events.addEventListener('message', (e) => upsert(JSON.parse(e.data)));
   events.addEventListener('remove', (e) => remove(JSON.parse(e.data).id));

@@ -1,9 +1,8 @@
 # Everything the bot says in English. Telegram HTML: escape &, < and > in text (&amp; &lt; &gt;); variables arrive
 # already escaped where they go into HTML messages. Toasts (callback answers, keys ending in -toast) are plain text.
 
-## Status and problems with a photo
+## Problems with a photo
 
-looking = 🔍 Looking at your photo…
 failed = 😞 Sorry, something went wrong on my side and I could not look at this photo. Please try again in a minute.
 bad-image = 😕 I could not read this image — it may be damaged or in a format I do not know. Could you send it again as a photo?
 too-large-image = 😕 This image is too large for me to open. Could you send it as a photo instead?

@@ -50,8 +50,10 @@ export function messageMethods(state: StandInState): Record<string, MethodHandle
       return true;
     },
     sendChatAction: (p) => {
-      writableChat(chats, p);
-      if (!CHAT_ACTIONS.has(optStr(p, 'action') ?? '')) throw badRequest('wrong parameter action in request');
+      const chat = writableChat(chats, p);
+      const action = optStr(p, 'action') ?? '';
+      if (!CHAT_ACTIONS.has(action)) throw badRequest('wrong parameter action in request');
+      chats.recordAction(chat.id, action);
       return true;
     },
     answerCallbackQuery: (p) => {
