@@ -26,19 +26,33 @@ export interface TypingKeeper {
 }
 
 /**
- * "typing…" now and every CHAT_ACTION_RENEW_MS until `stop()`: for work that outlasts one chat action (a download,
- * a wait in the micro-batcher). A failed renewal is only reported: the work goes on.
+ * "typing…" every CHAT_ACTION_RENEW_MS until `stop()`: for work that outlasts one chat action (a download, a wait in
+ * the micro-batcher). `shownAt`: when a "typing…" was last sent in this chat (the bot sends one as it queues the
+ * photo), so the first renewal comes when that one is about to end rather than at once — one call less per photo in
+ * a burst. A failed renewal is only reported: the work goes on.
  */
-export function keepTyping(api: Api, chatId: number, onError: (error: unknown) => void): TypingKeeper {
+export function keepTyping(
+  api: Api,
+  chatId: number,
+  onError: (error: unknown) => void,
+  shownAt = Number.NEGATIVE_INFINITY,
+): TypingKeeper {
   const aborter = new AbortController();
   const send = () => {
     if (aborter.signal.aborted) return;
     sendTyping(api, chatId, aborter.signal).catch((error: unknown) => aborter.signal.aborted || onError(error));
   };
-  const timer = setInterval(send, CHAT_ACTION_RENEW_MS);
-  send();
+  let timer: NodeJS.Timeout | undefined;
+  const renew = () => {
+    send();
+    timer = setInterval(send, CHAT_ACTION_RENEW_MS);
+  };
+  const firstInMs = Math.max(0, shownAt + CHAT_ACTION_RENEW_MS - Date.now());
+  if (firstInMs === 0) renew();
+  else timer = setTimeout(renew, firstInMs);
   return {
     stop() {
+      clearTimeout(timer);
       clearInterval(timer);
       aborter.abort();
     },

@@ -276,7 +276,13 @@ async function processPhoto(job: PhotoJob, options: PhotoWorkerOptions): Promise
   };
 
   // "typing…" until the answer is ready; stopped before it is sent (a renewal after it would show "typing…" again).
-  const typing = keepTyping(api, data.chatId, (error) => log.debug({ err: error }, 'chat action not renewed'));
+  // The bot sent one as it queued the job (job.timestamp): the first renewal is due when that one ends.
+  const typing = keepTyping(
+    api,
+    data.chatId,
+    (error) => log.debug({ err: error }, 'chat action not renewed'),
+    job.attemptsMade === 0 ? job.timestamp : undefined,
+  );
   let looked: LookedAt;
   let locale: Locale;
   try {

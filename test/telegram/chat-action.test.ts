@@ -58,6 +58,22 @@ test('kept up until stopped, a failed renewal reported, nothing after the stop',
   );
 });
 
+test('after a "typing…" shown a moment ago, the first renewal waits until that one is about to end', async () => {
+  const chat = chatWithBot(8150);
+  const api = createTelegramApi({ token: TEST_TOKEN, apiRoot: standIn.apiRoot });
+  const calls = () => standIn.calls.filter((c) => c.method === 'sendChatAction' && c.params.chat_id === chat.id);
+  const shownAt = Date.now() - (CHAT_ACTION_RENEW_MS - 1500);
+  const typing = keepTyping(api, chat.id, (error) => assert.fail(String(error)), shownAt);
+  try {
+    await sleep(500);
+    assert.equal(calls().length, 0, 'nothing sent while the earlier one still shows');
+    await waitFor(standIn, () => calls().length === 1, { timeoutMs: 3000, label: 'the first renewal' });
+    assert.ok((calls()[0]?.at ?? 0) >= shownAt + CHAT_ACTION_RENEW_MS - 50, 'not before the earlier one ends');
+  } finally {
+    typing.stop();
+  }
+});
+
 test('a 429 asking for longer than a chat action lasts is given up, not waited out', async () => {
   const chat = chatWithBot(8101);
   const api = createTelegramApi({ token: TEST_TOKEN, apiRoot: standIn.apiRoot });
