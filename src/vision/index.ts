@@ -27,6 +27,9 @@ export {
 export { type Breed, loadBreeds } from './labels.ts';
 export {
   type DetectorManifest,
+  type FoundManifest,
+  findManifests,
+  isManifestJson,
   loadDetectorManifest,
   loadManifest,
   loadModelFileManifest,
