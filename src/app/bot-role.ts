@@ -4,6 +4,7 @@ import type { Bot } from 'grammy';
 import { type BotContext, createBot, PhotoRateLimiter, setCommandMenus } from '../bot/index.ts';
 import type { TelegramReachability } from '../telegram/index.ts';
 import type { Breed } from '../vision/index.ts';
+import { photoSideOf } from './classifier-options.ts';
 import type { SharedServices } from './services.ts';
 
 /**
@@ -35,6 +36,7 @@ export async function startBotRole(
     personal: services.personal,
     personalStores: services.personalStores,
     queue: services.queue,
+    photoSide: await photoSideOf(config),
     rateLimiter: new PhotoRateLimiter({ redis, prefix: config.QUEUE_PREFIX, ...rateLimit }),
     kept: {
       historyDays: config.HISTORY_RETENTION_DAYS,

@@ -35,14 +35,14 @@ test("one chat's 429 retry_after: another chat's photo is answered while the fir
   const b = person();
   // The next sendMessage (chat A's status message: nothing else is sending) is told to wait 10 s.
   h.standIn.injectFault({ method: 'sendMessage', fault: { kind: 'status', status: 429, retryAfter: 10 } });
-  const fromA = h.standIn.sendPhoto({ ...a, file: await readFile(image(BEAGLE)) });
+  const fromA = await h.standIn.sendPhoto({ ...a, file: await readFile(image(BEAGLE)) });
   await waitFor(h.standIn, () =>
     h.standIn.calls.find(
       (c) => c.method === 'sendMessage' && c.injected === 'status' && c.params.chat_id === a.chat.id,
     ),
   );
 
-  const fromB = h.standIn.sendPhoto({ ...b, file: await readFile(image(BOXER)) });
+  const fromB = await h.standIn.sendPhoto({ ...b, file: await readFile(image(BOXER)) });
   const answerToB = await waitForReplyTo(h.standIn, b.chat.id, fromB.message_id, (t) => ANSWER.test(t), {
     timeoutMs: 30_000,
   });
@@ -59,8 +59,8 @@ test('two photos from one chat: the second waits for the first, even when the fi
   const { from, chat } = person();
   // The first status message is answered late; were the second handled meanwhile, its status would come first.
   h.standIn.injectFault({ method: 'sendMessage', fault: { kind: 'delay', ms: 1500 } });
-  const first = h.standIn.sendPhoto({ from, chat, file: await readFile(image(BEAGLE)) });
-  const second = h.standIn.sendPhoto({ from, chat, file: await readFile(image(BOXER)) });
+  const first = await h.standIn.sendPhoto({ from, chat, file: await readFile(image(BEAGLE)) });
+  const second = await h.standIn.sendPhoto({ from, chat, file: await readFile(image(BOXER)) });
   const [statusOfFirst, statusOfSecond] = await Promise.all(
     [first, second].map((m) => waitForReplyTo(h.standIn, chat.id, m.message_id, () => true, { timeoutMs: 20_000 })),
   );

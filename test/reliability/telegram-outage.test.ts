@@ -37,13 +37,13 @@ const linesSaying = (pattern: RegExp) => h.logLines.filter((line) => pattern.tes
 test('an outage: one warning, /readyz names telegram, the photo answered through a queue retry after it', async () => {
   const from = user(7300);
   const chat = privateChat(from);
-  const warm = h.standIn.sendPhoto({ from, chat, file: await readFile(image('dogs/beagle-4aea27da2a0b.jpg')) });
+  const warm = await h.standIn.sendPhoto({ from, chat, file: await readFile(image('dogs/beagle-4aea27da2a0b.jpg')) });
   await waitForReplyTo(h.standIn, chat.id, warm.message_id, (t) => ANSWER.test(t), { timeoutMs: 30_000 });
   assert.equal((await readiness()).body.checks.telegram, true);
 
   // The worker's getFile answers late, and meanwhile Telegram goes away: the bot has already queued the job.
   h.standIn.injectFault({ method: 'getFile', fault: { kind: 'delay', ms: 1500 } });
-  const sent = h.standIn.sendPhoto({ from, chat, file: await readFile(image('dogs/boxer-5e7846c317a2.jpg')) });
+  const sent = await h.standIn.sendPhoto({ from, chat, file: await readFile(image('dogs/boxer-5e7846c317a2.jpg')) });
   await waitForReplyTo(h.standIn, chat.id, sent.message_id, (t) => LOOKING.test(t));
   h.standIn.injectFault({ method: '*', times: DROPPED_CALLS, fault: { kind: 'drop' } });
 

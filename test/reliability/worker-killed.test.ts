@@ -31,7 +31,7 @@ test('SIGKILL of a busy worker: every photo answered once, by the worker that ta
   const { bot, worker: first } = await startBotAndWorker(env);
   processes.push(bot, first);
 
-  const sent = s.sendPhotos(await dogPhotos(24), 24);
+  const sent = await s.sendPhotos(await dogPhotos(24), 24);
   // Kill it once it has answered some photos and holds others.
   await waitFor(s.standIn, () => auditAnswers(s.standIn, sent, ANSWER).answered >= 3, {
     timeoutMs: 60_000,
