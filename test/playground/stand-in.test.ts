@@ -148,6 +148,7 @@ describe('BotApiStandIn', () => {
     assert.equal(new Set(sizes.map((s) => s.file_id)).size, 4);
     assert.equal(new Set(sizes.map((s) => s.file_unique_id)).size, 4);
     for (const size of sizes) {
+      assert.deepEqual(Object.keys(size).sort(), ['file_id', 'file_size', 'file_unique_id', 'height', 'width']);
       const file = await api.getFile(size.file_id);
       const bytes = standIn.fileContent(size.file_id)?.bytes;
       assert.ok(bytes);

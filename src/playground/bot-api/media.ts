@@ -86,8 +86,10 @@ export function publicFile(file: FileRecord): StoredFile {
   };
 }
 
+/** A PhotoSize of `file`: Telegram's five fields and nothing else (a spread could carry a rendition's bytes along). */
 export function photoSize(file: FileRecord, size: { width: number; height: number }): PhotoSize {
-  return { file_id: file.file_id, file_unique_id: file.file_unique_id, file_size: file.file_size, ...size };
+  const { file_id, file_unique_id, file_size } = file;
+  return { file_id, file_unique_id, file_size, width: size.width, height: size.height };
 }
 
 export function extensionFor(mimeType: string): string {
