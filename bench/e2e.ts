@@ -10,6 +10,11 @@
  * latency run, default 8), E2E_SECONDS (latency run length, default 10; 0 skips it), E2E_BURST_PEOPLE (200; 0 skips
  * the burst), E2E_BURST_PHOTOS (photos each, 3), E2E_OTHER_PEOPLE (19; 0 skips the 429 case), E2E_RETRY_AFTER
  * (seconds, 25), E2E_MODEL (default mobilenetv2-imagenet; xception-random for the production model's shape and speed).
+ *
+ * The photo size downloaded (E2E_SIZE_ROUNDS, default E2E_ROUNDS; 0 skips): the same photos at a camera's size
+ * (E2E_CAMERA_SIDE px on the long side, default 1600), offered by the stand-in in Telegram's sizes (90/320/800/1280),
+ * once as Telegram sends them (the bot picks the smallest that covers the models) and once with the largest size only
+ * (what the bot took before): bytes downloaded per photo, decode ms per photo, and the whole path ÷ vision core of each.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -18,10 +23,13 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
+import sharp from 'sharp';
 import { configSchema } from '../src/config/index.ts';
-import { privateChat, user } from '../src/playground/bot-api/stand-in.ts';
+import { groupChat, privateChat, user } from '../src/playground/bot-api/stand-in.ts';
+import type { PhotoSize } from '../src/playground/bot-api/types.ts';
 import { startPlayground } from '../src/playground/index.ts';
-import { IMAGES_DIR, MODELS_DIR } from './setup.ts';
+import { decodePhoto } from '../src/vision/preprocess/index.ts';
+import { IMAGES_DIR, LIMITS, MODELS_DIR } from './setup.ts';
 
 const PHOTOS = Number(process.env.E2E_PHOTOS ?? 64);
 const ROUNDS = Number(process.env.E2E_ROUNDS ?? 3);
@@ -31,6 +39,8 @@ const BURST_PEOPLE = Number(process.env.E2E_BURST_PEOPLE ?? 200);
 const BURST_PHOTOS = Number(process.env.E2E_BURST_PHOTOS ?? 3);
 const OTHER_PEOPLE = Number(process.env.E2E_OTHER_PEOPLE ?? 19);
 const RETRY_AFTER = Number(process.env.E2E_RETRY_AFTER ?? 25);
+const SIZE_ROUNDS = Number(process.env.E2E_SIZE_ROUNDS ?? ROUNDS);
+const CAMERA_SIDE = Number(process.env.E2E_CAMERA_SIDE ?? 1600);
 /** An answer (🐶 first, or after the breed-group lead; a caption for several dogs) or the "no dog" reply. */
 const ANSWERED = /(^|\n)🐶|don't see a dog/;
 
@@ -156,10 +166,10 @@ let nextUser = 10_000;
 async function throughPipeline(): Promise<number> {
   const started = performance.now();
   await Promise.all(
-    photos.map((file) => {
+    photos.map(async (file) => {
       const from = user(nextUser++);
       const chat = privateChat(from);
-      const sent = standIn.sendPhoto({ chat, from, file });
+      const sent = await standIn.sendPhoto({ chat, from, file });
       return answerTo(chat.id, sent.message_id);
     }),
   );
@@ -188,6 +198,126 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 if (ratios.length > 0) console.log(`throughput ratio whole path / vision core: median ${median(ratios).toFixed(3)}`);
 
+// The photo size downloaded: Telegram's sizes as sent (the bot's choice) against the largest size alone (before).
+if (SIZE_ROUNDS > 0) await comparePhotoSizes();
+
+/** Telegram's sizes of each photo at a camera's size, made by the stand-in (sent in a group the bot does not hear). */
+async function cameraPhotoSizes(): Promise<PhotoSize[][]> {
+  const group = groupChat(-990_001);
+  const from = user(nextUser++);
+  const sizes: PhotoSize[][] = [];
+  for (const photo of photos) {
+    const camera = await sharp(photo)
+      .resize(CAMERA_SIDE, CAMERA_SIDE, { fit: 'inside' })
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    sizes.push((await standIn.sendPhoto({ chat: group, from, file: camera })).photo ?? []);
+  }
+  return sizes;
+}
+
+/** The id after the last update queued (pushed updates keep their own). */
+function nextUpdateId(): number {
+  return Math.max(0, ...standIn.updates.map((u) => u.update_id)) + 1;
+}
+
+/** Each photo delivered to the bot with these sizes (as a new person's message); resolves when all are answered. */
+async function throughPipelineWith(offered: PhotoSize[][]): Promise<number> {
+  const started = performance.now();
+  await Promise.all(
+    offered.map((photo) => {
+      const from = user(nextUser++);
+      const chat = privateChat(from);
+      standIn.pushUpdate({
+        update_id: nextUpdateId(),
+        message: { message_id: 1, date: Math.floor(Date.now() / 1000), chat, from, photo },
+      });
+      return answerTo(chat.id, 1);
+    }),
+  );
+  return performance.now() - started;
+}
+
+interface SizeArm {
+  name: string;
+  offered: PhotoSize[][];
+  /** The sizes the worker fetched (getFile) in the warm-up round, and their bytes. */
+  fetched: PhotoSize[];
+  bytes: Uint8Array[];
+  coreMs: number[];
+  pipelineMs: number[];
+}
+
+/** Delivers the arm's photos once, noting which size of each the worker asked for. */
+async function warmUpArm(name: string, offered: PhotoSize[][], sizeById: Map<string, PhotoSize>): Promise<SizeArm> {
+  const callsBefore = standIn.calls.length;
+  await throughPipelineWith(offered);
+  const fetched = standIn.calls
+    .slice(callsBefore)
+    .filter((c) => c.method === 'getFile')
+    .flatMap((c) => sizeById.get(String(c.params.file_id)) ?? []);
+  const bytes = fetched.map((s) => standIn.fileContent(s.file_id)?.bytes ?? new Uint8Array());
+  return { name, offered, fetched, bytes, coreMs: [], pipelineMs: [] };
+}
+
+async function decodeMsPerPhoto(bytes: readonly Uint8Array[]): Promise<number> {
+  const ms: number[] = [];
+  for (const b of bytes) {
+    const started = performance.now();
+    await decodePhoto(b, LIMITS);
+    ms.push(performance.now() - started);
+  }
+  return median(ms);
+}
+
+async function comparePhotoSizes(): Promise<void> {
+  const all = await cameraPhotoSizes();
+  const sizeById = new Map(all.flat().map((s) => [s.file_id, s]));
+  const arms = [
+    await warmUpArm(
+      'largest size (before)',
+      all.map((s) => s.slice(-1)),
+      sizeById,
+    ),
+    await warmUpArm("bot's choice (now)", all, sizeById),
+  ];
+  // Rounds alternate between the arms, so that a change in the machine's load falls on both.
+  for (let r = 0; r < SIZE_ROUNDS; r++) {
+    for (const arm of arms) {
+      const started = performance.now();
+      await Promise.all(arm.bytes.map((b) => classifier?.classify(b)));
+      arm.coreMs.push(performance.now() - started);
+      arm.pipelineMs.push(await throughPipelineWith(arm.offered));
+    }
+  }
+  const figures = [];
+  for (const arm of arms) {
+    const figure = {
+      bytes: median(arm.fetched.map((s) => s.file_size ?? 0)),
+      decodeMs: await decodeMsPerPhoto(arm.bytes),
+      ratio: median(arm.coreMs.map((core, i) => core / (arm.pipelineMs[i] ?? core))),
+      pipelinePerSecond: (arm.offered.length / median(arm.pipelineMs)) * 1000,
+      corePerSecond: (arm.offered.length / median(arm.coreMs)) * 1000,
+    };
+    figures.push(figure);
+    const example = arm.fetched[0];
+    console.log(
+      `photo size, ${arm.name}: ${arm.fetched.length} downloads (e.g. ${example?.width}×${example?.height}), ` +
+        `median ${figure.bytes} bytes/photo, decode ${figure.decodeMs.toFixed(2)} ms/photo (median), ` +
+        `vision core ${figure.corePerSecond.toFixed(1)} photos/s, whole path ${figure.pipelinePerSecond.toFixed(1)} photos/s, ` +
+        `whole path ÷ vision core median ${figure.ratio.toFixed(3)}`,
+    );
+  }
+  const [before, now] = figures;
+  if (before && now) {
+    console.log(
+      `photo size, now ÷ before: bytes ${(now.bytes / before.bytes).toFixed(3)}, decode ms ${(now.decodeMs / before.decodeMs).toFixed(3)}, ` +
+        `whole path photos/s ${(now.pipelinePerSecond / before.pipelinePerSecond).toFixed(3)}, ` +
+        `vision core photos/s ${(now.corePerSecond / before.corePerSecond).toFixed(3)}`,
+    );
+  }
+}
+
 // Steady load: RATE photos a second for SECONDS seconds; latency from the update to the answer.
 const latencies: number[] = [];
 const pending: Promise<void>[] = [];
@@ -196,7 +326,7 @@ for (let i = 0; i < total; i++) {
   const from = user(nextUser++);
   const chat = privateChat(from);
   const sentAt = performance.now();
-  const sent = standIn.sendPhoto({ chat, from, file: photos[i % photos.length] as Buffer });
+  const sent = await standIn.sendPhoto({ chat, from, file: photos[i % photos.length] as Buffer });
   pending.push(
     answerTo(chat.id, sent.message_id).then((at) => {
       latencies.push(at - sentAt);
@@ -217,7 +347,7 @@ if (BURST_PEOPLE > 0) {
       const chat = privateChat(from);
       return Array.from({ length: BURST_PHOTOS }, (_, i) => {
         const file = photos[(nextUser + i) % photos.length] as Buffer;
-        return timesOfReplies(chat.id, standIn.sendPhoto({ chat, from, file }).message_id);
+        return standIn.sendPhoto({ chat, from, file }).then((sent) => timesOfReplies(chat.id, sent.message_id));
       });
     }).flat(),
   );
@@ -234,7 +364,7 @@ if (OTHER_PEOPLE > 0) {
   standIn.injectFault({ method: 'sendMessage', fault: { kind: 'status', status: 429, retryAfter: RETRY_AFTER } });
   const slowPerson = user(nextUser++);
   const slowChat = privateChat(slowPerson);
-  const slowSent = standIn.sendPhoto({ chat: slowChat, from: slowPerson, file: photos[0] as Buffer });
+  const slowSent = await standIn.sendPhoto({ chat: slowChat, from: slowPerson, file: photos[0] as Buffer });
   const slowReplies = timesOfReplies(slowChat.id, slowSent.message_id);
   await new Promise<void>((resolve) => {
     const told = () => standIn.calls.some((c) => c.injected === 'status' && c.params.chat_id === slowChat.id);
@@ -249,7 +379,7 @@ if (OTHER_PEOPLE > 0) {
       const from = user(nextUser++);
       const chat = privateChat(from);
       const file = photos[(i + 1) % photos.length] as Buffer;
-      return timesOfReplies(chat.id, standIn.sendPhoto({ chat, from, file }).message_id);
+      return standIn.sendPhoto({ chat, from, file }).then((sent) => timesOfReplies(chat.id, sent.message_id));
     }),
   );
   const slow = await slowReplies;

@@ -9,6 +9,7 @@ import type { Config } from '../config/index.ts';
 import { OperatorError } from '../operator-error.ts';
 import type { TelegramReachability } from '../telegram/index.ts';
 import type { Breed } from '../vision/index.ts';
+import { photoSideOf } from './classifier-options.ts';
 import type { SharedServices } from './services.ts';
 import { reachTelegram } from './telegram-start.ts';
 
@@ -56,6 +57,7 @@ export async function startBotRole(
     personal: services.personal,
     personalStores: services.personalStores,
     queue: services.queue,
+    photoSide: await photoSideOf(config),
     rateLimiter: new PhotoRateLimiter({ redis, prefix: config.QUEUE_PREFIX, ...rateLimit }),
     kept: {
       historyDays: config.HISTORY_RETENTION_DAYS,

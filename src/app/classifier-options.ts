@@ -7,11 +7,24 @@ import path from 'node:path';
 import { breedGroupsFromCards } from '../breeds/index.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../ops/index.ts';
-import { Classifier, type ClassifierOptions, type DecodeLimits } from '../vision/index.ts';
+import { Classifier, type ClassifierOptions, type DecodeLimits, photoSideNeeded } from '../vision/index.ts';
 
 /** The photos accepted, as the configuration sets it (MAX_INPUT_PIXELS); below 16 px a side there is nothing to see. */
 export function decodeLimitsOf(config: Pick<Config, 'MAX_INPUT_PIXELS'>): DecodeLimits {
   return { maxInputPixels: config.MAX_INPUT_PIXELS, minSide: 16 };
+}
+
+/**
+ * The shorter side a photo needs for the configured models (MODEL, GATE_MODEL, DETECTOR), read from their manifests:
+ * the bot downloads the smallest of Telegram's photo sizes that has it.
+ */
+export function photoSideOf(config: Pick<Config, 'MODELS_DIR' | 'MODEL' | 'GATE_MODEL' | 'DETECTOR'>): Promise<number> {
+  return photoSideNeeded({
+    modelsDir: path.resolve(config.MODELS_DIR),
+    model: config.MODEL,
+    ...(config.GATE_MODEL !== undefined ? { gateModel: config.GATE_MODEL } : {}),
+    detector: config.DETECTOR,
+  });
 }
 
 export function classifierOptions(

@@ -2,9 +2,10 @@
  * Inputs of the CLI: files and folders of photos, and labelled sets in the format of `labels.csv` (Kaggle's
  * dog-breed-identification `id,breed` or `file,breed[,…]`, paths relative to the csv).
  */
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { OperatorError } from '../operator-error.ts';
+import { CsvFileError, readCsvFile } from './csv.ts';
 
 const IMAGE_EXTENSIONS = new Set([
   '.jpg',
@@ -68,29 +69,26 @@ export interface LabelledFile {
 }
 
 /**
- * Reads `file,breed[,…]` (header required). Kaggle's `id,breed` rows name `train/<id>.jpg`.
+ * Reads `file,breed[,…]` (header required; fields quoted as CSV quotes them). Kaggle's `id,breed` rows name
+ * `train/<id>.jpg`. A malformed file is refused with its line and what is wrong there.
  */
 export async function readLabelsCsv(csvPath: string): Promise<LabelledFile[]> {
-  const text = await readFile(csvPath, 'utf8');
-  const [header, ...rows] = text
-    .split(/\r?\n/)
-    .map((content, index) => ({ content, line: index + 1 }))
-    .filter(({ content }) => content.trim().length > 0);
-  const headerText = header?.content ?? '';
-  const columns = headerText.split(',').map((c) => c.trim().toLowerCase());
+  const [header, ...rows] = await readCsvFile(csvPath);
+  const columns = (header?.cells ?? []).map((c) => c.toLowerCase());
   const fileColumn = columns.indexOf('file') >= 0 ? columns.indexOf('file') : columns.indexOf('id');
   const labelColumn = columns.indexOf('breed');
   if (fileColumn < 0 || labelColumn < 0) {
-    throw new Error(`${csvPath}: expected a header with "file" (or "id") and "breed" columns, got "${headerText}"`);
+    throw new CsvFileError(
+      `${csvPath}:${header?.line ?? 1}: expected a header with "file" (or "id") and "breed" columns, got "${columns.join(',')}"`,
+    );
   }
   const kaggle = columns[fileColumn] === 'id';
   const dir = path.dirname(csvPath);
-  return rows.map(({ content, line }) => {
-    const cells = content.split(',');
-    const file = (cells[fileColumn] ?? '').trim();
+  return rows.map(({ cells, line }) => {
+    const file = cells[fileColumn] ?? '';
     return {
       file: path.resolve(dir, kaggle ? path.join('train', `${file}.jpg`) : file),
-      label: (cells[labelColumn] ?? '').trim(),
+      label: cells[labelColumn] ?? '',
       line,
     };
   });

@@ -9,6 +9,7 @@ import { exportFeedbackCommand } from './commands/export-feedback.ts';
 import { modelListCommand, modelPullCommand } from './commands/model.ts';
 import { reprocessCommand } from './commands/reprocess.ts';
 import { createCliContext } from './context.ts';
+import { packageVersion } from './version.ts';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -34,6 +35,7 @@ function action<A extends unknown[]>(run: (...args: A) => Promise<number>) {
 
 const program = new Command('dog-breeds')
   .description('Names the dog in a photo: the three most likely of 120 breeds.')
+  .version(packageVersion(), '-V, --version', "print dog-breeds's version")
   .showHelpAfterError();
 
 const modelOption = [

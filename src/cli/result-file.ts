@@ -5,6 +5,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { BatchJobResult } from '../queue/index.ts';
+import { csvLine, readCsvFile } from './csv.ts';
 
 export interface ResultRow {
   input: string;
@@ -14,15 +15,10 @@ export interface ResultRow {
 
 const CSV_HEADER = 'input,label,ok,is_dog,dog_score,breed1,p1,breed2,p2,breed3,p3,model,error';
 
-function csvCell(value: string | number | boolean | null | undefined): string {
-  const text = value === null || value === undefined ? '' : String(value);
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-function csvLine(row: ResultRow): string {
+function resultCells(row: ResultRow): (string | number | boolean | null | undefined)[] {
   const r = row.result;
   const top = r.ok ? r.top : [];
-  const cells = [
+  return [
     row.input,
     row.label,
     r.ok,
@@ -32,14 +28,6 @@ function csvLine(row: ResultRow): string {
     r.ok ? r.model : null,
     r.ok ? null : `${r.problem}: ${r.message}`,
   ];
-  return cells.map(csvCell).join(',');
-}
-
-/** Splits one CSV line (quotes allowed), enough to read back our own first column. */
-function firstCsvCell(line: string): string {
-  if (!line.startsWith('"')) return line.split(',')[0] ?? '';
-  const match = /^"((?:[^"]|"")*)"/.exec(line);
-  return (match?.[1] ?? '').replace(/""/g, '"');
 }
 
 export class ResultFile {
@@ -52,9 +40,19 @@ export class ResultFile {
 
   /** Inputs already in the file (from an earlier, possibly interrupted run). */
   async doneInputs(): Promise<Set<string>> {
-    const text = await readFile(this.path, 'utf8').catch(() => '');
+    const exists = await stat(this.path).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) return new Set();
+    if (this.csv) {
+      // A row cut short by a crash is skipped: that photo is simply done again.
+      const records = await readCsvFile(this.path, { onBadRecord: 'skip' });
+      const rows = records[0]?.cells.join(',') === CSV_HEADER ? records.slice(1) : records;
+      return new Set(rows.map((r) => r.cells[0] ?? ''));
+    }
+    const text = await readFile(this.path, 'utf8');
     const lines = text.split('\n').filter((l) => l.trim().length > 0);
-    if (this.csv) return new Set(lines.slice(lines[0] === CSV_HEADER ? 1 : 0).map(firstCsvCell));
     const done = new Set<string>();
     for (const line of lines) {
       try {
@@ -70,10 +68,8 @@ export class ResultFile {
     // Opened once, even when results arrive together (the header must be written exactly once).
     this.opening ??= this.open();
     const stream = await this.opening;
-    const line = this.csv
-      ? csvLine(row)
-      : JSON.stringify({ input: row.input, ...(row.label !== undefined ? { label: row.label } : {}), ...row.result });
-    stream.write(`${line}\n`);
+    const json = { input: row.input, ...(row.label !== undefined ? { label: row.label } : {}), ...row.result };
+    stream.write(this.csv ? csvLine(resultCells(row)) : `${JSON.stringify(json)}\n`);
   }
 
   private async open(): Promise<WriteStream> {
@@ -82,7 +78,7 @@ export class ResultFile {
       () => false,
     );
     const stream = createWriteStream(this.path, { flags: 'a' });
-    if (this.csv && !exists) stream.write(`${CSV_HEADER}\n`);
+    if (this.csv && !exists) stream.write(csvLine(CSV_HEADER.split(',')));
     return stream;
   }
 

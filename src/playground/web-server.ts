@@ -383,9 +383,9 @@ export class PlaygroundWeb {
     const documents = files.filter((f) => !PHOTO_TYPES.has(f.mimeType.toLowerCase()));
     const ids: number[] = [];
     if (photos.length === 1 && photos[0]) {
-      ids.push(this.standIn.sendPhoto({ chat, from, file: this.store(photos[0]) }).message_id);
+      ids.push((await this.standIn.sendPhoto({ chat, from, file: this.store(photos[0]) })).message_id);
     } else if (photos.length > 1) {
-      const album = this.standIn.sendAlbum({ chat, from, files: photos.map((f) => this.store(f)) });
+      const album = await this.standIn.sendAlbum({ chat, from, files: photos.map((f) => this.store(f)) });
       ids.push(...album.map((m) => m.message_id));
     }
     for (const doc of documents) {

@@ -27,6 +27,9 @@ export {
 export { type Breed, loadBreeds } from './labels.ts';
 export {
   type DetectorManifest,
+  type FoundManifest,
+  findManifests,
+  isManifestJson,
   loadDetectorManifest,
   loadManifest,
   loadModelFileManifest,
@@ -37,5 +40,6 @@ export {
 } from './manifest.ts';
 export type { Device } from './model/index.ts';
 export { pullModelFile, verifyModelFile } from './model-file.ts';
+export { type PhotoSideModels, photoSideNeeded } from './photo-side.ts';
 export { type BreedGuess, type Guess, guessesOf, type NamedGuess, topK } from './postprocess.ts';
 export type { DecodeLimits, ImageSource } from './preprocess/index.ts';

@@ -3,7 +3,7 @@
  * its checksum) and its contract (how to turn a photo into its input tensor, how to read its output).
  * Validated at load, so a bad manifest fails at start-up with the field that is wrong, not at the first photo.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { describeIssues } from '../operator-error.ts';
@@ -258,4 +258,40 @@ export async function loadDetectorManifest(ref: string, modelsDir: string): Prom
 export async function loadModelFileManifest(ref: string, modelsDir: string): Promise<ModelFileManifest> {
   const { manifestPath, json } = await readManifestJson(ref, modelsDir);
   return kindOf(json) === 'detector' ? detectorFrom(json, manifestPath) : classifierFrom(json, manifestPath);
+}
+
+/**
+ * What makes a JSON file a model manifest: an object naming its model `file`, which every kind of manifest does (the
+ * breed lists and cards beside them in the models directory name none). Whether it is a valid one is for the schema.
+ */
+export function isManifestJson(json: unknown): boolean {
+  return typeof json === 'object' && json !== null && !Array.isArray(json) && 'file' in json;
+}
+
+/** A manifest found in the models directory, or why the file that looks like one cannot be used. */
+export type FoundManifest = { file: string; manifest: ModelFileManifest } | { file: string; invalid: string };
+
+/**
+ * The manifests of the models directory (file name order): each `*.json` that is a manifest, loaded, or the reason it
+ * is invalid. A file that is not JSON at all is listed as invalid (it may be a manifest with a typo); JSON that is no
+ * manifest (breeds.json, breed-cards.json) is left out.
+ */
+export async function findManifests(modelsDir: string): Promise<FoundManifest[]> {
+  const files = (await readdir(modelsDir)).filter((f) => f.endsWith('.json')).sort();
+  const found: FoundManifest[] = [];
+  for (const file of files) {
+    const manifestPath = path.resolve(modelsDir, file);
+    try {
+      const { json } = await readManifestJson(manifestPath, modelsDir);
+      if (!isManifestJson(json)) continue;
+      found.push({
+        file,
+        manifest: kindOf(json) === 'detector' ? detectorFrom(json, manifestPath) : classifierFrom(json, manifestPath),
+      });
+    } catch (error) {
+      if (!(error instanceof ModelError)) throw error;
+      found.push({ file, invalid: error.message });
+    }
+  }
+  return found;
 }

@@ -175,7 +175,7 @@ describe('feedback buttons', () => {
     const owner = person(h);
     const other = person(h);
     const chat = group();
-    const sent = h.standIn.sendPhoto({
+    const sent = await h.standIn.sendPhoto({
       chat,
       from: owner.from,
       file: await photoBytes(GOLDEN),

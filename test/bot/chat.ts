@@ -4,7 +4,7 @@
  */
 import { Api } from 'grammy';
 import { groupChat, privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
-import type { ChatMessage } from '../../src/playground/bot-api/types.ts';
+import type { ChatMessage, Message, PhotoSize } from '../../src/playground/bot-api/types.ts';
 import { enqueuePhoto } from '../../src/queue/index.ts';
 import { openPersonalData, type PersonalData } from '../../src/store/index.ts';
 import { type Harness, TEST_TOKEN } from '../support/app-harness.ts';
@@ -49,6 +49,17 @@ export function personalDataOf(h: Harness): PersonalData {
   });
 }
 
+/** The size of a photo message that was fetched (getFile) to answer it: the one the bot chose. */
+export function downloadedSize(h: Harness, sent: Message): PhotoSize {
+  const asked = new Set(h.standIn.calls.filter((c) => c.method === 'getFile').map((c) => c.params.file_id));
+  const fetched = (sent.photo ?? []).filter((size) => asked.has(size.file_id));
+  const [only] = fetched;
+  if (only === undefined || fetched.length !== 1) {
+    throw new Error(`expected one size of the photo fetched, got ${fetched.length}`);
+  }
+  return only;
+}
+
 let nextUserId = 50_000;
 
 /** A new person in their private chat with the bot. */
@@ -81,11 +92,10 @@ export function person(h: Harness, languageCode = 'en') {
      */
     async photo(photo: string | Uint8Array, pattern = ANSWER) {
       const file = typeof photo === 'string' ? await photoBytes(photo) : photo;
-      const sent = h.standIn.sendPhoto({ chat, from, file });
+      const sent = await h.standIn.sendPhoto({ chat, from, file });
       const answer = await replyMatching(sent.message_id, pattern, 20_000);
-      const largest = sent.photo?.at(-1);
-      if (!largest) throw new Error('the stand-in sent no photo sizes');
-      return { answer, sent, fileId: largest.file_id, fileUniqueId: largest.file_unique_id };
+      const fetched = downloadedSize(h, sent);
+      return { answer, sent, fileId: fetched.file_id, fileUniqueId: fetched.file_unique_id };
     },
     press(messageId: number, data: string) {
       return h.standIn.pressButton({ chat, from, messageId, data });
@@ -127,7 +137,11 @@ let nextGroupId = -70_000;
 export async function queuedByAnOlderBot(h: Harness, photo: string | Uint8Array) {
   const from = user(nextUserId++);
   const chat = groupChat(nextGroupId--);
-  const sent = h.standIn.sendPhoto({ chat, from, file: typeof photo === 'string' ? await photoBytes(photo) : photo });
+  const sent = await h.standIn.sendPhoto({
+    chat,
+    from,
+    file: typeof photo === 'string' ? await photoBytes(photo) : photo,
+  });
   const largest = sent.photo?.at(-1);
   if (!largest) throw new Error('the stand-in sent no photo sizes');
   const api = new Api(TEST_TOKEN, { apiRoot: h.standIn.apiRoot });

@@ -32,7 +32,7 @@ describe('over 20 MB', () => {
   it('a photo: asked for a smaller one, not to send it as a photo', async () => {
     const { from, chat } = person('en');
     const file = h.standIn.addFile(Buffer.from('x'), { mimeType: 'image/jpeg', reportedSize: OVER_LIMIT });
-    const sent = h.standIn.sendPhoto({ chat, from, file });
+    const sent = await h.standIn.sendPhoto({ chat, from, file });
     const text = await replyText(chat.id, sent.message_id, /over 20 MB/);
     assert.match(text, /That photo is over 20 MB.*smaller one/);
     assert.doesNotMatch(text, /as a photo/);
@@ -51,7 +51,7 @@ describe('over 20 MB', () => {
   it('in Russian too', async () => {
     const { from, chat } = person('ru');
     const file = h.standIn.addFile(Buffer.from('x'), { mimeType: 'image/jpeg', reportedSize: OVER_LIMIT });
-    const sent = h.standIn.sendPhoto({ chat, from, file });
+    const sent = await h.standIn.sendPhoto({ chat, from, file });
     const text = await replyText(chat.id, sent.message_id, /20 МБ/);
     assert.match(text, /Фото больше 20 МБ.*поменьше/);
     assert.doesNotMatch(text, /как фото/);

@@ -1,17 +1,17 @@
 /**
  * The command line as a person runs it (a real process, the real models): `classify --json` names each dog of a photo
  * composed of two, with its box; `--no-detector` gives the whole-photo answer; `eval --json` scores the main dog from
- * each view and reports the calibration.
+ * each view and reports the calibration; a shell glob's worth of photos (a long command line) is classified whole.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { sideBySide } from '../support/compose.ts';
-import { image, ROOT } from '../support/paths.ts';
+import { IMAGES_DIR, image, ROOT } from '../support/paths.ts';
 
 const run = promisify(execFile);
 const CLI = path.join(ROOT, 'src/cli/main.ts');
@@ -79,6 +79,29 @@ describe('dog-breeds classify --json', () => {
     assert.equal(result.detector, null);
     assert.equal(result.dogs.length, 1);
     assert.equal(result.dogs[0]?.box, null);
+  });
+});
+
+describe('dog-breeds classify with a long command line', () => {
+  it('600 photo paths (≈ 35 KB of arguments, as a shell glob gives): every one gets its line', async () => {
+    const folders = ['dogs', 'not-dogs'];
+    const photos = (
+      await Promise.all(
+        folders.map(async (folder) =>
+          (await readdir(path.join(IMAGES_DIR, folder))).map((f) => image(`${folder}/${f}`)),
+        ),
+      )
+    ).flat();
+    const paths = Array.from({ length: 600 }, (_, i) => photos[i % photos.length] ?? '');
+    // Past what a fixed 8 MB thread stack survives (≈ 27 KB measured), let alone Node's default 4 MB (≈ 13 KB).
+    assert.ok(paths.join(' ').length > 32 * 1024, `${paths.join(' ').length} bytes of paths`);
+    const lines = (await dogBreeds('classify', '--json', '--no-detector', ...paths))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as JsonLine);
+    assert.equal(lines.length, paths.length);
+    assert.deepEqual(lines.map((l) => l.file).sort(), [...paths].sort());
+    assert.ok(lines.every((l) => l.top.length === 3));
   });
 });
 

@@ -2,18 +2,24 @@
  * What the command line reads, on real files: folder walks that meet symlink loops list each photo once and end;
  * FIFOs and devices are refused with a reason (no hang, no unbounded read); files over the bot's 20 MB limit are
  * refused, by `classify`/`eval` and by batch jobs' local paths alike; `eval` refuses a label that is not a breed.
+ * CSV files are read and written as CSV (a quoted path with a comma works; a malformed file gets one line naming its
+ * line); `--version` is the package's; `model list` lists the manifests and nothing else of the models folder.
  */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, open, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, open, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { modelListCommand } from '../../src/cli/commands/model.ts';
 import { readInputPhoto } from '../../src/cli/input-photo.ts';
 import { expandImagePaths } from '../../src/cli/labelled-files.ts';
+import { ResultFile } from '../../src/cli/result-file.ts';
+import { configSchema } from '../../src/config/index.ts';
 import { MAX_DOWNLOAD_BYTES } from '../../src/telegram/api.ts';
 import { readBatchSource } from '../../src/worker/batch-source.ts';
-import { image, ROOT } from '../support/paths.ts';
+import { captureCli } from '../support/cli-context.ts';
+import { image, MODELS_DIR, ROOT } from '../support/paths.ts';
 
 const CLI = path.join(ROOT, 'src/cli/main.ts');
 const PHOTO = image('dogs/papillon-cba2c69da143.jpg');
@@ -150,5 +156,114 @@ describe('dog-breeds classify and eval on odd inputs', () => {
     assert.match(run.stdout, /non-dogs passing n\/a \(no non-dog photos\)/);
     const json = await dogBreeds(['eval', '--json', '--no-detector', csv]);
     assert.equal((JSON.parse(json.stdout) as { notDogsPassingGate: number | null }).notDogsPassingGate, null);
+  });
+});
+
+describe('CSV files', () => {
+  it('eval: a quoted path with a comma in it ("dogs/my, beagle.jpg") is one path', async () => {
+    const set = path.join(dir, 'quoted');
+    await mkdir(path.join(set, 'dogs'), { recursive: true });
+    await copyFile(image('dogs/beagle-4aea27da2a0b.jpg'), path.join(set, 'dogs', 'my, beagle.jpg'));
+    await copyFile(PHOTO, path.join(set, 'dogs', 'a "papillon".jpg'));
+    const csv = path.join(set, 'labels.csv');
+    await writeFile(
+      csv,
+      'file,breed,source\n"dogs/my, beagle.jpg",beagle,x\n"dogs/a ""papillon"".jpg",papillon,"y, z"\n',
+    );
+    const run = await dogBreeds(['eval', '--json', '--no-detector', csv]);
+    assert.equal(run.code, 0, run.stderr);
+    const report = JSON.parse(run.stdout) as { dogs: number; top1: number };
+    assert.equal(report.dogs, 2);
+    assert.equal(report.top1, 1, 'both photos found and named');
+  });
+
+  it('eval: a malformed CSV gets one line naming the file, the line and what is wrong (no stack, no JSON)', async () => {
+    const cases = [
+      [
+        'unclosed.csv',
+        `file,breed\n${PHOTO},papillon\n"${PHOTO},papillon\n`,
+        /unclosed\.csv:3: a quoted field is never closed/,
+      ],
+      [
+        'short.csv',
+        `file,breed\n${PHOTO},papillon\n${PHOTO}\n`,
+        /short\.csv:3: 1 field where the first line has 2 fields/,
+      ],
+      ['stray.csv', `file,breed\n${PHOTO},papi"llon\n`, /stray\.csv:2: a " inside a field that is not quoted/],
+      [
+        'header.csv',
+        `path,label\n${PHOTO},papillon\n`,
+        /header\.csv:1: expected a header with "file" \(or "id"\) and "breed"/,
+      ],
+    ] as const;
+    for (const [name, text, expected] of cases) {
+      await writeFile(path.join(dir, name), text);
+      const run = await dogBreeds(['eval', '--no-detector', path.join(dir, name)]);
+      assert.equal(run.code, 2, `${name}: an operator error`);
+      assert.match(run.stderr, expected);
+      assert.equal(run.stderr.trim().split('\n').length, 1, `${name}: one line, got ${run.stderr}`);
+      assert.equal(run.stdout, '');
+    }
+  });
+
+  it('results files: cells with commas, quotes and line breaks are written as CSV and read back; a cut last row is redone', async () => {
+    const file = path.join(dir, 'results.csv');
+    const results = new ResultFile(file);
+    const inputs = [
+      path.join(dir, 'my, beagle.jpg'),
+      path.join(dir, 'a "quoted" name.jpg'),
+      path.join(dir, 'two\nlines.jpg'),
+    ];
+    const failure = { ok: false, problem: 'unreadable', message: 'not an image, "really"' } as const;
+    for (const input of inputs) await results.append({ input, label: 'beagle', result: failure });
+    await results.close();
+    assert.deepEqual([...(await new ResultFile(file).doneInputs())].sort(), [...inputs].sort());
+    // An interrupted write: half a row, inside a quoted cell.
+    await writeFile(file, `${await readFile(file, 'utf8')}"${path.join(dir, 'cut, short')}`);
+    assert.deepEqual([...(await new ResultFile(file).doneInputs())].sort(), [...inputs].sort());
+  });
+});
+
+describe('dog-breeds --version and model list', () => {
+  it('--version prints the version in package.json', async () => {
+    const { version } = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const run = await dogBreeds(['--version']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, `${version}\n`);
+  });
+
+  it('model list: every manifest of models/, and not the breed list or cards beside them', async () => {
+    const cli = captureCli(configSchema.parse({ MODELS_DIR }));
+    assert.equal(await modelListCommand(cli), 0);
+    const ids = cli
+      .printed()
+      .trim()
+      .split('\n')
+      .map((line) => line.split('\t')[0]);
+    assert.deepEqual(ids, [
+      'mobilenetv2-imagenet-int8',
+      'mobilenetv2-imagenet',
+      'xception-dogs',
+      'xception-random',
+      'yolox-nano-coco',
+    ]);
+  });
+
+  it('model list: a broken manifest (or a file that is not JSON) is listed as invalid; other JSON is not listed', async () => {
+    const models = path.join(dir, 'models');
+    await mkdir(models);
+    await copyFile(path.join(MODELS_DIR, 'yolox-nano-coco.json'), path.join(models, 'yolox-nano-coco.json'));
+    const broken = JSON.parse(await readFile(path.join(MODELS_DIR, 'xception-random.json'), 'utf8'));
+    await writeFile(path.join(models, 'broken.json'), JSON.stringify({ ...broken, sha256: 'abc' }));
+    await writeFile(path.join(models, 'typo.json'), '{ "file": "x.onnx",');
+    await copyFile(path.join(MODELS_DIR, 'breed-cards.json'), path.join(models, 'breed-cards.json'));
+    await writeFile(path.join(models, 'other.json'), '[1, 2, 3]');
+    const cli = captureCli(configSchema.parse({ MODELS_DIR: models }));
+    await modelListCommand(cli);
+    const lines = cli.printed().trim().split('\n');
+    assert.equal(lines.length, 3, cli.printed());
+    assert.match(lines[0] ?? '', /^broken\.json\tinvalid: .*sha256/);
+    assert.match(lines[1] ?? '', /^typo\.json\tinvalid: .*not valid JSON/);
+    assert.match(lines[2] ?? '', /^yolox-nano-coco\t/);
   });
 });

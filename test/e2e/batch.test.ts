@@ -109,7 +109,7 @@ test('reprocess: chat photos from the history through another model, with what c
   for (const [i, file] of photos.entries()) {
     const from = user(7000 + i);
     const chat = privateChat(from);
-    const sent = h.standIn.sendPhoto({ chat, from, file: await readImage(file) });
+    const sent = await h.standIn.sendPhoto({ chat, from, file: await readImage(file) });
     await waitForReplyTo(h.standIn, chat.id, sent.message_id, (t) => t.startsWith('🐶'), { timeoutMs: 20_000 });
     chatIds.push(chat.id);
   }

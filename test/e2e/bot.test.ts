@@ -1,11 +1,13 @@
 /**
  * The bot end to end: the Bot API stand-in over real HTTP → grammY bot → BullMQ on the real Redis → worker → the real
- * default model → "typing…" (a chat action), then one answer replying to the photo. Each test runs twice: the bot
- * polling, and the bot serving a webhook that the stand-in POSTs updates to.
+ * default model → "typing…" (a chat action), then one answer replying to the photo; the photo size downloaded is the
+ * smallest the models can use. Each test runs twice: the bot polling, and the bot serving a webhook that the stand-in
+ * POSTs updates to.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
+import { Api } from 'grammy';
 import sharp from 'sharp';
 import { groupChat, privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
 import { photoJobId } from '../../src/queue/index.ts';
@@ -48,7 +50,7 @@ for (const botMode of BOT_MODES) {
     describe('a person in a private chat', () => {
       test('a dog photo: "typing…", then one top-3 answer naming the breed, linked to Wikipedia', async () => {
         const { from, chat } = person();
-        const sent = h.standIn.sendPhoto({ chat, from, file: await photoBytes(BOXER) });
+        const sent = await h.standIn.sendPhoto({ chat, from, file: await photoBytes(BOXER) });
         const reply = await answerTo(chat.id, sent.message_id, ANSWER);
         assert.match(reply.text ?? '', /^🐶 Boxer — \d+%/);
         assert.deepEqual(reply.editHistory, [], 'sent as the answer, not edited from a status message');
@@ -61,9 +63,54 @@ for (const botMode of BOT_MODES) {
         assert.equal(h.standIn.botMessagesIn(chat.id).length, 1, 'one message: the answer');
       });
 
+      test("a phone-sized photo: the worker downloads the smallest of Telegram's sizes that covers the models", async () => {
+        const { from, chat } = person();
+        // 1600×1200, as a camera's photo after Telegram: sizes of 90, 320, 800 and 1280 px on the long side.
+        const camera = await sharp(await photoBytes(BOXER))
+          .resize(1600, 1200, { fit: 'fill' })
+          .jpeg()
+          .toBuffer();
+        const sent = await h.standIn.sendPhoto({ chat, from, file: camera });
+        const reply = await answerTo(chat.id, sent.message_id, ANSWER);
+        assert.match(reply.text ?? '', /^🐶 Boxer/);
+        const sizes = sent.photo ?? [];
+        assert.deepEqual(
+          sizes.map((s) => s.width),
+          [90, 320, 800, 1280],
+        );
+        // The default models need 416 px (the detector's input): 800×600 is the smallest with a shorter side that long.
+        const chosen = sizes[2];
+        assert.ok(chosen);
+        const ids = new Set(sizes.map((s) => s.file_id));
+        const asked = h.standIn.calls.filter((c) => c.method === 'getFile' && ids.has(String(c.params.file_id)));
+        assert.deepEqual(
+          asked.map((c) => c.params.file_id),
+          [chosen.file_id],
+          'only the chosen size was asked for',
+        );
+        const { file_path } = await new Api(TEST_TOKEN, { apiRoot: h.standIn.apiRoot }).getFile(chosen.file_id);
+        assert.equal(h.standIn.downloads.filter((d) => d.filePath === file_path && d.status === 200).length, 1);
+      });
+
+      test('a photo smaller than the models need: its largest size, the photo itself, is downloaded', async () => {
+        const { from, chat } = person();
+        const bytes = await photoBytes(BOXER); // 333×500: no size reaches 416 px on its shorter side
+        const sent = await h.standIn.sendPhoto({ chat, from, file: bytes });
+        await answerTo(chat.id, sent.message_id, ANSWER);
+        const largest = sent.photo?.at(-1);
+        assert.ok(largest);
+        assert.deepEqual([largest.width, largest.height], [333, 500]);
+        const ids = new Set((sent.photo ?? []).map((s) => s.file_id));
+        const asked = h.standIn.calls.filter((c) => c.method === 'getFile' && ids.has(String(c.params.file_id)));
+        assert.deepEqual(
+          asked.map((c) => c.params.file_id),
+          [largest.file_id],
+        );
+      });
+
       test('a photo without a dog: says so kindly', async () => {
         const { from, chat } = person();
-        const sent = h.standIn.sendPhoto({ chat, from, file: await photoBytes(NOT_DOG) });
+        const sent = await h.standIn.sendPhoto({ chat, from, file: await photoBytes(NOT_DOG) });
         const reply = await answerTo(chat.id, sent.message_id, /don't see a dog/);
         assert.doesNotMatch(reply.text ?? '', /🐶/);
       });
@@ -71,7 +118,7 @@ for (const botMode of BOT_MODES) {
       test('an album of three: each photo answered as a reply to its own message', async () => {
         const { from, chat } = person();
         const files = await Promise.all([BEAGLE, BOXER, GOLDEN].map(photoBytes));
-        const album = h.standIn.sendAlbum({ chat, from, files });
+        const album = await h.standIn.sendAlbum({ chat, from, files });
         const replies = await Promise.all(album.map((m) => answerTo(chat.id, m.message_id, ANSWER)));
         assert.deepEqual(
           replies.map((r) => /^🐶 (.+?) —/.exec(r.text ?? '')?.[1]),
@@ -107,13 +154,13 @@ for (const botMode of BOT_MODES) {
         });
         const reply = await answerTo(chat.id, bad.message_id, /could not read this image|not an image I can read/);
         assert.doesNotMatch(reply.text ?? '', /Error:|\n\s+at /);
-        const next = h.standIn.sendPhoto({ chat, from, file: good });
+        const next = await h.standIn.sendPhoto({ chat, from, file: good });
         assert.match((await answerTo(chat.id, next.message_id, ANSWER)).text ?? '', /^🐶 Beagle/);
       });
 
       test('a re-delivered update is answered once', async () => {
         const { from, chat } = person();
-        const sent = h.standIn.sendPhoto({ chat, from, file: await photoBytes(BOXER) });
+        const sent = await h.standIn.sendPhoto({ chat, from, file: await photoBytes(BOXER) });
         const update = h.standIn.updates.find(
           (u) => u.message?.message_id === sent.message_id && u.message.chat.id === chat.id,
         );
@@ -137,7 +184,7 @@ for (const botMode of BOT_MODES) {
           times: 1,
           fault: { kind: 'status', status: 429, retryAfter: 1 },
         });
-        const sent = h.standIn.sendPhoto({ chat, from, file: await photoBytes(BEAGLE) });
+        const sent = await h.standIn.sendPhoto({ chat, from, file: await photoBytes(BEAGLE) });
         const reply = await answerTo(chat.id, sent.message_id, ANSWER);
         assert.match(reply.text ?? '', /^🐶 Beagle/);
         assert.ok(h.standIn.calls.some((c) => c.method === 'sendMessage' && c.injected === 'status'));
@@ -147,7 +194,9 @@ for (const botMode of BOT_MODES) {
       test('over the rate limit: one polite "slow down", then silence until the window passes', async () => {
         const { from, chat } = person();
         const bytes = await photoBytes(BEAGLE);
-        const sent = Array.from({ length: 6 }, () => h.standIn.sendPhoto({ chat, from, file: bytes }));
+        const sent = await Promise.all(
+          Array.from({ length: 6 }, () => h.standIn.sendPhoto({ chat, from, file: bytes })),
+        );
         await Promise.all(sent.slice(0, 4).map((m) => answerTo(chat.id, m.message_id, ANSWER)));
         await answerTo(chat.id, (sent[4] as { message_id: number }).message_id, /lot of photos at once/);
         await waitFor(
@@ -185,7 +234,7 @@ for (const botMode of BOT_MODES) {
         const { from, chat } = person();
         const file = h.standIn.addFile(await photoBytes(BEAGLE), { mimeType: 'image/jpeg' });
         h.standIn.deleteFile(file.file_id);
-        const sent = h.standIn.sendPhoto({ chat, from, file });
+        const sent = await h.standIn.sendPhoto({ chat, from, file });
         await answerTo(chat.id, sent.message_id, /could not download/);
       });
 
@@ -213,12 +262,12 @@ for (const botMode of BOT_MODES) {
         const chat = groupChat(-500_000 - nextUserId);
         const bytes = await photoBytes(BOXER);
         h.standIn.sendText({ chat, from, text: 'look at my dog' });
-        const plain = h.standIn.sendPhoto({ chat, from, file: bytes });
+        const plain = await h.standIn.sendPhoto({ chat, from, file: bytes });
         const asked = h.standIn.sendText({ chat, from, text: '/breed', replyTo: plain.message_id });
         assert.ok(asked.message_id > plain.message_id);
         const reply = await answerTo(chat.id, plain.message_id, ANSWER);
         assert.match(reply.text ?? '', /^🐶 Boxer/);
-        const mentioned = h.standIn.sendPhoto({
+        const mentioned = await h.standIn.sendPhoto({
           chat,
           from,
           file: bytes,
@@ -243,7 +292,7 @@ for (const botMode of BOT_MODES) {
     describe('the queue contract', () => {
       test('jobs carry references only, with an idempotent id', async () => {
         const { from, chat } = person();
-        const sent = h.standIn.sendPhoto({ chat, from, file: await sharp(await photoBytes(BEAGLE)).toBuffer() });
+        const sent = await h.standIn.sendPhoto({ chat, from, file: await sharp(await photoBytes(BEAGLE)).toBuffer() });
         await answerTo(chat.id, sent.message_id, ANSWER);
         const jobId = photoJobId(chat.id, sent.message_id);
         // The answer is edited just before the job is marked complete.

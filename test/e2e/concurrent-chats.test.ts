@@ -36,14 +36,14 @@ test("one chat's 429 retry_after: another chat's photo is answered while the fir
   // The next sendChatAction (chat A's "typing…": nothing else is sending) is told to wait 10 s; the bot gives it up
   // after 5 s and queues the photo then. Meanwhile chat B must be served.
   h.standIn.injectFault({ method: 'sendChatAction', fault: { kind: 'status', status: 429, retryAfter: 10 } });
-  const fromA = h.standIn.sendPhoto({ ...a, file: await readFile(image(BEAGLE)) });
+  const fromA = await h.standIn.sendPhoto({ ...a, file: await readFile(image(BEAGLE)) });
   await waitFor(h.standIn, () =>
     h.standIn.calls.find(
       (c) => c.method === 'sendChatAction' && c.injected === 'status' && c.params.chat_id === a.chat.id,
     ),
   );
 
-  const fromB = h.standIn.sendPhoto({ ...b, file: await readFile(image(BOXER)) });
+  const fromB = await h.standIn.sendPhoto({ ...b, file: await readFile(image(BOXER)) });
   const answerToB = await waitForReplyTo(h.standIn, b.chat.id, fromB.message_id, (t) => ANSWER.test(t), {
     timeoutMs: 30_000,
   });
@@ -60,8 +60,8 @@ test('two photos from one chat: the second waits for the first, even when the fi
   const { from, chat } = person();
   // The first "typing…" is answered late; were the second photo handled meanwhile, its job would be queued first.
   h.standIn.injectFault({ method: 'sendChatAction', fault: { kind: 'delay', ms: 1500 } });
-  const first = h.standIn.sendPhoto({ from, chat, file: await readFile(image(BEAGLE)) });
-  const second = h.standIn.sendPhoto({ from, chat, file: await readFile(image(BOXER)) });
+  const first = await h.standIn.sendPhoto({ from, chat, file: await readFile(image(BEAGLE)) });
+  const second = await h.standIn.sendPhoto({ from, chat, file: await readFile(image(BOXER)) });
   await Promise.all(
     [first, second].map((m) => waitForReplyTo(h.standIn, chat.id, m.message_id, (t) => ANSWER.test(t))),
   );

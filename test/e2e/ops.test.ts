@@ -19,7 +19,7 @@ before(async () => {
   // One answered photo, so the counters and the history have something in them.
   const from = user(5001);
   const chat = privateChat(from);
-  const sent = h.standIn.sendPhoto({ chat, from, file: await readFile(image('dogs/boxer-5e7846c317a2.jpg')) });
+  const sent = await h.standIn.sendPhoto({ chat, from, file: await readFile(image('dogs/boxer-5e7846c317a2.jpg')) });
   await waitForReplyTo(h.standIn, chat.id, sent.message_id, (t) => t.startsWith('🐶'), { timeoutMs: 20_000 });
 });
 after(async () => {

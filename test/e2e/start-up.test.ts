@@ -121,7 +121,7 @@ test('Telegram unreachable at start: ops up at once, /readyz names telegram, a l
   assert.match(proc.stdout(), /"msg":"Telegram at http:\/\/127\.0\.0\.1:\d+ reached"/);
   const from = user(9100);
   const chat = privateChat(from);
-  const sent = standIn.sendPhoto({ chat, from, file: await readImage('dogs/boxer-5e7846c317a2.jpg') });
+  const sent = await standIn.sendPhoto({ chat, from, file: await readImage('dogs/boxer-5e7846c317a2.jpg') });
   await waitForReplyTo(standIn, chat.id, sent.message_id, (t) => t.startsWith('🐶'), { timeoutMs: 30_000 });
   assert.equal(await proc.stop('SIGTERM'), 0);
 });

@@ -106,7 +106,7 @@ describe('two bot replicas behind a load balancer', () => {
     const rows = (await readLabelsCsv(LABELS_CSV)).slice(0, PHOTOS);
     assert.equal(rows.length, PHOTOS, `${LABELS_CSV} lists at least ${PHOTOS} photos`);
     const photos = await Promise.all(rows.map((row) => readImage(path.relative(IMAGES_DIR, row.file))));
-    const sent: SentPhoto[] = s.sendPhotos(photos, PEOPLE, 200_000);
+    const sent: SentPhoto[] = await s.sendPhotos(photos, PEOPLE, 200_000);
 
     const audit = await waitForAllAnswers(s.standIn, sent, 240_000);
     assert.deepEqual(audit.problems, []);
@@ -176,7 +176,7 @@ describe('two bot replicas behind a load balancer', () => {
   test('an update delivered again after its answer, to both replicas: acknowledged, nothing said twice', async () => {
     const from = user(300_002);
     const chat = privateChat(from);
-    const sent = s.standIn.sendPhoto({ chat, from, file: await readImage('dogs/boxer-5e7846c317a2.jpg') });
+    const sent = await s.standIn.sendPhoto({ chat, from, file: await readImage('dogs/boxer-5e7846c317a2.jpg') });
     await waitForReplyTo(s.standIn, chat.id, sent.message_id, (t) => t.startsWith('🐶'), { timeoutMs: 30_000 });
     const update = s.standIn.updates.find(
       (u) => u.message?.message_id === sent.message_id && u.message.chat.id === chat.id,
@@ -194,7 +194,7 @@ describe('two bot replicas behind a load balancer', () => {
     const chat = privateChat(from);
     // The bot's "typing…" is answered late, so the first delivery is still being handled when the copies arrive.
     s.standIn.injectFault({ method: 'sendChatAction', fault: { kind: 'delay', ms: 1500 } });
-    const sent = s.standIn.sendPhoto({ chat, from, file: await readImage('dogs/beagle-4aea27da2a0b.jpg') });
+    const sent = await s.standIn.sendPhoto({ chat, from, file: await readImage('dogs/beagle-4aea27da2a0b.jpg') });
     const update = s.standIn.updates.find(
       (u) => u.message?.message_id === sent.message_id && u.message.chat.id === chat.id,
     );
@@ -248,7 +248,9 @@ describe('two bot replicas behind a load balancer', () => {
     // Both "typing…" calls are answered late: one update is in flight at each replica (the proxy alternates).
     s.standIn.injectFault({ method: 'sendChatAction', times: 2, fault: { kind: 'delay', ms: 1500 } });
     const photo = await readImage('dogs/beagle-4aea27da2a0b.jpg');
-    const inFlight = people.map((from) => s.standIn.sendPhoto({ chat: privateChat(from), from, file: photo }));
+    const inFlight = await Promise.all(
+      people.map((from) => s.standIn.sendPhoto({ chat: privateChat(from), from, file: photo })),
+    );
     const chatIds = people.map((p) => p.id);
     await waitFor(
       s.standIn,
@@ -261,7 +263,7 @@ describe('two bot replicas behind a load balancer', () => {
     await stopped;
 
     const later = user(300_007);
-    const afterStop = s.standIn.sendPhoto({ chat: privateChat(later), from: later, file: photo });
+    const afterStop = await s.standIn.sendPhoto({ chat: privateChat(later), from: later, file: photo });
     const sent = [...inFlight, afterStop].map((m) => ({ chatId: m.chat.id, messageId: m.message_id }));
     const audit = await waitForAllAnswers(s.standIn, sent, 60_000);
     assert.deepEqual(audit.problems, []);
@@ -293,7 +295,7 @@ describe('two bot replicas behind a load balancer', () => {
     await startProcess(['bot'], {});
     assert.equal(s.standIn.webhookInfo().url, '');
     const from = user(300_008);
-    const sent = s.standIn.sendPhoto({
+    const sent = await s.standIn.sendPhoto({
       chat: privateChat(from),
       from,
       file: await readImage('dogs/boxer-5e7846c317a2.jpg'),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { Api, Bot, GrammyError, HttpError, InputFile } from 'grammy';
+import sharp from 'sharp';
 import { BotApiStandIn, groupChat, privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
 import { waitFor, waitForReplyTo } from '../support/poll.ts';
 
@@ -91,7 +92,7 @@ describe('BotApiStandIn', () => {
       running = bot.start({ onStart: () => resolve() });
     });
 
-    const photo = standIn.sendPhoto({ chat, from: alice, file: PNG, caption: 'whose dog?' });
+    const photo = await standIn.sendPhoto({ chat, from: alice, file: PNG, caption: 'whose dog?' });
     const reply = await waitForReplyTo(standIn, chat.id, photo.message_id, (text) => text === 'got it');
     assert.equal(reply.from?.id, standIn.me.id);
     assert.ok(reply.message_id > photo.message_id, 'message ids are shared per chat and increase');
@@ -109,9 +110,9 @@ describe('BotApiStandIn', () => {
   });
 
   it('hands out photo sizes and files up to 20 MB, and forgets deleted files', async () => {
-    const photo = standIn.sendPhoto({ chat, from: alice, file: PNG });
+    const photo = await standIn.sendPhoto({ chat, from: alice, file: PNG });
     const sizes = photo.photo ?? [];
-    assert.ok(sizes.length >= 2 && sizes.length <= 3);
+    assert.equal(sizes.length, 1, 'a 1×1 photo has no smaller sizes: only itself');
     const largest = sizes.at(-1);
     assert.ok(largest);
     assert.equal(largest.width, 1);
@@ -135,8 +136,55 @@ describe('BotApiStandIn', () => {
     await rejectsWith(api.getFile('no-such-file'), 400, 'Bad Request: invalid file_id');
   });
 
+  it("makes Telegram's sizes of a photo with sharp: long side 90, 320, 800, 1280, JPEG, each its own file", async () => {
+    const camera = await sharp({ create: { width: 1600, height: 1200, channels: 3, background: '#a06040' } })
+      .png()
+      .toBuffer();
+    const sizes = (await standIn.sendPhoto({ chat, from: alice, file: camera })).photo ?? [];
+    assert.deepEqual(
+      sizes.map((s) => [s.width, s.height]),
+      [
+        [90, 68],
+        [320, 240],
+        [800, 600],
+        [1280, 960],
+      ],
+    );
+    assert.equal(new Set(sizes.map((s) => s.file_id)).size, 4);
+    assert.equal(new Set(sizes.map((s) => s.file_unique_id)).size, 4);
+    for (const size of sizes) {
+      assert.deepEqual(Object.keys(size).sort(), ['file_id', 'file_size', 'file_unique_id', 'height', 'width']);
+      const file = await api.getFile(size.file_id);
+      const bytes = standIn.fileContent(size.file_id)?.bytes;
+      assert.ok(bytes);
+      assert.equal(size.file_size, bytes.byteLength);
+      assert.equal(file.file_size, bytes.byteLength);
+      const { format, width, height } = await sharp(bytes).metadata();
+      assert.deepEqual([format, width, height], ['jpeg', size.width, size.height]);
+    }
+    assert.ok((sizes[0]?.file_size ?? 0) < (sizes[3]?.file_size ?? 0));
+
+    // Never scaled up: a 500×375 photo has 90 and 320, and itself as the largest.
+    const small = await sharp({ create: { width: 500, height: 375, channels: 3, background: '#406080' } })
+      .jpeg()
+      .toBuffer();
+    const smallSizes = (await standIn.sendPhoto({ chat, from: alice, file: small })).photo ?? [];
+    assert.deepEqual(
+      smallSizes.map((s) => [s.width, s.height]),
+      [
+        [90, 67],
+        [320, 240],
+        [500, 375],
+      ],
+    );
+    assert.deepEqual(standIn.fileContent(smallSizes[2]?.file_id ?? '')?.bytes, small);
+    // Expiring one size expires the photo.
+    standIn.deleteFile(smallSizes[2]?.file_id ?? '');
+    await rejectsWith(api.getFile(smallSizes[0]?.file_id ?? ''), 400, 'Bad Request: invalid file_id');
+  });
+
   it('keeps edit history and refuses edits that change nothing', async () => {
-    const asked = standIn.sendPhoto({ chat, from: alice, file: PNG });
+    const asked = await standIn.sendPhoto({ chat, from: alice, file: PNG });
     const sent = await api.sendMessage(chat.id, 'Looking…', { reply_parameters: { message_id: asked.message_id } });
     assert.equal(sent.reply_to_message?.message_id, asked.message_id);
     const keyboard = { inline_keyboard: [[{ text: 'Wrong?', callback_data: 'wrong' }]] };
@@ -192,7 +240,7 @@ describe('BotApiStandIn', () => {
 
   it('shows group bots only commands, mentions and replies (privacy mode)', async () => {
     const group = groupChat(-1001);
-    standIn.sendPhoto({ chat: group, from: alice, file: PNG });
+    await standIn.sendPhoto({ chat: group, from: alice, file: PNG });
     standIn.sendText({ chat: group, from: alice, text: 'nice dog @dog_breeds_test_bot' });
     standIn.sendText({ chat: group, from: alice, text: '/breed@other_bot' });
     const updates = await api.getUpdates({ timeout: 0 });

@@ -184,12 +184,12 @@ for (const c of cases) {
 test('a file deleted before the worker fetched it', async () => {
   const file = h.standIn.addFile(dog, { mimeType: 'image/jpeg' });
   h.standIn.deleteFile(file.file_id);
-  const sent = h.standIn.sendPhoto({ chat, from, file });
+  const sent = await h.standIn.sendPhoto({ chat, from, file });
   await waitForReplyTo(h.standIn, chat.id, sent.message_id, (t) => /could not download/.test(t), { timeoutMs: 20_000 });
 });
 
 test('after all that, the worker still answers a photo', async () => {
-  const sent = h.standIn.sendPhoto({ chat, from, file: dog });
+  const sent = await h.standIn.sendPhoto({ chat, from, file: dog });
   await waitForReplyTo(h.standIn, chat.id, sent.message_id, (t) => /^🐶 Boxer/.test(t), { timeoutMs: 20_000 });
 });
 

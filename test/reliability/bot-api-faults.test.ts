@@ -34,7 +34,7 @@ test('bursts of 429, 5xx, slow answers and dropped connections: every photo answ
   s.standIn.injectFault({ method: 'file', times: 2, fault: { kind: 'drop' } });
   const started = Date.now();
 
-  const sent = s.sendPhotos(await dogPhotos(12), 12);
+  const sent = await s.sendPhotos(await dogPhotos(12), 12);
   await waitForAllAnswers(s.standIn, sent, 120_000).catch((error: Error) => {
     throw new Error(
       `${error.message}\nbot: ${bot.stdout().slice(-3000)}\ncalls: ${JSON.stringify(s.standIn.calls.slice(0, 30).map((c) => [c.method, c.injected, c.error]))}`,

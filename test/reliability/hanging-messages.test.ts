@@ -151,7 +151,7 @@ test('lost responses and bot SIGKILLs: no message left unfinished, every queued 
   const sending = (async () => {
     for (let i = 0; i < all.length || killedWhenSent.length < KILL_AFTER.length; i++) {
       if (i >= MAX_PHOTOS) throw new Error(`the kills were not done after ${MAX_PHOTOS} photos`);
-      sent.push(...s.sendPhotos([all[i % all.length] as Buffer], 1, 100_000 + (i % PEOPLE)));
+      sent.push(...(await s.sendPhotos([all[i % all.length] as Buffer], 1, 100_000 + (i % PEOPLE))));
       await sleep(botUp ? PACE_MS : PACE_WHILE_DOWN_MS);
     }
   })();

@@ -65,7 +65,7 @@ test(`${PHOTOS} photos from ${PEOPLE} people at once`, async (t) => {
 
   const photos = await dogPhotos(151);
   const started = Date.now();
-  const sent = s.sendPhotos(
+  const sent = await s.sendPhotos(
     Array.from({ length: PHOTOS }, (_, i) => photos[i % photos.length] as Buffer),
     PEOPLE,
   );

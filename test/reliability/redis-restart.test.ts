@@ -35,10 +35,10 @@ for (const how of ['shutdown', 'kill'] as const) {
     processes.push(bot, worker);
 
     const photos = await dogPhotos(20);
-    const before = s.sendPhotos(photos.slice(0, 16), 16);
+    const before = await s.sendPhotos(photos.slice(0, 16), 16);
     await waitFor(s.standIn, () => auditAnswers(s.standIn, before, ANSWER).answered >= 2, { timeoutMs: 60_000 });
     await redis.restart(1500, how);
-    const during = s.sendPhotos(photos.slice(16), 4, 200_000); // sent while the bot is reconnecting
+    const during = await s.sendPhotos(photos.slice(16), 4, 200_000); // sent while the bot is reconnecting
     const sent = [...before, ...during];
     await waitForAllAnswers(s.standIn, sent, 120_000);
     const audit = auditAnswers(s.standIn, sent, ANSWER);
@@ -49,7 +49,7 @@ for (const how of ['shutdown', 'kill'] as const) {
     );
 
     // And it keeps serving afterwards.
-    const afterwards = s.sendPhotos(photos.slice(0, 2), 2, 300_000);
+    const afterwards = await s.sendPhotos(photos.slice(0, 2), 2, 300_000);
     await waitForAllAnswers(s.standIn, afterwards, 60_000);
     for (const p of [bot, worker]) {
       assert.match(p.stdout(), /"Redis connection lost: reconnecting"/, `${p.role} says Redis went away`);

@@ -38,7 +38,7 @@ const linesSaying = (pattern: RegExp) => h.logLines.filter((line) => pattern.tes
 test('an outage: one warning, /readyz names telegram, the photo answered through a queue retry after it', async () => {
   const from = user(7300);
   const chat = privateChat(from);
-  const warm = h.standIn.sendPhoto({ from, chat, file: await readFile(image('dogs/beagle-4aea27da2a0b.jpg')) });
+  const warm = await h.standIn.sendPhoto({ from, chat, file: await readFile(image('dogs/beagle-4aea27da2a0b.jpg')) });
   await waitForReplyTo(h.standIn, chat.id, warm.message_id, (t) => ANSWER.test(t), { timeoutMs: 30_000 });
   assert.equal((await readiness()).body.checks.telegram, true);
 
@@ -46,7 +46,7 @@ test('an outage: one warning, /readyz names telegram, the photo answered through
   h.standIn.injectFault({ method: 'getFile', fault: { kind: 'delay', ms: 1500 } });
   const boxer = await readFile(image('dogs/boxer-5e7846c317a2.jpg'));
   const typingBefore = h.standIn.chatActionsIn(chat.id).length;
-  const sent = h.standIn.sendPhoto({ from, chat, file: boxer });
+  const sent = await h.standIn.sendPhoto({ from, chat, file: boxer });
   // Queued, and the worker's own "typing…" answered: a call in flight when Telegram goes would end the outage early.
   await poll(() => h.app.queue.getJob(photoJobId(chat.id, sent.message_id)), { label: 'the photo queued' });
   await waitFor(h.standIn, () => h.standIn.chatActionsIn(chat.id).length >= typingBefore + 2, {

@@ -33,7 +33,7 @@ test('SIGKILL of a busy worker: every photo answered by the worker that takes ov
   const { bot, worker: first } = await startBotAndWorker(env);
   processes.push(bot, first);
 
-  const sent = s.sendPhotos(await dogPhotos(24), 24);
+  const sent = await s.sendPhotos(await dogPhotos(24), 24);
   const repliesTo = (p: SentPhoto) =>
     s.standIn.botMessagesIn(p.chatId).filter((m) => m.reply_to_message?.message_id === p.messageId);
   // Kill it once it has answered some photos completely (buttons added, after the answer's id was written) and holds

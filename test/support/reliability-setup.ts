@@ -22,7 +22,7 @@ export interface Scenario {
   /** The environment of the service processes (merge your own settings on top). */
   env: Record<string, string>;
   /** Sends `photos`, spread over `people` distinct users; returns what was sent. */
-  sendPhotos(photos: readonly Buffer[], people: number, firstUserId?: number): SentPhoto[];
+  sendPhotos(photos: readonly Buffer[], people: number, firstUserId?: number): Promise<SentPhoto[]>;
   close(redisUrl?: string): Promise<void>;
 }
 
@@ -34,11 +34,13 @@ export async function startScenario(redisUrl = REDIS_URL): Promise<Scenario> {
     prefix,
     env: { BOT_TOKEN: TEST_TOKEN, TELEGRAM_API_ROOT: standIn.apiRoot, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix },
     sendPhotos(photos, people, firstUserId = 100_000) {
-      return photos.map((file, i) => {
-        const from = user(firstUserId + (i % people));
-        const message = standIn.sendPhoto({ chat: privateChat(from), from, file });
-        return { chatId: message.chat.id, messageId: message.message_id };
-      });
+      return Promise.all(
+        photos.map(async (file, i) => {
+          const from = user(firstUserId + (i % people));
+          const message = await standIn.sendPhoto({ chat: privateChat(from), from, file });
+          return { chatId: message.chat.id, messageId: message.message_id };
+        }),
+      );
     },
     async close(url = redisUrl) {
       await standIn.close();

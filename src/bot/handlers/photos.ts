@@ -17,6 +17,8 @@ export interface PhotoHandlerDeps {
   rateLimiter: PhotoRateLimiter;
   logger: Logger;
   metrics: Metrics;
+  /** The shorter side, in pixels, a photo needs for the models (the photo size downloaded is the smallest that has it). */
+  photoSide: number;
 }
 
 const isPrivate = (ctx: BotContext) => ctx.chat?.type === 'private';
@@ -35,7 +37,7 @@ function mentionsBot(message: Message, username: string): boolean {
 async function acceptPhoto(ctx: BotContext, photoMessage: Message, deps: PhotoHandlerDeps): Promise<void> {
   const chatId = photoMessage.chat.id;
   const reply = { reply_parameters: { message_id: photoMessage.message_id, allow_sending_without_reply: true } };
-  const lookup = findPhoto(photoMessage);
+  const lookup = findPhoto(photoMessage, deps.photoSide);
   const count = (action: string) => deps.metrics.updates.inc({ action });
   if (lookup.kind === 'none' || lookup.kind === 'not-an-image') {
     count('refused');
@@ -93,7 +95,7 @@ export function photos(deps: PhotoHandlerDeps): Composer<BotContext> {
   // `/breed` as a reply to a photo (groups; works in private chats too).
   composer.command('breed', async (ctx) => {
     const target = ctx.msg.reply_to_message;
-    if (target === undefined || findPhoto(target).kind === 'none') {
+    if (target === undefined || findPhoto(target, deps.photoSide).kind === 'none') {
       await ctx.reply(ctx.t('group-hint'), { reply_parameters: { message_id: ctx.msg.message_id } });
       return;
     }

@@ -22,6 +22,7 @@ import { createTelegramApi, downloadTelegramFile, FileDownloadError } from '../.
 import type { Box } from '../../vision/index.ts';
 import { forEachConcurrently } from '../concurrency.ts';
 import type { CliContext } from '../context.ts';
+import { csvLine } from '../csv.ts';
 import { parseDuration } from '../run-control.ts';
 
 export interface ExportFeedbackFlags {
@@ -188,7 +189,7 @@ export async function exportFeedbackCommand(flags: ExportFeedbackFlags, context:
   const exported = selection.photos.filter((p) => !failed.has(p.id)).sort((a, b) => a.id.localeCompare(b.id));
   await writeFile(
     path.join(flags.out, 'labels.csv'),
-    `id,breed\n${exported.map((p) => `${p.id},${p.breed}`).join('\n')}\n`,
+    [['id', 'breed'], ...exported.map((p) => [p.id, p.breed])].map((row) => csvLine(row)).join(''),
   );
   const breeds = new Set(exported.map((p) => p.breed)).size;
   context.out.write(

@@ -3,7 +3,7 @@
  * files, and the several sizes Telegram makes of a photo.
  */
 import { randomBytes } from 'node:crypto';
-import { extensionFor, type FileRecord, imageSize, photoSize } from './media.ts';
+import { extensionFor, type FileRecord, photoRenditions, photoSize } from './media.ts';
 import type { AddFileOptions, FileInput, PhotoSize } from './types.ts';
 
 export class FileStore {
@@ -52,11 +52,14 @@ export class FileStore {
     return record;
   }
 
-  /** Expires the file and every other size of the same photo (they share its bytes). */
+  /** Expires the file and every other size of the same photo. */
   expire(fileId: string): void {
     const target = this.byId.get(fileId);
     if (!target) throw new Error(`deleteFile: unknown file_id ${fileId}`);
-    for (const file of this.byId.values()) if (file.bytes === target.bytes) file.deleted = true;
+    const photo = target.sizeOf ?? target;
+    for (const file of this.byId.values()) {
+      if ((file.sizeOf ?? file) === photo || file.bytes === target.bytes) file.deleted = true;
+    }
   }
 
   content(fileId: string): { bytes: Uint8Array; mimeType: string; fileName: string } | undefined {
@@ -65,20 +68,19 @@ export class FileStore {
   }
 
   /**
-   * Like Telegram: several sizes, the largest being the original. Smaller sizes are
-   * separate file ids sharing the original bytes (no resizing), with scaled sizes.
+   * Like Telegram: the sizes of a photo (see `photoRenditions`), smallest first, each its own file with its own
+   * file_id, file_unique_id and file_size. The largest is `original` itself when that is the photo as sent. The
+   * sizes of an expired photo are expired too.
    */
-  photoSizes(original: FileRecord): PhotoSize[] {
-    const { width, height } = imageSize(original.bytes) ?? { width: 1280, height: 960 };
-    const longSide = Math.max(width, height);
-    const sides = [90, 320].filter((side) => side < longSide);
-    const smaller = (sides.length ? sides : [longSide]).map((side) => {
-      const scale = side / longSide;
-      const size = { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
-      const alias = this.create(original.bytes, { mimeType: original.mimeType, fileName: original.fileName });
-      alias.file_size = Math.max(1, Math.round(original.file_size * scale * scale));
-      return photoSize(alias, size);
+  async photoSizes(original: FileRecord): Promise<PhotoSize[]> {
+    const renditions = await photoRenditions(original.bytes, original.mimeType);
+    return renditions.map((rendition) => {
+      if (rendition.bytes === original.bytes) return photoSize(original, rendition);
+      const fileName = `${original.fileName.replace(/\.[^.]*$/, '')}-${rendition.width}.jpg`;
+      const size = this.create(rendition.bytes, { mimeType: rendition.mimeType, fileName });
+      size.sizeOf = original;
+      size.deleted = original.deleted;
+      return photoSize(size, rendition);
     });
-    return [...smaller, photoSize(original, { width, height })];
   }
 }

@@ -22,6 +22,8 @@ import type {
 
 export class PersonActions {
   private nextCallbackQueryId = 1;
+  /** The last photo message sent, settled: the next one joins the chat after it. */
+  private photosInOrder: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly state: StandInState,
@@ -33,14 +35,23 @@ export class PersonActions {
     return this.userMessage(chat, from, replyTo, { text, ...withEntities('entities', detectEntities(text)) });
   }
 
-  sendPhoto({ chat, from, file, caption, mediaGroupId, replyTo }: SendPhotoInput): Message {
+  /**
+   * A photo message, once "Telegram" has made its sizes. Photos sent without waiting for each other still reach the
+   * chat (and the bot) in the order they were sent.
+   */
+  sendPhoto({ chat, from, file, caption, mediaGroupId, replyTo }: SendPhotoInput): Promise<Message> {
     const { files } = this.state;
     const stored = files.fromInput(file, { mimeType: 'image/jpeg', fileName: 'photo.jpg' });
-    return this.userMessage(chat, from, replyTo, {
-      photo: files.photoSizes(stored),
-      ...captionOf(caption),
-      ...(mediaGroupId === undefined ? {} : { media_group_id: mediaGroupId }),
-    });
+    const sizes = files.photoSizes(stored);
+    const sent = this.photosInOrder.then(async () =>
+      this.userMessage(chat, from, replyTo, {
+        photo: await sizes,
+        ...captionOf(caption),
+        ...(mediaGroupId === undefined ? {} : { media_group_id: mediaGroupId }),
+      }),
+    );
+    this.photosInOrder = sent.catch(() => undefined);
+    return sent;
   }
 
   sendDocument({ chat, from, file, mimeType, fileName, caption, replyTo }: SendDocumentInput): Message {
@@ -74,10 +85,12 @@ export class PersonActions {
     });
   }
 
-  sendAlbum({ chat, from, files, caption }: SendAlbumInput): Message[] {
+  sendAlbum({ chat, from, files, caption }: SendAlbumInput): Promise<Message[]> {
     const mediaGroupId = String(13_000_000_000_000_000n + BigInt(this.state.updates.upcomingId));
-    return files.map((file, i) =>
-      this.sendPhoto({ chat, from, file, mediaGroupId, ...(i === 0 && caption !== undefined ? { caption } : {}) }),
+    return Promise.all(
+      files.map((file, i) =>
+        this.sendPhoto({ chat, from, file, mediaGroupId, ...(i === 0 && caption !== undefined ? { caption } : {}) }),
+      ),
     );
   }
 

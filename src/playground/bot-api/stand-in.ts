@@ -12,8 +12,8 @@
  * long polling), `webhook-delivery.ts` (updates POSTed to a webhook), `faults.ts` (fault
  * injection) and `bot-profile.ts` (getMe, commands).
  *
- * Shared by the tests and `src/playground/`: it must depend on nothing but Node
- * and grammY's types.
+ * Shared by the tests and `src/playground/`: it must depend on nothing but Node,
+ * grammY's types and sharp (which makes a photo's sizes, as Telegram does).
  */
 import { BotProfile } from './bot-profile.ts';
 import { type CallbackAnswer, ChatStore } from './chat-store.ts';
@@ -134,7 +134,8 @@ export class BotApiStandIn {
     return this.person.sendText(input);
   }
 
-  sendPhoto(input: SendPhotoInput): Message {
+  /** A photo message; resolves once its sizes are made (Telegram's 90–1280 px JPEGs) and the bot can hear of it. */
+  sendPhoto(input: SendPhotoInput): Promise<Message> {
     return this.person.sendPhoto(input);
   }
 
@@ -147,7 +148,7 @@ export class BotApiStandIn {
   }
 
   /** Several photo messages sharing one media_group_id, delivered as separate updates like Telegram does. */
-  sendAlbum(input: SendAlbumInput): Message[] {
+  sendAlbum(input: SendAlbumInput): Promise<Message[]> {
     return this.person.sendAlbum(input);
   }
 

@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { ModelError } from '../errors.ts';
 import type { RuntimeOptions } from './loaded-model.ts';
 import type { RunResponse, ThreadInit, ThreadReady } from './protocol.ts';
+import { inferenceStackMb } from './thread-stack.ts';
 
 export type { Device } from './protocol.ts';
 
@@ -125,7 +126,11 @@ export class ModelRunner {
 
   private spawn(): Promise<LiveThread> {
     const { onFallback, ...init } = this.options;
-    const worker = startThread({ workerData: init satisfies ThreadInit, name: 'inference' });
+    const worker = startThread({
+      workerData: init satisfies ThreadInit,
+      name: 'inference',
+      resourceLimits: { stackSizeMb: inferenceStackMb() },
+    });
     const started = new Promise<LiveThread>((resolve, reject) => {
       const onReady = (message: ThreadReady) => {
         if (message.type === 'failed') {

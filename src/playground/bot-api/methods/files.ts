@@ -13,10 +13,10 @@ const MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024;
 export function fileMethods(state: StandInState): Record<string, MethodHandler> {
   const { chats, files } = state;
   return {
-    sendPhoto: (p, ctx) => {
+    sendPhoto: async (p, ctx) => {
       const chat = writableChat(chats, p);
       const file = inputFile(state, p, 'photo', ctx, { mimeType: 'image/jpeg', fileName: 'photo.jpg' });
-      return botMessage(state, chat, p, { photo: files.photoSizes(file), ...captionFields(p) });
+      return botMessage(state, chat, p, { photo: await files.photoSizes(file), ...captionFields(p) });
     },
     sendDocument: (p, ctx) => {
       const chat = writableChat(chats, p);
