@@ -279,7 +279,8 @@ export class PlaygroundWeb {
       from: fromBot ? 'bot' : 'person',
       text: m.text ?? m.caption ?? '',
       entities: m.entities ?? m.caption_entities ?? [],
-      edited: m.edit_date !== undefined,
+      // As Telegram's apps: "edited" once the text or caption changed, not when only the buttons did (edit_hide).
+      edited: m.editHistory.length > 0,
       date: m.date,
     };
     const largest = m.photo?.at(-1);

@@ -153,6 +153,18 @@ describe('the chat', () => {
     assert.equal(link?.type === 'text_link' ? link.url : undefined, 'https://en.wikipedia.org/wiki/Boxer_(dog)');
     assert.deepEqual(answer?.replyTo, { id: messageId, from: 'person', text: '/breeds' });
     assert.deepEqual(answer?.keyboard, [[{ text: 'Next ▶️', data: 'breeds:2' }]]);
+    // Buttons added to a message whose text never changed: not marked "edited" (Telegram's apps hide that too).
+    const plain = await api.sendMessage(web.chat.id, '🐶 Beagle — 84%');
+    await api.editMessageReplyMarkup(web.chat.id, plain.message_id, {
+      reply_markup: { inline_keyboard: [[{ text: '👍 Right', callback_data: 'fb:y' }]] },
+    });
+    await waitFor(standIn, () => itemsOf(stream.events).some((i) => i.id === plain.message_id && i.keyboard));
+    assert.equal(
+      itemsOf(stream.events)
+        .filter((i) => i.id === plain.message_id)
+        .at(-1)?.edited,
+      false,
+    );
 
     // A page opened later gets the whole chat at once.
     const late = openEvents();
@@ -162,7 +174,7 @@ describe('the chat', () => {
     assert.equal(first?.event, 'reset');
     assert.deepEqual(
       (first.data as ChatItem[]).map((i) => i.id),
-      [messageId, sent.message_id],
+      [messageId, sent.message_id, plain.message_id],
     );
 
     await api.deleteMessage(web.chat.id, sent.message_id);
