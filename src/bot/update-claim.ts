@@ -3,8 +3,8 @@
  * error answer, maybe to another replica, maybe while the first delivery is still being handled). The first middleware
  * of the bot claims each update_id in Redis (shared by the replicas); a delivery of an update already handled is
  * acknowledged without a second look, one still being handled elsewhere is answered with an error so that Telegram
- * comes back later (and then finds it done, or — if that replica died — handles it). So one update makes one status
- * message and one job, and none is lost. Polling needs none of this: getUpdates hands each update out once.
+ * comes back later (and then finds it done, or — if that replica died — handles it). So one update makes one job
+ * and one answer, and none is lost. Polling needs none of this: getUpdates hands each update out once.
  */
 import type { Redis } from 'ioredis';
 import type { Logger, Metrics } from '../ops/index.ts';
@@ -12,7 +12,7 @@ import { UpdateClaims } from '../store/index.ts';
 import type { BotContext } from './context.ts';
 
 /**
- * A `working` claim outlives the slowest handling of one update (a status message waiting out Telegram's retries,
+ * A `working` claim outlives the slowest handling of one update (a "typing…" waiting out Telegram's retries,
  * Redis reconnecting), so no second delivery starts meanwhile; when a replica dies mid-update, its claim lapses after
  * this and Telegram's next re-delivery is handled.
  */

@@ -26,7 +26,7 @@ import type { Logger, Metrics } from '../ops/index.ts';
 import { NO_STATUS_MESSAGE, PHOTO_QUEUE, type PhotoJobData, type PhotoJobResult } from '../queue/index.ts';
 import type { AnswerOptions, Reply } from '../reply/index.ts';
 import { drawDogMarks } from '../reply/index.ts';
-import type { PredictionHistory } from '../store/index.ts';
+import type { DogContext, PredictionHistory } from '../store/index.ts';
 import { downloadTelegramFile, FileDownloadError, ignoreNotModified, keepTyping } from '../telegram/index.ts';
 import type { Classification } from '../vision/index.ts';
 import { type Classifier, guessesOf, isImageInputError } from '../vision/index.ts';
@@ -154,13 +154,7 @@ async function sendSeveralDogs(
     }
     await job.updateData({ ...data, answerMessageId: messageId });
   }
-  // The buttons appear only once what they need is stored.
-  await options.replies
-    .remember(data, result, messageId, reply.dogs)
-    .catch((error: unknown) => log.warn({ err: error }, 'could not store the answer context'));
-  if (reply.markup) {
-    await ignoreNotModified(api.editMessageReplyMarkup(data.chatId, messageId, { reply_markup: reply.markup }));
-  }
+  await addButtons(job, options, result, { messageId, markup: reply.markup, dogs: reply.dogs }, log);
   await retireStatus(api, data, reply.pointer);
   return messageId;
 }
@@ -183,21 +177,36 @@ async function sendAnswer(
     // Numbered left to right, the answer about several dogs reads without the photo too.
     const text = reply.kind === 'text' ? reply.text : reply.caption;
     const dogs = reply.kind === 'several-dogs' ? reply.dogs : undefined;
-    const remember = (messageId: number) =>
-      options.replies
-        .remember(data, result, messageId, dogs)
-        .catch((error: unknown) => log.warn({ err: error }, 'could not store the answer context'));
     // The buttons appear only once what they need is stored: an older bot's status message is edited with them; a
     // new reply (its id unknown before it is sent) gets them right after.
     const status = data.statusMessageId === NO_STATUS_MESSAGE ? undefined : data.statusMessageId;
-    if (status !== undefined) await remember(status);
+    if (status !== undefined) await addButtons(job, options, result, { messageId: status, dogs }, log);
     const answeredIn = await replyInText(job, api, text, status === undefined ? undefined : reply.markup);
     if (answeredIn !== status) {
-      await remember(answeredIn);
-      if (reply.markup) {
-        await ignoreNotModified(api.editMessageReplyMarkup(data.chatId, answeredIn, { reply_markup: reply.markup }));
-      }
+      await addButtons(job, options, result, { messageId: answeredIn, markup: reply.markup, dogs }, log);
     }
+  }
+}
+
+/**
+ * Stores what the buttons under answer message `messageId` need, then adds `markup` (when given) to it: buttons
+ * appear only once their context is stored. A context that could not be stored is logged; the answer stands.
+ */
+async function addButtons(
+  job: PhotoJob,
+  options: PhotoWorkerOptions,
+  result: Classification,
+  answer: { messageId: number; markup?: InlineKeyboardMarkup | undefined; dogs?: DogContext[] | undefined },
+  log: Logger,
+): Promise<void> {
+  const { chatId } = job.data;
+  await options.replies
+    .remember(job.data, result, answer.messageId, answer.dogs)
+    .catch((error: unknown) => log.warn({ err: error }, 'could not store the answer context'));
+  if (answer.markup) {
+    await ignoreNotModified(
+      options.api.editMessageReplyMarkup(chatId, answer.messageId, { reply_markup: answer.markup }),
+    );
   }
 }
 
