@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { Box, Classification, DogAnswer, GroupGuess } from './classification.ts';
 import { type Detection, Detector, padBox, scaleBox } from './detect/index.ts';
 import type { Breed } from './labels.ts';
+import type { ResolvedManifest } from './manifest.ts';
 import { LoadedModel, type LoadModelOptions, type RuntimeOptions } from './model/index.ts';
 import { averageReadings, type OutputReading, temper, topGroup, topK } from './postprocess.ts';
 import {
@@ -22,6 +23,16 @@ import {
 } from './preprocess/index.ts';
 
 export const DEFAULT_GATE_MODEL = 'mobilenetv2-imagenet';
+
+/**
+ * The gate a classifier of `breed` uses: the one asked for (`none`: no gate), else none of its own when the breed
+ * model has ImageNet's dog classes (undefined: it gates itself), else DEFAULT_GATE_MODEL. The bot reads the same
+ * choice from the manifests to know how large a photo the models need.
+ */
+export function gateModelFor(breed: ResolvedManifest, asked: string | undefined): string | undefined {
+  if (asked !== undefined) return asked;
+  return breed.output.kind === 'imagenet-1k-logits' ? undefined : DEFAULT_GATE_MODEL;
+}
 
 /**
  * How a classifier is set up. Every setting is required: the defaults are the configuration schema's (src/config),
@@ -119,8 +130,7 @@ export class Classifier {
     let detector: Detector | undefined;
     let breedGroups: ReadonlyMap<string, string> | undefined;
     try {
-      const selfGating = breedModel.manifest.output.kind === 'imagenet-1k-logits';
-      const gateRef = options.gateModel ?? (selfGating ? breedModel.id : DEFAULT_GATE_MODEL);
+      const gateRef = gateModelFor(breedModel.manifest, options.gateModel) ?? breedModel.id;
       if (gateRef === breedModel.id || gateRef === breedModel.manifest.manifestPath) gateModel = breedModel;
       else if (gateRef !== 'none') {
         gateModel = await LoadedModel.load(gateRef, loadOptions);

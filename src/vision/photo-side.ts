@@ -3,7 +3,7 @@
  * their manifests alone (no model is loaded) — so that a process that only receives photos (the bot) can pick the
  * smallest copy worth downloading.
  */
-import { DEFAULT_GATE_MODEL } from './classifier.ts';
+import { gateModelFor } from './classifier.ts';
 import { loadDetectorManifest, loadManifest, type ResolvedManifest } from './manifest.ts';
 
 export interface PhotoSideModels {
@@ -27,8 +27,7 @@ function classifierSide(manifest: ResolvedManifest): number {
 export async function photoSideNeeded(models: PhotoSideModels): Promise<number> {
   const breed = await loadManifest(models.model, models.modelsDir);
   const sides = [classifierSide(breed)];
-  const selfGating = breed.output.kind === 'imagenet-1k-logits';
-  const gateRef = models.gateModel ?? (selfGating ? undefined : DEFAULT_GATE_MODEL);
+  const gateRef = gateModelFor(breed, models.gateModel);
   if (gateRef !== undefined && gateRef !== 'none')
     sides.push(classifierSide(await loadManifest(gateRef, models.modelsDir)));
   if (models.detector !== undefined && models.detector !== 'none') {
