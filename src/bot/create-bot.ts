@@ -9,7 +9,7 @@ import type { KeptSettings, Texts } from '../i18n/index.ts';
 import { breedSearchFor, LOCALES, localeFromLanguageCode } from '../i18n/index.ts';
 import type { Logger } from '../ops/index.ts';
 import type { PersonalData } from '../store/index.ts';
-import { installAutoRetry, type TelegramReachability } from '../telegram/index.ts';
+import { botApiClientOptions, installAutoRetry, type TelegramReachability } from '../telegram/index.ts';
 import { type BotContext, localeMiddleware } from './context.ts';
 import { type AdminDeps, admin } from './handlers/admin.ts';
 import { cards } from './handlers/cards.ts';
@@ -48,7 +48,7 @@ export async function setCommandMenus(api: Api, texts: Texts): Promise<void> {
 }
 
 export function createBot(options: BotOptions): Bot<BotContext> {
-  const bot = new Bot<BotContext>(options.token, { client: { apiRoot: options.apiRoot } });
+  const bot = new Bot<BotContext>(options.token, { client: botApiClientOptions(options.apiRoot) });
   // Few, short retries: a long wait here holds up that chat's next updates (other chats go on: see below).
   installAutoRetry(bot.api, {
     maxRetryAttempts: 2,

@@ -5,6 +5,7 @@
  */
 import { autoRetry } from '@grammyjs/auto-retry';
 import { Api, GrammyError } from 'grammy';
+import { botApiClientOptions } from './connection-pool.ts';
 import { DEFAULT_NETWORK_RETRY, networkRetry, type TelegramReachability } from './reachability.ts';
 
 /** Telegram lets bots download files up to 20 MB. */
@@ -23,7 +24,7 @@ export interface TelegramOptions {
 }
 
 export function createTelegramApi(options: TelegramOptions): Api {
-  const api = new Api(options.token, { apiRoot: options.apiRoot });
+  const api = new Api(options.token, botApiClientOptions(options.apiRoot));
   installAutoRetry(api, options);
   return api;
 }

@@ -1,4 +1,5 @@
 /** The Bot API client (grammY's, with bounded retries and reachability reports) and token-safe file downloads. */
 export * from './api.ts';
 export * from './chat-action.ts';
+export * from './connection-pool.ts';
 export * from './reachability.ts';

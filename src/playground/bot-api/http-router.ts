@@ -33,11 +33,16 @@ export class HttpRouter {
   readonly calls: RecordedCall[] = [];
   readonly downloads: Download[] = [];
   otherRequests: OtherRequestHandler | undefined;
+  /** TCP connections clients have opened (keep-alive ones carry many calls). */
+  connectionsOpened = 0;
   private readonly server: Server;
 
   constructor(private readonly parts: RouterParts) {
     this.server = createServer((req, res) => {
       void this.onRequest(req, res);
+    });
+    this.server.on('connection', () => {
+      this.connectionsOpened++;
     });
   }
 

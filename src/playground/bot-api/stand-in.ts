@@ -130,6 +130,11 @@ export class BotApiStandIn {
     this.state.chats.block(chatId);
   }
 
+  /** TCP connections the bot (and the worker) have opened to this server so far. */
+  get connectionsOpened(): number {
+    return this.router.connectionsOpened;
+  }
+
   sendText(input: SendTextInput): Message {
     return this.person.sendText(input);
   }
