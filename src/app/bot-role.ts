@@ -2,11 +2,18 @@
  * The bot role: the Telegram edge, taking updates and queueing photos; it never runs a model. Updates come by polling
  * (the grammY runner: one process per token) or by webhook (an HTTP server; several replicas behind a load balancer).
  */
-import { run } from '@grammyjs/runner';
 import { type Bot, GrammyError } from 'grammy';
-import { type BotContext, createBot, PhotoRateLimiter, setCommandMenus, startWebhookServer } from '../bot/index.ts';
+import {
+  type BotContext,
+  createBot,
+  PhotoRateLimiter,
+  setCommandMenus,
+  startDurablePolling,
+  startWebhookServer,
+} from '../bot/index.ts';
 import type { Config } from '../config/index.ts';
 import { OperatorError } from '../operator-error.ts';
+import { UpdateInbox } from '../store/index.ts';
 import type { TelegramReachability } from '../telegram/index.ts';
 import type { Breed } from '../vision/index.ts';
 import { photoSideOf } from './classifier-options.ts';
@@ -17,8 +24,8 @@ import { reachTelegram } from './telegram-start.ts';
  * Updates handled at once, across chats (one chat's stay in order: see createBot) — the runner's own default. A
  * chat's later updates hold a place while they wait for its earlier ones, so at 100 a burst of 200 people × 3 photos
  * was fetched a few at a time and the last people's "typing…" came after about 2 s; at 500 it is under 1 s
- * (`npm run bench:e2e`). The price: a polling bot killed outright loses the updates it had fetched and not finished
- * (README, Known limits) — each only replies and queues a job, so that is at most the last second's.
+ * (`npm run bench:e2e`). Those in hand are kept in Redis until handled, so a bot killed meanwhile loses none of them
+ * (durable-polling.ts).
  */
 export const BOT_UPDATE_CONCURRENCY = 500;
 /** Pause between failed getUpdates calls (each already retried a few times): steady, never growing to hours. */
@@ -84,20 +91,22 @@ export async function startBotRole(
   // A webhook left by webhook mode would answer every getUpdates with 409: remove it (its pending updates stay), as
   // grammY's own bot.start() does. (Webhook replicas, on the other hand, never delete it: see serveWebhook.)
   await bot.api.deleteWebhook();
-  const edge = poll(bot, services);
+  const edge = await poll(bot, services);
   return { bot, edge };
 }
 
-/** Polling: the grammY runner, handling updates concurrently (one chat's in order). */
-function poll(bot: Bot<BotContext>, { logger }: SharedServices): BotEdge {
-  const runner = run(bot, {
-    runner: {
+/** Polling: the grammY runner, handling updates concurrently (one chat's in order), none lost to a kill. */
+async function poll(bot: Bot<BotContext>, { config, logger, redis }: SharedServices): Promise<BotEdge> {
+  const runner = await startDurablePolling(bot, {
+    inbox: new UpdateInbox(redis, config.QUEUE_PREFIX, bot.botInfo.id),
+    logger,
+    fetch: {
       fetch: { allowed_updates: [...ALLOWED_UPDATES] },
       retryInterval: POLL_RETRY_MS,
       // Network failures are logged once per streak by the reachability tracker, not once per poll.
       silent: true,
     },
-    sink: { concurrency: BOT_UPDATE_CONCURRENCY },
+    concurrency: BOT_UPDATE_CONCURRENCY,
   });
   runner.task()?.catch((error: unknown) => {
     logger.fatal({ err: error }, 'polling Telegram stopped with an error');

@@ -4,7 +4,8 @@
  * of the bot claims each update_id in Redis (shared by the replicas); a delivery of an update already handled is
  * acknowledged without a second look, one still being handled elsewhere is answered with an error so that Telegram
  * comes back later (and then finds it done, or — if that replica died — handles it). So one update makes one job
- * and one answer, and none is lost. Polling needs none of this: getUpdates hands each update out once.
+ * and one answer, and none is lost. Polling needs none of this: one process at a time takes the updates (a killed
+ * one's are taken over by the next: durable-polling.ts).
  */
 import type { Redis } from 'ioredis';
 import type { Logger, Metrics } from '../ops/index.ts';

@@ -25,4 +25,5 @@ export { PhotoCounter } from './photo-counter.ts';
 export { type HistoryOptions, PredictionHistory, type PredictionRecord } from './prediction-history.ts';
 export { StoreKeys } from './store-keys.ts';
 export { type ClaimOutcome, type UpdateClaimOptions, UpdateClaims } from './update-claims.ts';
+export { type InboxTakeOver, UpdateInbox } from './update-inbox.ts';
 export { announceWorker, listWorkers, type WorkerInfo } from './worker-presence.ts';

@@ -69,6 +69,15 @@ export class StoreKeys {
     return this.toKey('update', updateId);
   }
 
+  /**
+   * Hash: update_id → JSON `{ update, replays }`, the updates a polling bot (by its user id) has taken from Telegram
+   * and not finished handling (UpdateInbox). Telegram forgets an update once the next getUpdates confirms it, so a
+   * bot killed then would lose it: the next bot handles these again instead.
+   */
+  updateInbox(botId: number): string {
+    return this.toKey('inbox', botId);
+  }
+
   private toKey(...parts: (string | number)[]): string {
     return [this.prefix, ...parts].join(':');
   }

@@ -1,0 +1,98 @@
+/**
+ * Polling that loses no update when the bot is killed. grammY's runner (concurrent handling, one chat's updates in
+ * order) confirms each batch to Telegram with the next getUpdates, while the batch is still being handled; killed
+ * then, the bot would lose those updates. Here every batch is kept in Redis (UpdateInbox) before the runner sees it,
+ * each update is let go when its handling ends, and a bot that starts first handles again what the last one left.
+ *
+ * At least once, not exactly once: an update that the killed bot had got halfway through is handled again. A photo
+ * is then not queued twice (the job id is the message's); a command may be answered twice.
+ */
+import {
+  createConcurrentSink,
+  createRunner,
+  createSource,
+  createUpdateFetcher,
+  type RunnerHandle,
+  type RunnerOptions,
+} from '@grammyjs/runner';
+import type { Bot, BotError } from 'grammy';
+import type { Update } from 'grammy/types';
+import type { Logger } from '../ops/index.ts';
+import type { UpdateInbox } from '../store/index.ts';
+import type { BotContext } from './context.ts';
+
+/**
+ * An update being handled each of the last this many times a bot died is dropped (logged): it may be what kills it.
+ */
+export const MAX_UPDATE_REPLAYS = 3;
+
+export interface DurablePollingOptions {
+  /** This bot's inbox (UpdateInbox with the bot's own id). */
+  inbox: UpdateInbox<Update>;
+  logger: Logger;
+  /** How getUpdates is called and retried (the runner's own options). */
+  fetch: RunnerOptions;
+  /** Updates handled at once, across chats. */
+  concurrency: number;
+}
+
+/** Takes over what a stopped bot left, then polls; resolves once the runner has started. */
+export async function startDurablePolling(bot: Bot<BotContext>, options: DurablePollingOptions): Promise<RunnerHandle> {
+  const { inbox, logger } = options;
+  const { replay, dropped } = await inbox.takeOver(MAX_UPDATE_REPLAYS);
+  if (dropped.length > 0) {
+    logger.error(
+      { updateIds: dropped.map((u) => u.update_id), replays: MAX_UPDATE_REPLAYS },
+      'updates dropped: the bot stopped while handling each of them every time',
+    );
+  }
+  if (replay.length > 0) {
+    logger.warn(
+      { count: replay.length, updateIds: replay.map((u) => u.update_id) },
+      'handling again the updates the last bot had taken and not finished',
+    );
+  }
+  // Telegram sends the last bot's unconfirmed batch once more: those updates are being replayed or were dropped, so
+  // each copy is skipped once — compared whole, so that a different update under the same id is never skipped.
+  const copies = new Map([...replay, ...dropped].map((u) => [u.update_id, JSON.stringify(u)]));
+  const isCopy = (update: Update) => {
+    if (copies.get(update.update_id) !== JSON.stringify(update)) return false;
+    copies.delete(update.update_id);
+    return true;
+  };
+  const fetchUpdates = createUpdateFetcher(bot, options.fetch);
+  const waiting = [...replay];
+  const source = createSource<Update>({
+    async supply(batchSize, signal) {
+      if (waiting.length > 0) return waiting.splice(0, batchSize);
+      const fetched = await fetchUpdates(batchSize, signal);
+      const fresh = copies.size === 0 ? fetched : fetched.filter((u) => !isCopy(u));
+      // Kept before the runner has them: its next getUpdates confirms them to Telegram.
+      await inbox.keep(fresh);
+      return fresh;
+    },
+  });
+  // handleUpdate throws what a handler threw, wrapped (BotError); the bot's error handler logs it (createBot).
+  const sink = createConcurrentSink<Update, BotError<BotContext>>(
+    {
+      async consume(update) {
+        try {
+          await bot.handleUpdate(update);
+        } finally {
+          await inbox.finish(update.update_id);
+        }
+      },
+    },
+    async (error) => {
+      try {
+        await bot.errorHandler(error);
+      } catch (failed) {
+        logger.error({ err: failed }, 'update error handler failed');
+      }
+    },
+    { concurrency: options.concurrency },
+  );
+  const runner = createRunner(source, sink);
+  runner.start();
+  return runner;
+}

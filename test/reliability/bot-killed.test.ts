@@ -1,0 +1,123 @@
+/**
+ * A polling bot SIGKILLed with updates in hand loses none of them. The stand-in holds every "typing…" (the first
+ * thing the bot sends for a photo) so that the bot is in the middle of all of them; the bot is killed once its next
+ * getUpdates has confirmed them to Telegram — from then on Telegram would not send them again. The next bot process
+ * takes them over from Redis: every photo is answered, once. And a bot killed before its next getUpdates confirmed
+ * what it had: Telegram sends that batch again, and the next bot, which takes it over from Redis too, skips
+ * Telegram's copy. Real processes, the real Redis (own prefix), the Bot API stand-in over HTTP.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { createPhotoQueue, type PhotoQueue, photoJobId } from '../../src/queue/index.ts';
+import { auditAnswers, waitForAllAnswers } from '../support/chat-audit.ts';
+import { poll } from '../support/poll.ts';
+import { dogPhotos, type Scenario, startScenario } from '../support/reliability-setup.ts';
+import { type ServiceProcess, spawnService, startBotAndWorker } from '../support/service-process.ts';
+
+const PHOTOS = 20;
+/** Longer than the test needs: "typing…" is held until the bot is dead (the bot itself gives up after 5 s). */
+const HOLD_TYPING_MS = 30_000;
+
+const processes: ServiceProcess[] = [];
+const scenarios: Scenario[] = [];
+const connections: Redis[] = [];
+const queues: PhotoQueue[] = [];
+after(async () => {
+  await Promise.all(processes.map((p) => p.stop('SIGKILL')));
+  await Promise.all(queues.map((q) => q.close()));
+  for (const redis of connections) redis.disconnect();
+  for (const s of scenarios) await s.close();
+});
+
+/** A stand-in, a prefix, a bot and a worker process, and the queue (to read which photos reached it). */
+async function startKillScenario() {
+  const s = await startScenario();
+  scenarios.push(s);
+  const redis = new Redis(s.env.REDIS_URL ?? '', { maxRetriesPerRequest: null });
+  connections.push(redis);
+  const queue = createPhotoQueue({
+    connection: redis,
+    prefix: s.prefix,
+    attempts: 1,
+    retention: { count: 1, seconds: 1 },
+  });
+  queues.push(queue);
+  const env = { ...s.env, RATE_LIMIT_PHOTOS: '1000' };
+  const { bot, worker } = await startBotAndWorker(env);
+  processes.push(bot, worker);
+  return { s, queue, env, bot };
+}
+
+/** Kills the bot and starts the next one; resolves once that one polls. */
+async function killAndRestart(bot: ServiceProcess, env: Record<string, string>): Promise<ServiceProcess> {
+  bot.child.kill('SIGKILL');
+  await bot.exited;
+  const next = spawnService('bot', env);
+  processes.push(next);
+  await next.waitForLog(/"bot polling"/, 60_000);
+  return next;
+}
+
+/** The log line of a bot process taking over what the last one left, if it wrote one. */
+const replayLineOf = (bot: ServiceProcess) =>
+  bot
+    .stdout()
+    .split('\n')
+    .find((l) => l.includes('handling again the updates'));
+/** A second answer would come within a job's time: give it that long before counting. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 3000));
+
+test(`a bot SIGKILLed with ${PHOTOS} photos in hand: the next bot answers every one, once`, async (t) => {
+  const { s, queue, env, bot } = await startKillScenario();
+  s.standIn.injectFault({ method: 'sendChatAction', times: PHOTOS, fault: { kind: 'delay', ms: HOLD_TYPING_MS } });
+  const sent = await s.sendPhotos(await dogPhotos(PHOTOS), PHOTOS);
+  const lastUpdateId = Math.max(...s.standIn.updates.map((u) => u.update_id));
+  const typingCalls = () => s.standIn.calls.filter((c) => c.method === 'sendChatAction').length;
+  await poll(
+    () =>
+      typingCalls() >= PHOTOS &&
+      s.standIn.calls.some((c) => c.method === 'getUpdates' && Number(c.params.offset) > lastUpdateId),
+    { timeoutMs: 30_000, label: 'every photo in hand (its "typing…" held) and confirmed to Telegram' },
+  );
+  const next = await killAndRestart(bot, env);
+  const queuedBeforeTheKill = (
+    await Promise.all(sent.map((p) => queue.getJob(photoJobId(p.chatId, p.messageId))))
+  ).filter((job) => job !== undefined).length;
+  assert.equal(queuedBeforeTheKill, 0, 'the bot was killed before it had queued any of the photos');
+  await waitForAllAnswers(s.standIn, sent, 90_000);
+  await settle();
+  const audit = auditAnswers(s.standIn, sent);
+  const replayLine = replayLineOf(next);
+  t.diagnostic(JSON.stringify({ queuedBeforeTheKill, ...audit, replayLine }));
+  assert.deepEqual(audit.problems, [], 'every photo answered exactly once');
+  assert.match(replayLine ?? '', new RegExp(`"count":${PHOTOS}\\b`), 'all of them were taken over');
+});
+
+test("a bot killed before its next getUpdates confirmed its batch: Telegram's copy is skipped, each photo handled once", async (t) => {
+  const { s, env, bot } = await startKillScenario();
+  // The bot's long poll already waiting gets the first photo(s); every getUpdates after it is dropped, so what the
+  // bot has is never confirmed, and "typing…" is held so that it is still in hand when the bot is killed.
+  s.standIn.injectFault({ method: 'getUpdates', times: 5, fault: { kind: 'drop' } });
+  s.standIn.injectFault({ method: 'sendChatAction', times: PHOTOS, fault: { kind: 'delay', ms: HOLD_TYPING_MS } });
+  const sent = await s.sendPhotos(await dogPhotos(PHOTOS), PHOTOS, 200_000);
+  await poll(
+    () =>
+      s.standIn.calls.some((c) => c.method === 'sendChatAction') &&
+      s.standIn.calls.some((c) => c.method === 'getUpdates' && c.injected === 'drop'),
+    { timeoutMs: 30_000, label: 'a photo in hand and the next getUpdates dropped' },
+  );
+  const next = await killAndRestart(bot, env);
+  await waitForAllAnswers(s.standIn, sent, 90_000);
+  await settle();
+  const audit = auditAnswers(s.standIn, sent);
+  const replayLine = replayLineOf(next);
+  const handledTwice = next
+    .stdout()
+    .split('\n')
+    .filter((l) => l.includes('photo already queued'));
+  t.diagnostic(JSON.stringify({ ...audit, replayLine, handledTwice: handledTwice.length }));
+  assert.ok(replayLine, 'the next bot took over what the killed one had in hand');
+  assert.deepEqual(handledTwice, [], "Telegram's copy of the batch taken over was skipped");
+  assert.deepEqual(audit.problems, [], 'every photo answered exactly once');
+});
