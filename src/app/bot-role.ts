@@ -2,6 +2,7 @@
  * The bot role: the Telegram edge, taking updates and queueing photos; it never runs a model. Updates come by polling
  * (the grammY runner: one process per token) or by webhook (an HTTP server; several replicas behind a load balancer).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Bot, GrammyError } from 'grammy';
 import {
   type BotContext,
@@ -30,6 +31,8 @@ import { reachTelegram } from './telegram-start.ts';
 export const BOT_UPDATE_CONCURRENCY = 500;
 /** Pause between failed getUpdates calls (each already retried a few times): steady, never growing to hours. */
 const POLL_RETRY_MS = 1000;
+/** How often a stopping bot looks whether the updates in hand are done. */
+const IN_FLIGHT_CHECK_MS = 50;
 
 /** The updates which Telegram sends the bot (polling and webhook alike). */
 const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
@@ -116,6 +119,9 @@ async function poll(bot: Bot<BotContext>, { config, logger, redis }: SharedServi
     isRunning: () => runner.isRunning(),
     stop: async () => {
       if (runner.isRunning()) await runner.stop();
+      // The runner's stop ends the polling, not the handling of what it had: wait for that too (the shutdown's
+      // timeout bounds it). What does not finish stays in the inbox for the next bot.
+      while (runner.size() > 0) await sleep(IN_FLIGHT_CHECK_MS);
     },
   };
 }

@@ -4,7 +4,8 @@
  * getUpdates has confirmed them to Telegram — from then on Telegram would not send them again. The next bot process
  * takes them over from Redis: every photo is answered, once. And a bot killed before its next getUpdates confirmed
  * what it had: Telegram sends that batch again, and the next bot, which takes it over from Redis too, skips
- * Telegram's copy. Real processes, the real Redis (own prefix), the Bot API stand-in over HTTP.
+ * Telegram's copy. A bot stopped with SIGTERM finishes what it has first. Real processes, the real Redis (own
+ * prefix), the Bot API stand-in over HTTP.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -120,4 +121,25 @@ test("a bot killed before its next getUpdates confirmed its batch: Telegram's co
   assert.ok(replayLine, 'the next bot took over what the killed one had in hand');
   assert.deepEqual(handledTwice, [], "Telegram's copy of the batch taken over was skipped");
   assert.deepEqual(audit.problems, [], 'every photo answered exactly once');
+});
+
+test('a bot told to stop (SIGTERM) with photos in hand finishes them first: the next bot has nothing to take over', async () => {
+  const { s, queue, env, bot } = await startKillScenario();
+  // "typing…" held for a while (shorter than the bot's own patience with it): the photos are in hand at the SIGTERM.
+  s.standIn.injectFault({ method: 'sendChatAction', times: PHOTOS, fault: { kind: 'delay', ms: 2000 } });
+  const sent = await s.sendPhotos(await dogPhotos(PHOTOS), PHOTOS, 300_000);
+  await poll(() => s.standIn.calls.filter((c) => c.method === 'sendChatAction').length >= PHOTOS, {
+    timeoutMs: 30_000,
+    label: 'every photo in hand',
+  });
+  assert.equal(await bot.stop('SIGTERM'), 0, 'the bot stopped cleanly');
+  const jobs = await Promise.all(sent.map((p) => queue.getJob(photoJobId(p.chatId, p.messageId))));
+  assert.equal(jobs.filter((job) => job !== undefined).length, PHOTOS, 'each photo in hand was queued before the exit');
+  const next = spawnService('bot', env);
+  processes.push(next);
+  await next.waitForLog(/"bot polling"/, 60_000);
+  assert.equal(replayLineOf(next), undefined, 'nothing left to take over');
+  await waitForAllAnswers(s.standIn, sent, 90_000);
+  await settle();
+  assert.deepEqual(auditAnswers(s.standIn, sent).problems, [], 'every photo answered exactly once');
 });
