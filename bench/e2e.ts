@@ -187,8 +187,11 @@ console.log(
 );
 await throughPipeline(); // warm-up: connections, JIT, onnxruntime allocations
 const ratios: number[] = [];
+/** The vision core's photos/s in each round: what the burst's answers are compared with. */
+const coreRates: number[] = [];
 for (let r = 0; r < ROUNDS; r++) {
   const core = await visionCoreAlone();
+  coreRates.push((photos.length / core) * 1000);
   const pipeline = await throughPipeline();
   ratios.push(core / pipeline);
   console.log(
@@ -355,7 +358,10 @@ if (BURST_PEOPLE > 0) {
   console.log(
     `burst of ${BURST_PEOPLE} people × ${BURST_PHOTOS} photos (${replies.length}): ` +
       `first reply ${describeLatencies(replies.map((r) => r.firstReply))}; ` +
-      `answer ${describeLatencies(replies.map((r) => r.answer))}; ${(replies.length / seconds).toFixed(1)} photos/s`,
+      `answer ${describeLatencies(replies.map((r) => r.answer))}; ${(replies.length / seconds).toFixed(1)} photos/s` +
+      (coreRates.length > 0
+        ? ` (÷ vision core alone, median of the rounds: ${(replies.length / seconds / median(coreRates)).toFixed(3)})`
+        : ''),
   );
 }
 
