@@ -1,5 +1,5 @@
 /**
- * Runs the real application (bot + worker, as `npm start` does) against the Bot API stand-in, the local Redis under
+ * Runs the real application (bot + worker, as `npm start` does, or the roles asked for) against the Bot API stand-in, the local Redis under
  * a unique QUEUE_PREFIX, and the real default model. Cleans up only its own keys. The bot polls, or with
  * `botMode: 'webhook'` serves a webhook on a free port that the stand-in POSTs updates to.
  */
@@ -61,7 +61,7 @@ export async function webhookEnv(): Promise<Record<string, string>> {
 
 export async function startHarness(
   env: Record<string, string> = {},
-  options: { botMode?: BotMode } = {},
+  options: { botMode?: BotMode; roles?: ('bot' | 'worker')[] } = {},
 ): Promise<Harness> {
   const standIn = await BotApiStandIn.start({ token: TEST_TOKEN });
   const config = configSchema.parse({
@@ -77,7 +77,7 @@ export async function startHarness(
     ...env,
   });
   const { logger, logLines } = capturingLogger(config);
-  const app = await startApp(config, ['bot', 'worker'], logger);
+  const app = await startApp(config, options.roles ?? ['bot', 'worker'], logger);
   return {
     standIn,
     app,

@@ -5,15 +5,12 @@
  * Each test has its own stand-in: connections kept alive by one test's client must not be what the next one reuses.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, test } from 'node:test';
-import { type RunningApp, startApp } from '../../src/app/index.ts';
-import { configSchema } from '../../src/config/index.ts';
 import { BotApiStandIn, privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
 import { BOT_API_MAX_SOCKETS, createTelegramApi, sendTyping } from '../../src/telegram/index.ts';
-import { capturingLogger, deleteKeysWithPrefix, REDIS_URL, TEST_TOKEN } from '../support/app-harness.ts';
-import { image, MODELS_DIR } from '../support/paths.ts';
+import { startHarness, TEST_TOKEN } from '../support/app-harness.ts';
+import { image } from '../support/paths.ts';
 import { waitFor } from '../support/poll.ts';
 
 const BURST = 3 * BOT_API_MAX_SOCKETS;
@@ -27,9 +24,6 @@ afterEach(async () => {
   await standIn.close();
 });
 
-const answerChatActionsLate = (times: number) =>
-  standIn.injectFault({ method: 'sendChatAction', times, fault: { kind: 'delay', ms: LATE_MS } });
-
 test(`the worker's client: ${BURST} calls at once use at most ${BOT_API_MAX_SOCKETS} connections`, async () => {
   const chats = Array.from({ length: BURST }, (_, i) => {
     const from = user(9200 + i);
@@ -38,7 +32,7 @@ test(`the worker's client: ${BURST} calls at once use at most ${BOT_API_MAX_SOCK
     return chat;
   });
   const api = createTelegramApi({ token: TEST_TOKEN, apiRoot: standIn.apiRoot });
-  answerChatActionsLate(BURST);
+  standIn.injectFault({ method: 'sendChatAction', times: BURST, fault: { kind: 'delay', ms: LATE_MS } });
   const before = standIn.connectionsOpened;
   await Promise.all(chats.map((chat) => sendTyping(api, chat.id)));
   for (const chat of chats) assert.equal(standIn.chatActionsIn(chat.id).length, 1, `one "typing…" in ${chat.id}`);
@@ -48,36 +42,23 @@ test(`the worker's client: ${BURST} calls at once use at most ${BOT_API_MAX_SOCK
 });
 
 test(`the bot: a burst of ${BURST} people's photos uses at most ${BOT_API_MAX_SOCKETS} connections`, async () => {
-  const config = configSchema.parse({
-    BOT_TOKEN: TEST_TOKEN,
-    TELEGRAM_API_ROOT: standIn.apiRoot,
-    REDIS_URL,
-    QUEUE_PREFIX: `test-${randomUUID().slice(0, 8)}`,
-    MODELS_DIR,
-    DEVICE: 'cpu',
-    OPS_PORT: '-1',
-  });
-  const { logger } = capturingLogger(config);
-  let app: RunningApp | undefined;
+  // The bot alone: no worker's client talks to the stand-in, so every connection is the bot's.
+  const h = await startHarness({}, { roles: ['bot'] });
   try {
-    const before = standIn.connectionsOpened;
-    // The bot alone: no worker's client talks to the stand-in, so every connection is the bot's.
-    app = await startApp(config, ['bot'], logger);
     const photo = await readFile(image('dogs/beagle-4aea27da2a0b.jpg'));
-    answerChatActionsLate(BURST);
+    h.standIn.injectFault({ method: 'sendChatAction', times: BURST, fault: { kind: 'delay', ms: LATE_MS } });
     const people = Array.from({ length: BURST }, (_, i) => {
       const from = user(9400 + i);
       return { from, chat: privateChat(from) };
     });
-    await Promise.all(people.map((p) => standIn.sendPhoto({ ...p, file: photo })));
-    await waitFor(standIn, () => people.every((p) => standIn.chatActionsIn(p.chat.id).length > 0), {
+    await Promise.all(people.map((p) => h.standIn.sendPhoto({ ...p, file: photo })));
+    await waitFor(h.standIn, () => people.every((p) => h.standIn.chatActionsIn(p.chat.id).length > 0), {
       timeoutMs: 30_000,
       label: `"typing…" in all ${BURST} chats`,
     });
-    const opened = standIn.connectionsOpened - before;
+    const opened = h.standIn.connectionsOpened;
     assert.ok(opened <= BOT_API_MAX_SOCKETS, `the bot opened ${opened} connections for ${BURST} photos`);
   } finally {
-    await app?.stop();
-    await deleteKeysWithPrefix(config.REDIS_URL, config.QUEUE_PREFIX);
+    await h.close();
   }
 });
