@@ -15,7 +15,7 @@ import {
   type RunnerHandle,
   type RunnerOptions,
 } from '@grammyjs/runner';
-import type { Bot, BotError } from 'grammy';
+import type { Api, Bot, BotError } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { Logger } from '../ops/index.ts';
 import type { UpdateInbox } from '../store/index.ts';
@@ -39,6 +39,7 @@ export interface DurablePollingOptions {
 /** Takes over what a stopped bot left, then polls; resolves once the runner has started. */
 export async function startDurablePolling(bot: Bot<BotContext>, options: DurablePollingOptions): Promise<RunnerHandle> {
   const { inbox, logger } = options;
+  reportPollingErrors(bot.api, logger);
   const { replay, dropped } = await inbox.takeOver(MAX_UPDATE_REPLAYS);
   if (dropped.length > 0) {
     logger.error(
@@ -95,4 +96,34 @@ export async function startDurablePolling(bot: Bot<BotContext>, options: Durable
   const runner = createRunner(source, sink);
   runner.start();
   return runner;
+}
+
+/**
+ * The runner retries a failed getUpdates every second without a word (its own printing is off: network failures are
+ * told by the reachability tracker). An error that Telegram answers with — a 5xx through its retries, say — is told
+ * here: one warning when polling starts failing, one line when it works again.
+ */
+function reportPollingErrors(api: Api, logger: Logger): void {
+  let failingSince: number | undefined;
+  let failures = 0;
+  // Telegram's errors reach a transformer as an answer with ok: false; grammY throws them only after the chain.
+  api.config.use(async (previous, method, payload, signal) => {
+    const result = await previous(method, payload, signal);
+    if (method !== 'getUpdates') return result;
+    if (!result.ok) {
+      failures++;
+      if (failingSince === undefined) {
+        failingSince = Date.now();
+        logger.warn(
+          { errorCode: result.error_code, description: result.description },
+          'getUpdates fails: Telegram answers with an error; polling keeps retrying',
+        );
+      }
+    } else if (failingSince !== undefined) {
+      logger.info({ failures, downMs: Date.now() - failingSince }, 'getUpdates works again');
+      failingSince = undefined;
+      failures = 0;
+    }
+    return result;
+  });
 }
