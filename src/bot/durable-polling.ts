@@ -19,6 +19,7 @@ import type { Api, Bot, BotError } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { Logger } from '../ops/index.ts';
 import type { UpdateInbox } from '../store/index.ts';
+import { FailureStreak } from '../telegram/index.ts';
 import type { BotContext } from './context.ts';
 
 /**
@@ -104,26 +105,22 @@ export async function startDurablePolling(bot: Bot<BotContext>, options: Durable
  * here: one warning when polling starts failing, one line when it works again.
  */
 function reportPollingErrors(api: Api, logger: Logger): void {
-  let failingSince: number | undefined;
-  let failures = 0;
+  const streak = new FailureStreak();
   // Telegram's errors reach a transformer as an answer with ok: false; grammY throws them only after the chain.
   api.config.use(async (previous, method, payload, signal) => {
     const result = await previous(method, payload, signal);
     if (method !== 'getUpdates') return result;
     if (!result.ok) {
-      failures++;
-      if (failingSince === undefined) {
-        failingSince = Date.now();
+      if (streak.fail()) {
         logger.warn(
           { errorCode: result.error_code, description: result.description },
           'getUpdates fails: Telegram answers with an error; polling keeps retrying',
         );
       }
-    } else if (failingSince !== undefined) {
-      logger.info({ failures, downMs: Date.now() - failingSince }, 'getUpdates works again');
-      failingSince = undefined;
-      failures = 0;
+      return result;
     }
+    const ended = streak.end();
+    if (ended !== undefined) logger.info(ended, 'getUpdates works again');
     return result;
   });
 }

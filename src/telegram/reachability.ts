@@ -5,6 +5,7 @@
  * once when it starts and once when it ends.
  */
 import { HttpError, type Transformer } from 'grammy';
+import { FailureStreak } from './failure-streak.ts';
 
 export interface ReachabilityEvents {
   /** Every network error, retried or not (a counter). */
@@ -17,34 +18,28 @@ export interface ReachabilityEvents {
 
 /** Shared by every API client of a process, so bot and worker tell one story (one warning per outage). */
 export class TelegramReachability {
-  private downSince: number | undefined;
-  private failures = 0;
+  private readonly streak: FailureStreak;
 
   constructor(
     private readonly events: ReachabilityEvents = {},
-    private readonly now: () => number = Date.now,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.streak = new FailureStreak(now);
+  }
 
   get reachable(): boolean {
-    return this.downSince === undefined;
+    return !this.streak.failing;
   }
 
   recordFailure(method: string, error: Error): void {
-    this.failures++;
     this.events.failure?.(method);
-    if (this.downSince !== undefined) return;
-    this.downSince = this.now();
-    this.events.unreachable?.(method, error);
+    if (this.streak.fail()) this.events.unreachable?.(method, error);
   }
 
   /** Any answer from Telegram, errors included: it was reached. */
   recordAnswer(): void {
-    if (this.downSince === undefined) return;
-    const downMs = this.now() - this.downSince;
-    const failures = this.failures;
-    this.downSince = undefined;
-    this.failures = 0;
-    this.events.reachable?.(failures, downMs);
+    const ended = this.streak.end();
+    if (ended !== undefined) this.events.reachable?.(ended.failures, ended.downMs);
   }
 }
 

@@ -6,14 +6,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
-import { startHarness } from '../support/app-harness.ts';
+import { logLinesSaying, startHarness } from '../support/app-harness.ts';
 import { poll, waitFor } from '../support/poll.ts';
 
 const FAILED_POLLS = 3;
-const messagesOf = (lines: string[], msg: string) =>
-  lines
-    .map((l) => JSON.parse(l) as { msg?: string; failures?: number; errorCode?: number })
-    .filter((l) => l.msg === msg);
+const WARNING = 'getUpdates fails: Telegram answers with an error; polling keeps retrying';
+const RECOVERED = 'getUpdates works again';
+const records = (lines: string[]) => lines.map((l) => JSON.parse(l) as { failures?: number; errorCode?: number });
 
 test(`${FAILED_POLLS} failed getUpdates in a row: one warning, one line when it works again, then served`, async () => {
   const h = await startHarness({}, { roles: ['bot'] });
@@ -28,14 +27,14 @@ test(`${FAILED_POLLS} failed getUpdates in a row: one warning, one line when it 
     // The waiting long poll returns this one; the polls after it fail.
     h.standIn.sendText({ chat, from, text: '/help' });
     // Log lines, not the chat: polled on a timer.
-    await poll(() => messagesOf(h.logLines, 'getUpdates works again').length > 0, {
+    await poll(() => logLinesSaying(h.logLines, RECOVERED).length > 0, {
       timeoutMs: 30_000,
       label: 'polling working again',
     });
-    const warnings = messagesOf(h.logLines, 'getUpdates fails: Telegram answers with an error; polling keeps retrying');
+    const warnings = records(logLinesSaying(h.logLines, WARNING));
     assert.equal(warnings.length, 1, 'one warning for the streak');
     assert.equal(warnings[0]?.errorCode, 400);
-    assert.equal(messagesOf(h.logLines, 'getUpdates works again')[0]?.failures, FAILED_POLLS);
+    assert.equal(records(logLinesSaying(h.logLines, RECOVERED))[0]?.failures, FAILED_POLLS);
     h.standIn.sendText({ chat, from, text: '/breeds' });
     await waitFor(h.standIn, () => h.standIn.botMessagesIn(chat.id).length >= 2, {
       timeoutMs: 30_000,

@@ -17,7 +17,7 @@ import { OperatorError } from '../../src/operator-error.ts';
 import { privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
 import { freePort } from '../../src/playground/private-redis.ts';
 import { photoJobId } from '../../src/queue/index.ts';
-import { capturingLogger, webhookSecret } from '../support/app-harness.ts';
+import { capturingLogger, logLinesSaying, webhookSecret } from '../support/app-harness.ts';
 import { auditAnswers, type SentPhoto, waitForAllAnswers } from '../support/chat-audit.ts';
 import { IMAGES_DIR, LABELS_CSV, MODELS_DIR, readImage } from '../support/paths.ts';
 import { poll, waitFor, waitForReplyTo } from '../support/poll.ts';
@@ -59,12 +59,11 @@ async function startProcess(roles: ('bot' | 'worker')[], env: Record<string, str
   return started;
 }
 
-/** The log lines of every replica with this message (JSON lines: the `msg` field). */
-const linesSaying = (replica: Process, message: string) =>
-  replica.logLines.filter((l) => (JSON.parse(l) as { msg?: string }).msg === message);
 const queuedLines = (chatId: number, messageId: number) =>
   replicas.flatMap((r) =>
-    linesSaying(r, 'photo queued').filter((l) => l.includes(`"chatId":${chatId},"messageId":${messageId},`)),
+    logLinesSaying(r.logLines, 'photo queued').filter((l) =>
+      l.includes(`"chatId":${chatId},"messageId":${messageId},`),
+    ),
   );
 
 before(async () => {
@@ -115,7 +114,7 @@ describe('two bot replicas behind a load balancer', () => {
       assert.equal(queuedLines(photo.chatId, photo.messageId).length, 1, 'one job queued for the photo');
       assert.ok(await worker.app.queue.getJob(photoJobId(photo.chatId, photo.messageId)), 'its job is kept');
     }
-    const queuedBy = replicas.map((r) => linesSaying(r, 'photo queued').length);
+    const queuedBy = replicas.map((r) => logLinesSaying(r.logLines, 'photo queued').length);
     assert.equal(
       queuedBy.reduce((a, b) => a + b, 0),
       PHOTOS,
@@ -185,7 +184,7 @@ describe('two bot replicas behind a load balancer', () => {
     await s.standIn.redeliver(update.update_id, 2);
     assert.equal(s.standIn.botMessagesIn(chat.id).length, 1);
     assert.equal(queuedLines(chat.id, sent.message_id).length, 1);
-    const again = replicas.flatMap((r) => linesSaying(r, 'update delivered again: already handled'));
+    const again = replicas.flatMap((r) => logLinesSaying(r.logLines, 'update delivered again: already handled'));
     assert.equal(again.filter((l) => l.includes(`"updateId":${update.update_id},`)).length, 2);
   });
 
@@ -214,7 +213,7 @@ describe('two bot replicas behind a load balancer', () => {
     assert.equal(sends.length, 1, 'one message sent: the answer');
     assert.equal(queuedLines(chat.id, sent.message_id).length, 1, 'one job');
     const refusedMeanwhile = replicas.flatMap((r) =>
-      linesSaying(r, 'update delivered again while being handled: Telegram is asked to retry').filter((l) =>
+      logLinesSaying(r.logLines, 'update delivered again while being handled: Telegram is asked to retry').filter((l) =>
         l.includes(`"updateId":${update.update_id},`),
       ),
     );
@@ -278,7 +277,7 @@ describe('two bot replicas behind a load balancer', () => {
         'the update in flight at the stopping replica was answered, not cut off',
       );
     }
-    assert.equal(linesSaying(leaving, 'photo queued').length > 0, true);
+    assert.equal(logLinesSaying(leaving.logLines, 'photo queued').length > 0, true);
     assert.ok(
       staying.logLines.some((l) => l.includes('photo queued') && l.includes(`"chatId":${later.id},`)),
       'the photo sent after the stop was queued by the other replica',

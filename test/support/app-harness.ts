@@ -91,6 +91,11 @@ export async function startHarness(
   };
 }
 
+/** The captured log lines with this message (JSON lines: the `msg` field). */
+export function logLinesSaying(logLines: readonly string[], message: string): string[] {
+  return logLines.filter((l) => (JSON.parse(l) as { msg?: string }).msg === message);
+}
+
 /** A debug logger scrubbing the config's secrets, as the service's does, whose lines are kept for the test. */
 export function capturingLogger(config: Config): { logger: Logger; logLines: string[] } {
   const logLines: string[] = [];
