@@ -14,6 +14,7 @@ import {
 } from '../bot/index.ts';
 import type { Config } from '../config/index.ts';
 import { OperatorError } from '../operator-error.ts';
+import { type LivenessCheck, loopLiveness } from '../ops/index.ts';
 import { UpdateInbox } from '../store/index.ts';
 import type { TelegramReachability } from '../telegram/index.ts';
 import type { Breed } from '../vision/index.ts';
@@ -41,6 +42,8 @@ const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
 export interface BotEdge {
   /** Taking updates: polling runs, or the webhook server listens and setWebhook succeeded. */
   isRunning(): boolean;
+  /** For /healthz: fails once polling has ended by itself (an error no retry mends) and not come back. */
+  alive: LivenessCheck;
   /** Stops taking updates; those in flight finish first (bounded). */
   stop(): Promise<void>;
 }
@@ -100,7 +103,7 @@ export async function startBotRole(
 
 /** Polling: the grammY runner, handling updates concurrently (one chat's in order), none lost to a kill. */
 async function poll(bot: Bot<BotContext>, { config, logger, redis }: SharedServices): Promise<BotEdge> {
-  const runner = await startDurablePolling(bot, {
+  const polling = await startDurablePolling(bot, {
     inbox: new UpdateInbox(redis, config.QUEUE_PREFIX, bot.botInfo.id),
     logger,
     fetch: {
@@ -111,14 +114,28 @@ async function poll(bot: Bot<BotContext>, { config, logger, redis }: SharedServi
     },
     concurrency: BOT_UPDATE_CONCURRENCY,
   });
-  runner.task()?.catch((error: unknown) => {
-    logger.fatal({ err: error }, 'polling Telegram stopped with an error');
-  });
+  const { runner } = polling;
+  let stopping = false;
+  let ended: string | undefined;
+  runner.task()?.then(
+    () => {
+      if (!stopping) ended = 'polling ended';
+    },
+    (error: unknown) => {
+      ended = `polling ended with an error: ${(error as Error).message}`;
+      logger.fatal({ err: error }, 'polling Telegram stopped with an error: /healthz fails, so the bot is restarted');
+    },
+  );
   logger.info({ username: bot.botInfo.username, concurrency: BOT_UPDATE_CONCURRENCY }, 'bot polling');
   return {
     isRunning: () => runner.isRunning(),
+    alive: loopLiveness(
+      () => stopping || runner.isRunning(),
+      () => ended,
+    ),
     stop: async () => {
-      if (runner.isRunning()) await runner.stop();
+      stopping = true;
+      await polling.stop();
       // The runner's stop ends the polling, not the handling of what it had: wait for that too (the shutdown's
       // timeout bounds it). What does not finish stays in the inbox for the next bot.
       while (runner.size() > 0) await sleep(IN_FLIGHT_CHECK_MS);
@@ -155,6 +172,8 @@ async function serveWebhook(bot: Bot<BotContext>, { config, logger, metrics }: S
   logger.info({ username: bot.botInfo.username, url, port: server.port }, 'bot serving its webhook');
   return {
     isRunning: () => running,
+    // The server answers while it runs; Telegram re-sends what it could not deliver.
+    alive: () => true,
     // No deleteWebhook: the other replicas still serve it. Telegram keeps updates that nobody answers (for up to a
     // day) and sends them once a replica is back.
     stop: async () => {

@@ -12,7 +12,15 @@ import type { Bot } from 'grammy';
 import type { Redis } from 'ioredis';
 import type { BotContext } from '../bot/index.ts';
 import type { Config } from '../config/index.ts';
-import { type Logger, Metrics, type OpsServer, type ReadinessCheck, startOpsServer } from '../ops/index.ts';
+import {
+  type LivenessCheck,
+  type Logger,
+  loopLiveness,
+  Metrics,
+  type OpsServer,
+  type ReadinessCheck,
+  startOpsServer,
+} from '../ops/index.ts';
 import type { PhotoQueue } from '../queue/index.ts';
 import type { PredictionHistory } from '../store/index.ts';
 import type { TelegramReachability } from '../telegram/index.ts';
@@ -150,11 +158,22 @@ function startOps(
       ? { telegram: () => startUp.why('telegram') ?? (app.telegram?.reachable || 'unreachable: calls are failing') }
       : {}),
   };
+  // Alive until a loop has stopped by itself; before a role has started there is nothing to be dead yet.
+  const liveness: Record<string, LivenessCheck> = {
+    ...(roles.includes('bot') ? { bot: () => app.botEdge?.alive() ?? true } : {}),
+    ...(roles.includes('worker')
+      ? {
+          'photo worker': loopLiveness(() => app.worker?.isRunning() ?? true),
+          'batch worker': loopLiveness(() => app.batchWorker?.isRunning() ?? true),
+        }
+      : {}),
+  };
   return startOpsServer({
     host: config.OPS_HOST,
     port: config.OPS_PORT,
     metrics: app.metrics,
     readiness,
+    liveness,
     // A worker without a token is a batch-only worker on purpose: it serves all it can, so it is ready (a 503 would
     // keep its container unhealthy and restarted for ever); what it does not serve is a note beside the checks.
     ...(roles.includes('worker') && !hasToken ? { notes: { photos: NO_TOKEN_PHOTOS_NOTE } } : {}),

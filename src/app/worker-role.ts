@@ -139,6 +139,7 @@ function startChatPhotos(
     prefix: config.QUEUE_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,
     locks: services.locks,
+    maxAgeMs: config.PHOTO_MAX_AGE_SECONDS * 1000,
     classifier,
     api,
     telegram,

@@ -8,6 +8,7 @@ import type { BotCommand } from 'grammy/types';
 import type { KeptSettings, Texts } from '../i18n/index.ts';
 import { breedSearchFor, LOCALES, localeFromLanguageCode } from '../i18n/index.ts';
 import type { Logger } from '../ops/index.ts';
+import { isRedisUnavailable } from '../queue/index.ts';
 import type { PersonalData } from '../store/index.ts';
 import { botApiClientOptions, installAutoRetry, type TelegramReachability } from '../telegram/index.ts';
 import { type BotContext, localeMiddleware } from './context.ts';
@@ -84,9 +85,14 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   return bot;
 }
 
-/** Logs a failed update and, in a private chat, tells the person it failed. */
+/**
+ * Logs a failed update and, in a private chat, tells the person it failed. Redis away or refusing writes is let
+ * through instead: the update is handled again once Redis is back (durable-polling.ts; in webhook mode, Telegram's
+ * re-delivery), so nobody is told that a photo failed which will be answered after all.
+ */
 function failureReporter(options: BotOptions): (error: BotError<BotContext>) => Promise<void> {
   return async (error) => {
+    if (isRedisUnavailable(error.error)) throw error.error;
     const update = error.ctx.update;
     options.logger.error({ err: error.error, updateId: update.update_id }, 'update handling failed');
     const chatId = error.ctx.chat?.id;

@@ -6,7 +6,13 @@
  *
  * At least once, not exactly once: an update that the killed bot had got halfway through is handled again. A photo
  * is then not queued twice (the job id is the message's); a command may be answered twice.
+ *
+ * Redis refusing writes (full, a failed disk save, a replica after a failover) or away is waited out, never fatal: a
+ * fetched batch is held until Redis keeps it (polling pauses meanwhile), and an update whose handling Redis refused is
+ * handled again once Redis takes writes.
  */
+
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   createConcurrentSink,
   createRunner,
@@ -18,6 +24,7 @@ import {
 import type { Api, Bot, BotError } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { Logger } from '../ops/index.ts';
+import { isRedisUnavailable } from '../queue/index.ts';
 import type { UpdateInbox } from '../store/index.ts';
 import { FailureStreak } from '../telegram/index.ts';
 import type { BotContext } from './context.ts';
@@ -26,6 +33,16 @@ import type { BotContext } from './context.ts';
  * An update being handled each of the last this many times a bot died is dropped (logged): it may be what kills it.
  */
 export const MAX_UPDATE_REPLAYS = 3;
+
+/** Waits between tries while Redis refuses writes or is away: short, so polling is back within seconds of it. */
+const REDIS_RETRY_FIRST_MS = 250;
+const REDIS_RETRY_MAX_MS = 2000;
+
+export interface DurablePolling {
+  runner: RunnerHandle;
+  /** Ends the polling and the waits for Redis; what is not handled stays in the inbox for the next bot. */
+  stop(): Promise<void>;
+}
 
 export interface DurablePollingOptions {
   /** This bot's inbox (UpdateInbox with the bot's own id). */
@@ -38,22 +55,15 @@ export interface DurablePollingOptions {
 }
 
 /** Takes over what a stopped bot left, then polls; resolves once the runner has started. */
-export async function startDurablePolling(bot: Bot<BotContext>, options: DurablePollingOptions): Promise<RunnerHandle> {
+export async function startDurablePolling(
+  bot: Bot<BotContext>,
+  options: DurablePollingOptions,
+): Promise<DurablePolling> {
   const { inbox, logger } = options;
   reportPollingErrors(bot.api, logger);
-  const { replay, dropped } = await inbox.takeOver(MAX_UPDATE_REPLAYS);
-  if (dropped.length > 0) {
-    logger.error(
-      { updateIds: dropped.map((u) => u.update_id), replays: MAX_UPDATE_REPLAYS },
-      'updates dropped: the bot stopped while handling each of them every time',
-    );
-  }
-  if (replay.length > 0) {
-    logger.warn(
-      { count: replay.length, updateIds: replay.map((u) => u.update_id) },
-      'handling again the updates the last bot had taken and not finished',
-    );
-  }
+  const stopping = new AbortController();
+  const whileRedisRefuses = redisPatience(logger, stopping.signal);
+  const { replay, dropped } = await takeOverLeftovers(inbox, logger);
   // Telegram sends the last bot's unconfirmed batch once more: those updates are being replayed or were dropped, so
   // each copy is skipped once — compared whole, so that a different update under the same id is never skipped.
   const copies = new Map([...replay, ...dropped].map((u) => [u.update_id, JSON.stringify(u)]));
@@ -69,8 +79,10 @@ export async function startDurablePolling(bot: Bot<BotContext>, options: Durable
       if (waiting.length > 0) return waiting.splice(0, batchSize);
       const fetched = await fetchUpdates(batchSize, signal);
       const fresh = copies.size === 0 ? fetched : fetched.filter((u) => !isCopy(u));
-      // Kept before the runner has them: its next getUpdates confirms them to Telegram.
-      await inbox.keep(fresh);
+      // Kept before the runner has them: its next getUpdates confirms them to Telegram. While Redis refuses, the
+      // batch is held here and nothing more is fetched (nor confirmed): polling pauses, and goes on once it accepts.
+      // (The runner types its signal with the abort-controller shim's class; at run time it is Node's own.)
+      await whileRedisRefuses(() => inbox.keep(fresh), signal as unknown as AbortSignal);
       return fresh;
     },
   });
@@ -78,11 +90,19 @@ export async function startDurablePolling(bot: Bot<BotContext>, options: Durable
   const sink = createConcurrentSink<Update, BotError<BotContext>>(
     {
       async consume(update) {
+        // Best effort: without it, a death now does not count this update as the one that kills the bot.
+        await inbox.begin(update.update_id).catch(() => undefined);
         try {
-          await bot.handleUpdate(update);
-        } finally {
+          // Redis away or refusing writes (the only failure the handlers let through): handled again once it is
+          // back, not told it failed.
+          await whileRedisRefuses(() => bot.handleUpdate(update), stopping.signal);
+        } catch (error) {
+          // Stopped while waiting for Redis: left in the inbox, for the next bot.
+          if (stopping.signal.aborted) return;
           await inbox.finish(update.update_id);
+          throw error;
         }
+        await inbox.finish(update.update_id);
       },
     },
     async (error) => {
@@ -96,7 +116,57 @@ export async function startDurablePolling(bot: Bot<BotContext>, options: Durable
   );
   const runner = createRunner(source, sink);
   runner.start();
-  return runner;
+  return {
+    runner,
+    async stop() {
+      stopping.abort();
+      if (runner.isRunning()) await runner.stop();
+    },
+  };
+}
+
+/** What the last bot left unfinished: to handle again, or dropped (each said in one line). */
+async function takeOverLeftovers(inbox: UpdateInbox<Update>, logger: Logger) {
+  const { replay, dropped } = await inbox.takeOver(MAX_UPDATE_REPLAYS);
+  if (dropped.length > 0) {
+    logger.error(
+      { updateIds: dropped.map((u) => u.update_id), replays: MAX_UPDATE_REPLAYS },
+      'updates dropped: the bot stopped while handling each of them every time',
+    );
+  }
+  if (replay.length > 0) {
+    logger.warn(
+      { count: replay.length, updateIds: replay.map((u) => u.update_id) },
+      'handling again the updates the last bot had taken and not finished',
+    );
+  }
+  return { replay, dropped };
+}
+
+/**
+ * Runs `attempt` until Redis takes it: while Redis refuses writes (full, a failed disk save, a replica after a
+ * failover) or is away, waits a little longer each time (up to 2 s) and tries again; one warning when that starts and
+ * one line when Redis takes writes again, for the whole polling. Anything else is thrown; so is an abort.
+ */
+function redisPatience(logger: Logger, stopping: AbortSignal) {
+  const streak = new FailureStreak();
+  return async <T>(attempt: () => Promise<T>, signal: AbortSignal): Promise<T> => {
+    const either = AbortSignal.any([signal, stopping]);
+    for (let delay = REDIS_RETRY_FIRST_MS; ; delay = Math.min(delay * 2, REDIS_RETRY_MAX_MS)) {
+      try {
+        const result = await attempt();
+        const ended = streak.end();
+        if (ended !== undefined) logger.info(ended, 'Redis takes the updates again: polling goes on');
+        return result;
+      } catch (error) {
+        if (!isRedisUnavailable(error) || either.aborted) throw error;
+        if (streak.fail()) {
+          logger.warn({ err: error }, 'Redis refuses to keep the updates: polling paused until it accepts writes');
+        }
+      }
+      await sleep(delay, undefined, { signal: either });
+    }
+  };
 }
 
 /**

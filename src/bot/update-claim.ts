@@ -9,6 +9,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger, Metrics } from '../ops/index.ts';
+import { isRedisUnavailable } from '../queue/index.ts';
 import { UpdateClaims } from '../store/index.ts';
 import type { BotContext } from './context.ts';
 
@@ -61,11 +62,15 @@ export function claimEachUpdate(deps: UpdateClaimDeps) {
     }
     try {
       await next();
-    } finally {
-      // Handled, or answered with an apology (the error boundary inside): either way, never a second time.
-      await claims.finish(updateId).catch((error: unknown) => {
-        deps.logger.warn({ err: error, updateId }, 'could not mark the update handled; its claim lapses by itself');
-      });
+    } catch (error) {
+      // Redis away or refusing writes (the error boundary inside lets only that through): Telegram sends it again.
+      if (!isRedisUnavailable(error)) throw error;
+      await claims.release(updateId).catch(() => undefined); // else it lapses by itself
+      throw new RetryDeliveryLater('Redis is refusing writes', { cause: error });
     }
+    // Handled, or answered with an apology (the error boundary inside): either way, never a second time.
+    await claims.finish(updateId).catch((error: unknown) => {
+      deps.logger.warn({ err: error, updateId }, 'could not mark the update handled; its claim lapses by itself');
+    });
   };
 }

@@ -62,13 +62,20 @@ export const configSchema = z
     WORKER_CONCURRENCY: int(1, 256).default(8),
     /** Batch jobs (`dog-breeds batch`/`reprocess`) a worker process takes at once; 0 = none. */
     BATCH_WORKER_CONCURRENCY: int(0, 256).default(2),
+    /** Tries of a photo job that fails (Telegram being away does not count: the job waits for it). */
     JOB_ATTEMPTS: int(1, 20).default(5),
     /**
      * A worker holds a job's lock this long and renews it halfway; a worker that dies (SIGKILL, power loss) leaves its
-     * jobs "stalled", and another worker takes them over after at most about JOB_LOCK_MS + STALLED_INTERVAL_MS.
+     * jobs "stalled", and another worker takes them over after at most about JOB_LOCK_MS + STALLED_INTERVAL_MS: 12 s,
+     * a photo that seems slow rather than ignored. (Inference runs off the event loop, so renewals are not held up.)
      */
-    JOB_LOCK_MS: int(1000).default(30_000),
-    STALLED_INTERVAL_MS: int(500).default(30_000),
+    JOB_LOCK_MS: int(1000).default(8000),
+    STALLED_INTERVAL_MS: int(500).default(4000),
+    /**
+     * A photo not answered within this long — Telegram unreachable, no worker running — gets a short apology instead of
+     * a late answer. Until then, an outage only delays it (the job waits, spending no attempt).
+     */
+    PHOTO_MAX_AGE_SECONDS: int(60).default(2 * 3600),
     /** Completed/failed jobs kept in Redis for inspection; older ones are removed. */
     JOB_RETENTION_COUNT: int(0).default(1000),
     JOB_RETENTION_SECONDS: int(0).default(24 * 3600),

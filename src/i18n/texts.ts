@@ -157,11 +157,6 @@ export class Texts {
     return lines.join('\n');
   }
 
-  /** What the status message says when it cannot be deleted: the answer is the numbered photo below it. */
-  severalDogsPointer(locale: Locale, count: number): string {
-    return this.t(locale, 'dogs-pointer', { count });
-  }
-
   /** "a terrier (FCI group 3)" for leading an answer, or undefined for a group without words. */
   groupLead(locale: Locale, group: string): string | undefined {
     const key = `group-lead-${group}`;

@@ -90,6 +90,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly answersMaybeTwice = new Counter({
+    name: 'dog_breeds_answers_maybe_twice_total',
+    help:
+      'Answers sent again because an earlier attempt had begun sending one and could not record it (its response ' +
+      'lost, or Redis refusing the record): the person may have it twice.',
+    registers: [this.registry],
+  });
+  readonly jobsWaitingForTelegram = new Counter({
+    name: 'dog_breeds_jobs_waiting_for_telegram_total',
+    help: 'Times a photo job was put back to wait (no attempt spent) because Telegram could not be reached.',
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false)
       collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });

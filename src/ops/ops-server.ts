@@ -1,5 +1,5 @@
 /**
- * Each process's operations endpoint: `/healthz` (the process is alive), `/readyz` (Redis answers, the model is
+ * Each process's operations endpoint: `/healthz` (the process is alive: its loops run), `/readyz` (Redis answers, the model is
  * loaded, the bot polls, Telegram answers — and, while one is not, why), `/metrics` (Prometheus), and Bull Board at
  * `/board` behind basic auth — only when credentials are configured. Binds to OPS_HOST (loopback unless a container
  * says otherwise). Started first, before any dependency is reached, so that a process that waits says what for.
@@ -13,6 +13,7 @@ import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { OperatorError } from '../operator-error.ts';
+import type { LivenessCheck } from './liveness.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -34,6 +35,11 @@ export interface OpsServerOptions {
   metrics: Metrics;
   /** Named checks; /readyz is 200 only when all pass. Each answer is `true` or why not. */
   readiness: Record<string, ReadinessCheck>;
+  /**
+   * The loops the process lives by (liveness.ts); /healthz is 503, naming the dead ones, when one has stopped. Read
+   * at each request: a role adds its own once started.
+   */
+  liveness?: Record<string, LivenessCheck>;
   /** Facts shown beside the checks that do not make the process unready (what this process does not serve). */
   notes?: Record<string, string>;
   logger: Logger;
@@ -90,7 +96,12 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   app.disable('x-powered-by');
 
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    const dead = Object.entries(options.liveness ?? {}).flatMap(([name, check]) => {
+      const state = check();
+      return state === true ? [] : [[name, state] as const];
+    });
+    if (dead.length === 0) return void res.json({ status: 'ok' });
+    res.status(503).json({ status: 'dead', checks: Object.fromEntries(dead) });
   });
 
   app.get('/readyz', async (_req, res) => {

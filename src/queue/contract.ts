@@ -16,12 +16,6 @@ export interface PhotoJobData {
   fileUniqueId: string;
   /** File size as Telegram reported it, when known. */
   fileSize?: number;
-  /**
-   * NO_STATUS_MESSAGE from today's bot (progress is a chat action; the worker answers with a new reply). Jobs queued by
-   * an older bot carry the id of its "Looking at your photo…" message, which the worker still edits into the answer.
-   * Kept required, so that a worker of either age reads a job of either age during a rolling deploy.
-   */
-  statusMessageId: number;
   userId: number;
   /** The person's Telegram language (IETF tag), for the answer's language. */
   languageCode?: string;
@@ -32,10 +26,8 @@ export interface PhotoJobData {
   locale?: string;
 }
 
-/** statusMessageId when there is no status message to edit (every job of today's bot): the worker replies anew. */
-export const NO_STATUS_MESSAGE = 0;
-
-export type PhotoOutcome = 'answered' | 'not-a-dog' | 'bad-input' | 'file-unavailable';
+/** `expired`: the photo waited past PHOTO_MAX_AGE_SECONDS (Telegram or the workers away) and got an apology. */
+export type PhotoOutcome = 'answered' | 'not-a-dog' | 'bad-input' | 'file-unavailable' | 'expired';
 
 export interface PhotoJobResult {
   outcome: PhotoOutcome;

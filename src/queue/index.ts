@@ -7,7 +7,6 @@ export {
 } from './batch-contract.ts';
 export { type BatchQueue, createBatchQueue, enqueueBatch } from './batch-queue.ts';
 export {
-  NO_STATUS_MESSAGE,
   PHOTO_QUEUE,
   type PhotoJobData,
   type PhotoJobResult,
@@ -23,3 +22,4 @@ export {
   type PhotoQueueOptions,
 } from './photo-queue.ts';
 export { connectRedis, REDIS_HINT, RedisUnavailableError, safeRedisUrl } from './redis-connection.ts';
+export { isRedisUnavailable } from './redis-errors.ts';

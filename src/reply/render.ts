@@ -92,8 +92,6 @@ export type Reply =
       marks: DogMark[];
       /** The dogs with buttons, for the answer context. */
       dogs: DogContext[];
-      /** The status message's text when it cannot be deleted. */
-      pointer: string;
     };
 
 /** The whole reply to a classification, in `locale`: words, buttons, and for several dogs what to draw. */
@@ -114,7 +112,6 @@ export function renderReply(
       ...(keyboard.inline_keyboard.length > 0 ? { markup: keyboard } : {}),
       marks: result.dogs.map((dog, i) => ({ number: i + 1, box: dog.box })),
       dogs,
-      pointer: texts.severalDogsPointer(locale, result.dogs.length + result.moreDogs),
     };
   }
   const top = result.top[0];

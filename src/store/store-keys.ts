@@ -78,6 +78,14 @@ export class StoreKeys {
     return this.toKey('inbox', botId);
   }
 
+  /**
+   * Set of update_ids in that inbox whose handling has begun (UpdateInbox.begin): only an update in hand when a bot
+   * died counts towards being dropped as the one that kills it, never the batch-mates that were only waiting.
+   */
+  updateInboxInHand(botId: number): string {
+    return this.toKey('inbox', botId, 'in-hand');
+  }
+
   private toKey(...parts: (string | number)[]): string {
     return [this.prefix, ...parts].join(':');
   }

@@ -39,6 +39,11 @@ export class UpdateClaims {
     return (await redis.get(key)) === DONE ? 'done' : 'in-progress';
   }
 
+  /** The handling gave up for now (Redis refused it): the next delivery handles the update again. */
+  async release(updateId: number): Promise<void> {
+    await this.options.redis.del(this.keys.updateClaim(updateId));
+  }
+
   /** The update was handled (answered, or told it failed): re-deliveries are acknowledged without a second look. */
   async finish(updateId: number): Promise<void> {
     await this.options.redis.set(this.keys.updateClaim(updateId), DONE, 'EX', this.options.doneSeconds);

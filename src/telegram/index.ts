@@ -3,4 +3,5 @@ export * from './api.ts';
 export * from './chat-action.ts';
 export * from './connection-pool.ts';
 export * from './failure-streak.ts';
+export * from './outage.ts';
 export * from './reachability.ts';

@@ -3,31 +3,38 @@
  * (concurrent jobs share micro-batches), and answers with one reply to the person's photo, keeping "typing…" up
  * meanwhile (a chat action, renewed every few seconds, stopped before the answer goes out).
  *
- * Sent once: the answer's message id is written into the job's data as soon as it is sent, so a retry (or a worker
- * taking over a stalled job) finishes the job without sending it again. Telegram has no idempotency keys, so a lost
- * response on the answer's own call means a second, complete answer at worst — never one left unfinished.
+ * Sent once (sendOnce): before the answer is sent, the job records that it is sending (if Redis refuses that write,
+ * nothing is sent and the job waits); once sent, its message id is recorded — tried again while Redis refuses, and
+ * kept in this process too — so a retry, or a worker taking over a stalled job, finishes the job without sending it
+ * again. Only a failure between the send and its record (a lost response: Telegram has no idempotency keys) can
+ * send a second, complete answer; each is counted (dog_breeds_answers_maybe_twice_total).
  *
  * Several dogs: the answer is the photo with the dogs' numbered boxes, the answer as its caption; its buttons are added
  * once the context they need is stored.
  *
- * Jobs queued by an older bot carry its "Looking at your photo…" status message: that message is edited into the
- * answer (or deleted, or turned into a pointer, when the answer is the numbered photo), as before.
- *
- * Outcomes: a person's bad file is answered kindly and the job completes (retrying cannot fix it); a transient
- * failure (Telegram or Redis hiccup) throws so BullMQ retries with backoff; the last failed attempt sends an apology
- * (unless the answer was already sent).
+ * Outcomes: a person's bad file is answered kindly and the job completes (retrying cannot fix it); Telegram away puts
+ * the job back to wait without spending an attempt, until it is back (a photo older than PHOTO_MAX_AGE_SECONDS then
+ * gets a short apology instead of a late answer: never silence); any other failure (a Redis hiccup) throws so BullMQ
+ * retries with backoff; the last failed attempt sends an apology (unless the answer was already sent).
  */
-import { type Job, Worker } from 'bullmq';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DelayedError, type Job, Worker } from 'bullmq';
 import { type Api, GrammyError, InputFile } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { Redis } from 'ioredis';
 import type { Locale } from '../i18n/index.ts';
 import type { Logger, Metrics } from '../ops/index.ts';
-import { NO_STATUS_MESSAGE, PHOTO_QUEUE, type PhotoJobData, type PhotoJobResult } from '../queue/index.ts';
+import { isRedisUnavailable, PHOTO_QUEUE, type PhotoJobData, type PhotoJobResult } from '../queue/index.ts';
 import type { AnswerOptions, Reply } from '../reply/index.ts';
 import { drawDogMarks } from '../reply/index.ts';
 import type { DogContext, PredictionHistory } from '../store/index.ts';
-import { downloadTelegramFile, FileDownloadError, ignoreNotModified, keepTyping } from '../telegram/index.ts';
+import {
+  downloadTelegramFile,
+  FileDownloadError,
+  ignoreNotModified,
+  isTelegramAway,
+  keepTyping,
+} from '../telegram/index.ts';
 import type { Classification } from '../vision/index.ts';
 import { type Classifier, guessesOf, isImageInputError } from '../vision/index.ts';
 import type { PhotoReplies } from './photo-replies.ts';
@@ -36,6 +43,8 @@ import type { PhotoReplies } from './photo-replies.ts';
 export interface PhotoJobProgress extends PhotoJobData {
   /** The answer once sent: the reply in text, or the numbered photo about several dogs. */
   answerMessageId?: number;
+  /** Set (Date.now()) just before an attempt sends the answer; replaced by answerMessageId once that is recorded. */
+  answerSendingAt?: number;
 }
 
 type PhotoJob = Job<PhotoJobProgress, PhotoJobResult>;
@@ -46,6 +55,8 @@ export interface PhotoWorkerOptions {
   concurrency: number;
   /** Job lock and stalled-job check (see JOB_LOCK_MS, STALLED_INTERVAL_MS). */
   locks: { lockDuration: number; stalledInterval: number };
+  /** A photo not answered within this long (Telegram away, no worker) gets an apology instead (PHOTO_MAX_AGE_SECONDS). */
+  maxAgeMs: number;
   /** The vision core (only `classify` is used). */
   classifier: Pick<Classifier, 'classify'>;
   api: Api;
@@ -58,134 +69,159 @@ export interface PhotoWorkerOptions {
   history: PredictionHistory;
 }
 
+/** While Telegram is away, a job tries again this often: answered within seconds of its return, at little cost. */
+export const TELEGRAM_AWAY_RETRY_MS = 5000;
+/**
+ * A job whose worker died is taken over; after this many such stalls in a row it fails (a photo that kills the worker
+ * each time). Above BullMQ's 1: a Redis refusing writes for longer than a lock also stalls the jobs in hand.
+ */
+const MAX_STALLED = 3;
+/** How long an answer's message id is tried to be recorded while Redis refuses writes (then the job fails). */
+const RECORD_PATIENCE_MS = 60_000;
+const RECORD_RETRY_MAX_MS = 2000;
+/** Answers sent but perhaps not recorded in Redis, remembered by this process; the oldest forgotten past this many. */
+const SENT_MEMORY = 10_000;
+
 const HTML = { parse_mode: 'HTML', link_preview_options: { is_disabled: true } } as const;
 
+/** What a job's handling needs besides the job: the options, its log, and what this process sent. */
+interface JobContext {
+  options: PhotoWorkerOptions;
+  log: Logger;
+  sent: SentAnswers;
+}
+
+/** Answer message ids by job id, in this process: a retry here never sends again, even if Redis lost the record. */
+class SentAnswers {
+  private readonly byJob = new Map<string, number>();
+
+  get(job: PhotoJob): number | undefined {
+    return job.data.answerMessageId ?? this.byJob.get(job.id ?? '');
+  }
+
+  set(job: PhotoJob, messageId: number): void {
+    if (this.byJob.size >= SENT_MEMORY) this.byJob.delete(this.byJob.keys().next().value ?? '');
+    this.byJob.set(job.id ?? '', messageId);
+  }
+
+  forget(job: PhotoJob): void {
+    this.byJob.delete(job.id ?? '');
+  }
+}
+
 /**
- * Sends `text` (with the buttons, if any) as a reply to the photo; for a job of an older bot, edits its status message
- * instead, tolerating "not modified" (a job run twice) and a deleted status (replies anew). Returns the id of the
- * message that holds the text.
+ * The one way a job sends its answer (the reply in text, or the numbered photo): at most once, as the file's header
+ * says. `send` returns the message id; a refusal by Telegram (GrammyError) means nothing was sent.
  */
-export async function editStatus(
-  api: Api,
-  data: PhotoJobData,
-  text: string,
-  markup?: InlineKeyboardMarkup,
-): Promise<number> {
-  const extra = markup ? { ...HTML, reply_markup: markup } : HTML;
-  const replyAnew = async () =>
-    (
-      await api.sendMessage(data.chatId, text, {
-        ...extra,
-        reply_parameters: { message_id: data.messageId, allow_sending_without_reply: true },
-      })
-    ).message_id;
-  if (data.statusMessageId === NO_STATUS_MESSAGE) return replyAnew();
+async function sendOnce(job: PhotoJob, context: JobContext, send: () => Promise<number>): Promise<number> {
+  const { log, options } = context;
+  const sent = context.sent.get(job);
+  if (sent !== undefined) return sent;
+  if (job.data.answerSendingAt !== undefined) {
+    // An earlier attempt began sending and recorded no message id: it may have reached the person. Sending again is
+    // the lesser harm (a photo never answered is worse), and it is counted.
+    options.metrics.answersMaybeTwice.inc();
+    log.warn({ sendingAt: job.data.answerSendingAt }, 'answer sent again: an earlier attempt may have sent it');
+  }
+  await job.updateData({ ...job.data, answerSendingAt: Date.now() });
+  let messageId: number;
   try {
-    await api.editMessageText(data.chatId, data.statusMessageId, text, extra);
+    messageId = await send();
   } catch (error) {
-    if (error instanceof GrammyError && error.error_code === 400) {
-      if (/not modified/i.test(error.description)) return data.statusMessageId;
-      if (/not found/i.test(error.description)) return replyAnew();
+    // Telegram answered with an error: nothing went out, so a later send is no repeat.
+    if (error instanceof GrammyError) {
+      const { answerSendingAt: _, ...data } = job.data;
+      await job.updateData(data).catch(() => undefined);
     }
     throw error;
   }
-  return data.statusMessageId;
-}
-
-/**
- * The status message once the answer is a message of its own: deleted (already gone is fine: a retry, or the person
- * deleted it); where Telegram will not delete it (too old, no right to), edited into `pointer` if given.
- */
-export async function retireStatus(api: Api, data: PhotoJobData, pointer?: string): Promise<void> {
-  if (data.statusMessageId === NO_STATUS_MESSAGE) return;
-  try {
-    await api.deleteMessage(data.chatId, data.statusMessageId);
-  } catch (error) {
-    if (!(error instanceof GrammyError && error.error_code === 400)) throw error;
-    if (/not found/i.test(error.description) || pointer === undefined) return;
-    await ignoreNotModified(api.editMessageText(data.chatId, data.statusMessageId, pointer, HTML));
-  }
-}
-
-/**
- * The job's reply in text (an answer, or why there is none), sent once: an earlier attempt's reply is kept, and a new
- * one's id goes into the job's data before anything else can fail.
- */
-async function replyInText(job: PhotoJob, api: Api, text: string, markup?: InlineKeyboardMarkup): Promise<number> {
-  const sent = job.data.answerMessageId;
-  if (sent !== undefined) return sent;
-  const messageId = await editStatus(api, job.data, text, markup);
-  if (messageId !== job.data.statusMessageId) await job.updateData({ ...job.data, answerMessageId: messageId });
+  context.sent.set(job, messageId);
+  await recordSent(job, messageId, log);
   return messageId;
 }
 
+/** Records the answer's message id in the job, waiting out a Redis that refuses writes for a while. */
+async function recordSent(job: PhotoJob, messageId: number, log: Logger): Promise<void> {
+  const { answerSendingAt: _, ...data } = job.data;
+  const giveUpAt = Date.now() + RECORD_PATIENCE_MS;
+  for (let delay = 250; ; delay = Math.min(delay * 2, RECORD_RETRY_MAX_MS)) {
+    try {
+      await job.updateData({ ...data, answerMessageId: messageId });
+      return;
+    } catch (error) {
+      if (!isRedisUnavailable(error) || Date.now() > giveUpAt) throw error;
+      if (delay === 250) log.warn({ err: error, messageId }, 'answer sent; Redis refuses its record: trying again');
+    }
+    await sleep(delay);
+  }
+}
+
+/** The job's reply in text (an answer, or why there is none), sent once. */
+function replyInText(job: PhotoJob, context: JobContext, text: string): Promise<number> {
+  const { chatId, messageId } = job.data;
+  return sendOnce(job, context, async () => {
+    const sent = await context.options.api.sendMessage(chatId, text, {
+      ...HTML,
+      reply_parameters: { message_id: messageId, allow_sending_without_reply: true },
+    });
+    return sent.message_id;
+  });
+}
+
 /**
- * Sends the answer about several dogs: the numbered photo (once: its id goes into the job's data before anything
- * else), the context its buttons need, then the buttons, then the status message retired. Returns the photo's
- * message id, or undefined when Telegram refused the photo itself (the caller answers in text instead).
+ * Sends the answer about several dogs: the numbered photo (once), the context its buttons need, then the buttons.
+ * Returns the photo's message id, or undefined when Telegram refused the photo itself (the caller answers in text).
  */
 async function sendSeveralDogs(
   job: PhotoJob,
-  options: PhotoWorkerOptions,
+  context: JobContext,
   bytes: Buffer,
   result: Classification,
   reply: Extract<Reply, { kind: 'several-dogs' }>,
-  log: Logger,
 ): Promise<number | undefined> {
-  const { api } = options;
+  const { api } = context.options;
   const data = job.data;
-  let messageId = data.answerMessageId;
-  if (messageId === undefined) {
-    const annotated = await drawDogMarks(bytes, reply.marks, result.photo);
-    try {
+  let messageId: number;
+  try {
+    messageId = await sendOnce(job, context, async () => {
+      const annotated = await drawDogMarks(bytes, reply.marks, result.photo);
       const sent = await api.sendPhoto(data.chatId, new InputFile(annotated, 'dogs.jpg'), {
         caption: reply.caption,
         parse_mode: 'HTML',
         reply_parameters: { message_id: data.messageId, allow_sending_without_reply: true },
       });
-      messageId = sent.message_id;
-    } catch (error) {
-      // A 400 for the photo (say, a panorama beyond Telegram's proportions) will not pass on a retry either.
-      if (error instanceof GrammyError && error.error_code === 400) {
-        log.warn({ detail: error.description }, 'the numbered photo was refused: answering in text');
-        return undefined;
-      }
-      throw error;
+      return sent.message_id;
+    });
+  } catch (error) {
+    // A 400 for the photo (say, a panorama beyond Telegram's proportions) will not pass on a retry either.
+    if (error instanceof GrammyError && error.error_code === 400) {
+      context.log.warn({ detail: error.description }, 'the numbered photo was refused: answering in text');
+      return undefined;
     }
-    await job.updateData({ ...data, answerMessageId: messageId });
+    throw error;
   }
-  await addButtons(job, options, result, { messageId, markup: reply.markup, dogs: reply.dogs }, log);
-  await retireStatus(api, data, reply.pointer);
+  await addButtons(job, context, result, { messageId, markup: reply.markup, dogs: reply.dogs });
   return messageId;
 }
 
 /** The answer, in text (one dog, or the whole photo) or as the numbered photo (several dogs). */
 async function sendAnswer(
   job: PhotoJob,
-  options: PhotoWorkerOptions,
+  context: JobContext,
   bytes: Buffer,
   result: Classification,
   locale: Locale,
-  log: Logger,
 ): Promise<void> {
-  const { api } = options;
-  const data = job.data;
-  const reply = options.replies.answer(result, locale, options.answer);
+  const reply = context.options.replies.answer(result, locale, context.options.answer);
   const answeredWithPhoto =
-    reply.kind === 'several-dogs' ? await sendSeveralDogs(job, options, bytes, result, reply, log) : undefined;
-  if (answeredWithPhoto === undefined) {
-    // Numbered left to right, the answer about several dogs reads without the photo too.
-    const text = reply.kind === 'text' ? reply.text : reply.caption;
-    const dogs = reply.kind === 'several-dogs' ? reply.dogs : undefined;
-    // The buttons appear only once what they need is stored: an older bot's status message is edited with them; a
-    // new reply (its id unknown before it is sent) gets them right after.
-    const status = data.statusMessageId === NO_STATUS_MESSAGE ? undefined : data.statusMessageId;
-    if (status !== undefined) await addButtons(job, options, result, { messageId: status, dogs }, log);
-    const answeredIn = await replyInText(job, api, text, status === undefined ? undefined : reply.markup);
-    if (answeredIn !== status) {
-      await addButtons(job, options, result, { messageId: answeredIn, markup: reply.markup, dogs }, log);
-    }
-  }
+    reply.kind === 'several-dogs' ? await sendSeveralDogs(job, context, bytes, result, reply) : undefined;
+  if (answeredWithPhoto !== undefined) return;
+  // Numbered left to right, the answer about several dogs reads without the photo too. Its buttons appear only once
+  // what they need is stored, so they are added right after the reply (whose id is unknown before it is sent).
+  const text = reply.kind === 'text' ? reply.text : reply.caption;
+  const dogs = reply.kind === 'several-dogs' ? reply.dogs : undefined;
+  const messageId = await replyInText(job, context, text);
+  await addButtons(job, context, result, { messageId, markup: reply.markup, dogs });
 }
 
 /**
@@ -194,10 +230,9 @@ async function sendAnswer(
  */
 async function addButtons(
   job: PhotoJob,
-  options: PhotoWorkerOptions,
+  { options, log }: JobContext,
   result: Classification,
   answer: { messageId: number; markup?: InlineKeyboardMarkup | undefined; dogs?: DogContext[] | undefined },
-  log: Logger,
 ): Promise<void> {
   const { chatId } = job.data;
   await options.replies
@@ -213,10 +248,9 @@ async function addButtons(
 /** The main dog's answer in the history (for /stats and `reprocess`); losing it must not cost the person the answer. */
 async function recordAnswer(
   job: PhotoJob,
-  options: PhotoWorkerOptions,
+  { options, log }: JobContext,
   result: Classification,
   outcome: PhotoJobResult['outcome'],
-  log: Logger,
 ): Promise<void> {
   const data = job.data;
   await options.history
@@ -243,7 +277,7 @@ type LookedAt =
   | { kind: 'refused'; outcome: 'file-unavailable' | 'bad-input'; text: string };
 
 /** Downloads and classifies the photo; a person's bad file is a refusal, anything transient throws (a retry). */
-async function lookAtPhoto(data: PhotoJobData, options: PhotoWorkerOptions, locale: Locale, log: Logger) {
+async function lookAtPhoto(data: PhotoJobData, { options, log }: JobContext, locale: Locale): Promise<LookedAt> {
   let bytes: Buffer;
   try {
     bytes = await downloadTelegramFile(options.api, options.telegram, data.fileId);
@@ -252,37 +286,46 @@ async function lookAtPhoto(data: PhotoJobData, options: PhotoWorkerOptions, loca
       log.warn({ reason: error.reason, detail: error.message }, 'photo file unavailable');
       // The job does not say whether a photo or a file came: "send a smaller one" fits both.
       const key = error.reason === 'too-big' ? 'photo-too-big' : 'file-unavailable';
-      return { kind: 'refused', outcome: 'file-unavailable', text: options.replies.text(locale, key) } as const;
+      return { kind: 'refused', outcome: 'file-unavailable', text: options.replies.text(locale, key) };
     }
     throw error;
   }
   try {
-    return { kind: 'classified', bytes, result: await options.classifier.classify(bytes) } as const;
+    return { kind: 'classified', bytes, result: await options.classifier.classify(bytes) };
   } catch (error) {
     if (isImageInputError(error)) {
       log.warn({ problem: error.problem, bytes: bytes.length, detail: error.message }, 'bad image');
-      return { kind: 'refused', outcome: 'bad-input', text: options.replies.badImage(locale, error.problem) } as const;
+      return { kind: 'refused', outcome: 'bad-input', text: options.replies.badImage(locale, error.problem) };
     }
     throw error;
   }
 }
 
-async function processPhoto(job: PhotoJob, options: PhotoWorkerOptions): Promise<PhotoJobResult> {
-  const { api, logger } = options;
+/** Counts a finished job and gives its result. */
+function finished(
+  job: PhotoJob,
+  options: PhotoWorkerOptions,
+  outcome: PhotoJobResult['outcome'],
+  extra: Partial<PhotoJobResult> = {},
+): PhotoJobResult {
+  const ms = Date.now() - job.timestamp;
+  options.metrics.jobs.inc({ queue: PHOTO_QUEUE, outcome });
+  options.metrics.jobSeconds.observe({ queue: PHOTO_QUEUE }, ms / 1000);
+  return { outcome, top: [], dogScore: null, model: null, ...extra, ms };
+}
+
+async function answerPhoto(job: PhotoJob, context: JobContext): Promise<PhotoJobResult> {
+  const { options, log } = context;
+  const { api } = options;
   const data = job.data;
   const started = Date.now();
-  const log = logger.child({
-    jobId: job.id,
-    chatId: data.chatId,
-    messageId: data.messageId,
-    attempt: job.attemptsMade + 1,
-  });
-  const finish = (outcome: PhotoJobResult['outcome'], extra: Partial<PhotoJobResult> = {}): PhotoJobResult => {
-    const ms = Date.now() - job.timestamp;
-    options.metrics.jobs.inc({ queue: PHOTO_QUEUE, outcome });
-    options.metrics.jobSeconds.observe({ queue: PHOTO_QUEUE }, ms / 1000);
-    return { outcome, top: [], dogScore: null, model: null, ...extra, ms };
-  };
+  const locale = await options.replies.localeFor(data);
+  // Too late for an answer (Telegram or the workers were away for long): a short apology, unless one went out.
+  if (Date.now() - job.timestamp > options.maxAgeMs && context.sent.get(job) === undefined) {
+    log.warn({ ageS: Math.round((Date.now() - job.timestamp) / 1000) }, 'photo too old to answer: apologising');
+    await replyInText(job, context, options.replies.text(locale, 'photo-expired'));
+    return finished(job, options, 'expired');
+  }
 
   // "typing…" until the answer is ready; stopped before it is sent (a renewal after it would show "typing…" again).
   // The bot sent one as it queued the job (job.timestamp): the first renewal is due when that one ends.
@@ -290,28 +333,26 @@ async function processPhoto(job: PhotoJob, options: PhotoWorkerOptions): Promise
     api,
     data.chatId,
     (error) => log.debug({ err: error }, 'chat action not renewed'),
-    job.attemptsMade === 0 ? job.timestamp : undefined,
+    job.attemptsStarted <= 1 ? job.timestamp : undefined,
   );
   let looked: LookedAt;
-  let locale: Locale;
   try {
-    locale = await options.replies.localeFor(data);
-    looked = await lookAtPhoto(data, options, locale, log);
+    looked = await lookAtPhoto(data, context, locale);
   } finally {
     typing.stop();
   }
   if (looked.kind === 'refused') {
-    await replyInText(job, api, looked.text);
-    return finish(looked.outcome);
+    await replyInText(job, context, looked.text);
+    return finished(job, options, looked.outcome);
   }
 
   const { bytes, result } = looked;
   options.metrics.preprocessSeconds.observe({ model: result.model }, result.ms.preprocess / 1000);
   options.metrics.inferenceSeconds.observe({ model: result.model }, result.ms.inference / 1000);
-  await sendAnswer(job, options, bytes, result, locale, log);
+  await sendAnswer(job, context, bytes, result, locale);
   const outcome = result.isDog ? 'answered' : 'not-a-dog';
   const top = guessesOf(result.top);
-  await recordAnswer(job, options, result, outcome, log);
+  await recordAnswer(job, context, result, outcome);
   log.info(
     {
       outcome,
@@ -325,34 +366,71 @@ async function processPhoto(job: PhotoJob, options: PhotoWorkerOptions): Promise
     },
     'photo answered',
   );
-  return finish(outcome, { top, dogScore: result.dogScore, model: result.model });
+  return finished(job, options, outcome, { top, dogScore: result.dogScore, model: result.model });
+}
+
+/**
+ * One try at a job. Telegram away is waited out without spending an attempt: the job goes back to the delayed set
+ * and tries again in a few seconds, for as long as it takes (PHOTO_MAX_AGE_SECONDS then turns the answer into an
+ * apology) — an outage of minutes or hours loses no photo. The reachability tracker tells the outage, once.
+ */
+async function processPhoto(
+  job: PhotoJob,
+  token: string | undefined,
+  options: PhotoWorkerOptions,
+  sent: SentAnswers,
+): Promise<PhotoJobResult> {
+  const log = options.logger.child({
+    jobId: job.id,
+    chatId: job.data.chatId,
+    messageId: job.data.messageId,
+    attempt: job.attemptsMade + 1,
+  });
+  try {
+    const result = await answerPhoto(job, { options, log, sent });
+    sent.forget(job);
+    return result;
+  } catch (error) {
+    if (!isTelegramAway(error) || token === undefined) throw error;
+    log.debug({ err: error }, 'Telegram away: the photo waits');
+    options.metrics.jobsWaitingForTelegram.inc();
+    await job.moveToDelayed(Date.now() + TELEGRAM_AWAY_RETRY_MS, token);
+    throw new DelayedError();
+  }
 }
 
 export function startPhotoWorker(options: PhotoWorkerOptions): Worker<PhotoJobProgress, PhotoJobResult> {
-  const worker = new Worker<PhotoJobProgress, PhotoJobResult>(PHOTO_QUEUE, (job) => processPhoto(job, options), {
-    connection: options.connection,
-    prefix: options.prefix,
-    concurrency: options.concurrency,
-    ...options.locks,
-  });
+  const sent = new SentAnswers();
+  const worker = new Worker<PhotoJobProgress, PhotoJobResult>(
+    PHOTO_QUEUE,
+    (job, token) => processPhoto(job, token, options, sent),
+    {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency,
+      maxStalledCount: MAX_STALLED,
+      ...options.locks,
+    },
+  );
   worker.on('failed', (job, error) => {
     if (job === undefined) return;
     const final = job.attemptsMade >= (job.opts.attempts ?? 1);
     options.logger.warn({ jobId: job.id, attempt: job.attemptsMade, final, err: error }, 'photo job failed');
-    if (final) {
-      options.metrics.jobs.inc({ queue: PHOTO_QUEUE, outcome: 'failed' });
-      // The answer already went out: no apology, just an old bot's status message out of the way.
-      const answered = job.data.answerMessageId !== undefined;
-      options.replies
-        .localeFor(job.data)
-        .then(async (locale) => {
-          if (answered) await retireStatus(options.api, job.data);
-          else await editStatus(options.api, job.data, options.replies.text(locale, 'failed'));
-        })
-        .catch((editError: unknown) =>
-          options.logger.error({ jobId: job.id, err: editError }, 'could not send the apology'),
-        );
-    }
+    if (!final) return;
+    options.metrics.jobs.inc({ queue: PHOTO_QUEUE, outcome: 'failed' });
+    // The answer already went out: no apology.
+    if (sent.get(job) !== undefined) return sent.forget(job);
+    const { chatId, messageId } = job.data;
+    options.replies
+      .localeFor(job.data)
+      .then((locale) =>
+        options.api.sendMessage(chatId, options.replies.text(locale, 'failed'), {
+          reply_parameters: { message_id: messageId, allow_sending_without_reply: true },
+        }),
+      )
+      .catch((sendError: unknown) =>
+        options.logger.error({ jobId: job.id, err: sendError }, 'could not send the apology'),
+      );
   });
   worker.on('stalled', (jobId) => {
     options.logger.warn({ jobId }, 'job stalled (its worker stopped without finishing it): taken over');

@@ -1,13 +1,7 @@
-/**
- * Playing a person in the bot tests: a fresh user per test, sending photos and pressing the buttons under answers,
- * with waits on what the bot shows (through the Bot API stand-in) and keeps (in the harness's Redis).
- */
-import { Api } from 'grammy';
-import { groupChat, privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
+import { privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
 import type { ChatMessage, Message, PhotoSize } from '../../src/playground/bot-api/types.ts';
-import { enqueuePhoto } from '../../src/queue/index.ts';
 import { openPersonalData, type PersonalData } from '../../src/store/index.ts';
-import { type Harness, TEST_TOKEN } from '../support/app-harness.ts';
+import type { Harness } from '../support/app-harness.ts';
 import { readImage } from '../support/paths.ts';
 import { waitFor } from '../support/poll.ts';
 
@@ -124,38 +118,4 @@ export function person(h: Harness, languageCode = 'en') {
       });
     },
   };
-}
-
-let nextGroupId = -70_000;
-
-/**
- * A photo queued the way a bot older than chat actions did: its "🔍 Looking at your photo…" status message sent, and
- * the job carrying that message's id for the worker to edit (jobs of that age may still be in the queue after an
- * upgrade). The photo goes to a group without mentioning the bot, which privacy mode keeps from today's bot, so only
- * that job answers it.
- */
-export async function queuedByAnOlderBot(h: Harness, photo: string | Uint8Array) {
-  const from = user(nextUserId++);
-  const chat = groupChat(nextGroupId--);
-  const sent = await h.standIn.sendPhoto({
-    chat,
-    from,
-    file: typeof photo === 'string' ? await photoBytes(photo) : photo,
-  });
-  const largest = sent.photo?.at(-1);
-  if (!largest) throw new Error('the stand-in sent no photo sizes');
-  const api = new Api(TEST_TOKEN, { apiRoot: h.standIn.apiRoot });
-  const status = await api.sendMessage(chat.id, '🔍 Looking at your photo…', {
-    reply_parameters: { message_id: sent.message_id },
-  });
-  await enqueuePhoto(h.app.queue, {
-    chatId: chat.id,
-    messageId: sent.message_id,
-    fileId: largest.file_id,
-    fileUniqueId: largest.file_unique_id,
-    statusMessageId: status.message_id,
-    userId: from.id,
-    locale: 'en',
-  });
-  return { chat, from, sent, status };
 }

@@ -1,8 +1,7 @@
 /**
  * Answers about several dogs through the bot: the numbered photo as a reply with the answer as its caption (the only
- * message the bot sends), a row of 👍/👎 per dog stored per dog, a job that runs twice sending the photo once, a job of
- * an older bot (its status message deleted, or a pointer where Telegram will not delete it), the answer in text when
- * Telegram refuses the photo, more dogs than are named, the playground's view,
+ * message the bot sends), a row of 👍/👎 per dog stored per dog, a job that runs twice sending the photo once, the
+ * answer in text when Telegram refuses the photo, more dogs than are named, the playground's view,
  * and the breed-group lead. All of it real: the bot, BullMQ on Redis, the default vision core (detector, breed model,
  * gate; its float graph answers the same on every CPU) on photos composed here from the shared dog photos, sharp
  * drawing, and the Bot API stand-in over HTTP. The model's answers are checked as the pipeline gives them (each breed
@@ -22,8 +21,8 @@ import { type Breed, loadBreeds } from '../../src/vision/index.ts';
 import { type Harness, startHarness } from '../support/app-harness.ts';
 import { grid, sideBySide } from '../support/compose.ts';
 import { MODELS_DIR } from '../support/paths.ts';
-import { poll, waitFor, waitForReplyTo } from '../support/poll.ts';
-import { BEAGLE, BOXER, buttons, person, personalDataOf, queuedByAnOlderBot } from './chat.ts';
+import { poll, waitFor } from '../support/poll.ts';
+import { BEAGLE, BOXER, buttons, person, personalDataOf } from './chat.ts';
 
 /**
  * A real photo whose main dog the model is unsure of (top-1 Norwich Terrier 0.43, the Cairn Terrier second) while
@@ -262,33 +261,6 @@ describe('a photo of two dogs', () => {
     assert.ok(h.logLines.some((l) => l.includes('photo job failed') && l.includes(`"attempt":1`)));
     assert.equal(sendPhotoCalls(p.chat.id).length, 1, 'the retry did not send the photo again');
     await storedAnswer(p, answer.message_id);
-  });
-
-  test('a job of an older bot: its status message is deleted once the numbered photo is sent', async () => {
-    const { chat, sent, status } = await queuedByAnOlderBot(h, pair.bytes);
-    const answer = await waitForReplyTo(h.standIn, chat.id, sent.message_id, (t) => SEVERAL.test(t), {
-      timeoutMs: 20_000,
-    });
-    assert.ok(answer.photo, 'the numbered photo');
-    await waitFor(h.standIn, () => h.standIn.isDeleted(chat.id, status.message_id), { label: 'status deleted' });
-    assert.deepEqual(
-      h.standIn.botMessagesIn(chat.id).map((m) => m.message_id),
-      [answer.message_id],
-    );
-  });
-
-  test('a status message (an older bot’s) Telegram will not delete becomes a pointer to the photo', async () => {
-    h.standIn.injectFault({
-      method: 'deleteMessage',
-      times: 1,
-      fault: { kind: 'status', status: 400, description: "Bad Request: message can't be deleted" },
-    });
-    const { chat, status } = await queuedByAnOlderBot(h, pair.bytes);
-    const pointer = await waitFor(h.standIn, () =>
-      h.standIn.botMessagesIn(chat.id).find((m) => m.message_id === status.message_id && /below/.test(m.text ?? '')),
-    );
-    assert.equal(pointer.text, '👇 I found 2 dogs: my answer is the numbered photo below.');
-    assert.equal(h.standIn.botMessagesIn(chat.id).length, 2);
   });
 
   test('a photo Telegram refuses: the same answer in text, one reply, with the buttons', async () => {

@@ -383,7 +383,6 @@ describe('several dogs', () => {
       ],
     );
     assert.equal(reply.markup?.inline_keyboard[1]?.[0]?.text, '🔵 2 👍');
-    assert.match(reply.pointer, /numbered photo below/);
     assert.equal(renderReply(classification([beagle()]), options, texts, 'en', true).kind, 'text');
     const withoutFeedback = renderReply(result, options, texts, 'en', false);
     assert.deepEqual(

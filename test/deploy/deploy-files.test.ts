@@ -665,7 +665,7 @@ async function runLambda(env: Record<string, string>): Promise<{ result: Json; m
 }
 
 function job(messageId: number): PhotoJobData {
-  return { chatId: 1, messageId, fileId: 'f', fileUniqueId: 'u', statusMessageId: 2, userId: 3 };
+  return { chatId: 1, messageId, fileId: 'f', fileUniqueId: 'u', userId: 3 };
 }
 
 describe('the queue-metric Lambda against Redis', () => {

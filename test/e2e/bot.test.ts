@@ -310,7 +310,6 @@ for (const botMode of BOT_MODES) {
           'languageCode',
           'locale',
           'messageId',
-          'statusMessageId',
           'userId',
         ]);
         assert.ok(JSON.stringify(job.data).length < 400, 'no image bytes in Redis');

@@ -77,7 +77,7 @@ async function keepAbout(userId: number, answers: number): Promise<AnswerContext
     await personal.answers.save(context);
     await history.add(prediction(userId, context.messageId));
     const job = { chatId: userId, messageId: context.photoMessageId, fileId: context.fileId, userId };
-    await enqueuePhoto(queue, { ...job, fileUniqueId: context.fileUniqueId, statusMessageId: context.messageId });
+    await enqueuePhoto(queue, { ...job, fileUniqueId: context.fileUniqueId });
   }
   await personal.awaiting.start(userId, userId, { messageId: 10 });
   return contexts;

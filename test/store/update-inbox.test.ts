@@ -54,15 +54,36 @@ describe('update inbox', () => {
 
   it('an update the bot dies on every time is dropped after maxReplays take-overs', async () => {
     const prefix = freshPrefix();
-    await (await inboxOf(prefix)).keep([update(20), update(21)]);
+    const first = await inboxOf(prefix);
+    await first.keep([update(20), update(21)]);
+    await first.begin(20);
+    await first.begin(21);
     for (let restart = 1; restart <= 2; restart++) {
-      const { replay, dropped } = await (await inboxOf(prefix)).takeOver(2);
+      const next = await inboxOf(prefix);
+      const { replay, dropped } = await next.takeOver(2);
       assert.deepEqual(replay, [update(20), update(21)], `taken over at restart ${restart}`);
       assert.deepEqual(dropped, []);
+      await next.begin(20);
+      await next.begin(21);
     }
     const third = await inboxOf(prefix);
     assert.deepEqual(await third.takeOver(2), { replay: [], dropped: [update(20), update(21)] });
     assert.deepEqual(await third.takeOver(2), { replay: [], dropped: [] }, 'dropped for good');
+  });
+
+  it('only the update in hand at every death is dropped: batch-mates that were waiting are handled again', async () => {
+    const prefix = freshPrefix();
+    const first = await inboxOf(prefix);
+    await first.keep([update(40), update(41), update(42)]);
+    for (let death = 1; death <= 3; death++) {
+      const bot = death === 1 ? first : await inboxOf(prefix);
+      if (death > 1) await bot.takeOver(2);
+      await bot.begin(40); // the poison, in hand each time
+      if (death === 2) await bot.begin(41); // in hand at one death only
+    }
+    const { replay, dropped } = await (await inboxOf(prefix)).takeOver(2);
+    assert.deepEqual(dropped, [update(40)]);
+    assert.deepEqual(replay, [update(41), update(42)]);
   });
 
   it('inboxes of two prefixes, or of two bots under one prefix, are apart', async () => {

@@ -6,7 +6,7 @@
 import { Composer } from 'grammy';
 import type { Message } from 'grammy/types';
 import type { Logger, Metrics } from '../../ops/index.ts';
-import { enqueuePhoto, hasPhotoJob, NO_STATUS_MESSAGE, type PhotoQueue } from '../../queue/index.ts';
+import { enqueuePhoto, hasPhotoJob, type PhotoQueue } from '../../queue/index.ts';
 import { sendTyping } from '../../telegram/index.ts';
 import type { BotContext } from '../context.ts';
 import { findPhoto } from '../photo-ref.ts';
@@ -64,25 +64,26 @@ async function acceptPhoto(ctx: BotContext, photoMessage: Message, deps: PhotoHa
       await ctx.api.sendMessage(chatId, ctx.t('slow-down', { seconds: decision.retryAfterSeconds }), reply);
     return;
   }
-  // Progress is "typing…", not a status message: a status sent again (its response lost, or the bot restarted before
-  // confirming the update) would stay "Looking…" for ever, while a chat action sent twice is still one. The worker
-  // keeps it up and answers with one reply. Telegram failing here costs the "typing…" only: the photo is queued.
-  await sendTyping(ctx.api, chatId).catch((error: unknown) =>
-    deps.logger.warn({ err: error, chatId, messageId: photoMessage.message_id }, 'chat action not sent; queued anyway'),
-  );
+  // Queued before anything else is sent for it: a bot killed while Telegram is slow (over and over, in a crash loop)
+  // has queued the photo already, and its replay finds the job. Progress is "typing…", not a status message: a status
+  // sent again (its response lost, or the bot restarted before confirming the update) would stay "Looking…" for ever,
+  // while a chat action sent twice is still one. The worker keeps it up and answers with one reply.
   await enqueuePhoto(deps.queue, {
     chatId,
     messageId: photoMessage.message_id,
     fileId: lookup.ref.fileId,
     fileUniqueId: lookup.ref.fileUniqueId,
     ...(lookup.ref.fileSize !== undefined ? { fileSize: lookup.ref.fileSize } : {}),
-    statusMessageId: NO_STATUS_MESSAGE,
     userId,
     ...(ctx.from?.language_code ? { languageCode: ctx.from.language_code } : {}),
     locale: ctx.locale,
   });
   count('queued');
   deps.logger.info({ chatId, messageId: photoMessage.message_id, userId }, 'photo queued');
+  // Telegram failing here costs the "typing…" only.
+  await sendTyping(ctx.api, chatId).catch((error: unknown) =>
+    deps.logger.warn({ err: error, chatId, messageId: photoMessage.message_id }, 'chat action not sent; queued anyway'),
+  );
 }
 
 export function photos(deps: PhotoHandlerDeps): Composer<BotContext> {

@@ -10,6 +10,7 @@ too-small-image = 🔎 This image is too small for me to see a dog in. Could you
 file-too-big = 📦 That file is over 20 MB, which is more than Telegram lets bots download. Could you send it as a photo instead?
 photo-too-big = 📦 That photo is over 20 MB, which is more than Telegram lets bots download. Could you send a smaller one?
 file-unavailable = 😕 I could not download that photo from Telegram any more. Could you send it again?
+photo-expired = 😔 Sorry, I could not reach Telegram for a long while, so I never got to this photo. Could you send it again?
 not-an-image-file = 📄 That file is not an image I can read. Send me a photo of a dog as a photo, or as a JPEG, PNG, WebP, GIF or AVIF file.
 slow-down = 🐢 That's a lot of photos at once! I'll skip new ones for about { $seconds } seconds — send them again after that.
 hint = 📷 Send me a photo of a dog and I will tell you its breed. /help explains more.
@@ -54,7 +55,6 @@ dogs-more = { $count ->
         [one] …and one more I did not name.
        *[other] …and { $count } more I did not name.
     }
-dogs-pointer = 👇 I found { $count } dogs: my answer is the numbered photo below.
 
 ## Buttons under an answer, and feedback
 
