@@ -3,6 +3,7 @@
  * against the names in every language and the ids, so typos and either language work.
  */
 import Fuse from 'fuse.js';
+import { firstCharacters } from './characters.ts';
 import { LOCALES, type Locale } from './i18n.ts';
 
 export interface SearchableBreed {
@@ -103,7 +104,7 @@ export class BreedSearch {
 
   /** The best matches first, one per breed, at most `limit`. */
   search(text: string, limit = 5): BreedMatch[] {
-    const query = text.trim().replace(/\s+/g, ' ').slice(0, 64);
+    const query = firstCharacters(text.trim().replace(/\s+/g, ' '), 64);
     if (query.length < 2) return [];
     const seen = new Set<string>();
     const matches: BreedMatch[] = [];
@@ -127,7 +128,7 @@ export class BreedSearch {
    * (a word of their names typed, a near name, a good fuzzy match), or none: "hello", "да", "cat" are no breed.
    */
   resolve(typed: string): TypedBreed {
-    const query = normalizeName(typed.slice(0, 64));
+    const query = normalizeName(firstCharacters(typed, 64));
     if (query.length < 2 || !/\p{L}/u.test(query)) return { kind: 'none' };
     const joined = query.replace(/ /g, '');
     // 1. The name itself, or the name with a typo or two.

@@ -119,4 +119,13 @@ describe('breed cards', () => {
     const alone = p.text('/breed');
     await p.replyTo(alone.message_id, /Reply to a photo with \/breed/);
   });
+
+  test('/breed with a long name ending in an emoji: the name is cut between characters, never inside the emoji', async () => {
+    const p = person(h);
+    // 63 letters, then a dog: a cut at 64 UTF-16 units would leave half the emoji, which Telegram refuses.
+    const asked = p.text(`/breed ${'q'.repeat(63)}🐕 and more`);
+    const reply = await p.replyTo(asked.message_id, /don't know a breed called/);
+    assert.ok(reply.text?.includes(`${'q'.repeat(63)}🐕”`), reply.text);
+    assert.doesNotMatch(reply.text ?? '', /\p{Cs}/u, 'no half of a surrogate pair');
+  });
 });

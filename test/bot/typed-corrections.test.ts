@@ -165,6 +165,13 @@ describe('typed corrections end to end', () => {
     );
   });
 
+  test('a long text ending in an emoji is quoted back cut between characters, never inside the emoji', async () => {
+    const { p } = await correcting();
+    const reply = await p.replyTo(p.text(`${'q'.repeat(63)}🐕🐕`).message_id, /don't know a breed called/);
+    assert.ok(reply.text?.includes(`${'q'.repeat(63)}🐕”`), reply.text);
+    assert.doesNotMatch(reply.text ?? '', /\p{Cs}/u, 'no half of a surrogate pair');
+  });
+
   test('a Russian typo is stored as the right breed', async () => {
     const { p, answer } = await correcting('ru');
     await p.replyTo(p.text('ротвеллер').message_id, /Записано/);

@@ -52,6 +52,26 @@ describe('BotApiStandIn', () => {
     await rejectsWith(wrong.getMe(), 401, 'Unauthorized');
   });
 
+  it('refuses text that is not UTF-8 as Telegram does: half an emoji in JSON, bad bytes in a form', async () => {
+    const NOT_UTF8 = 'Bad Request: strings must be encoded in UTF-8';
+    standIn.sendText({ chat, from: alice, text: 'hi' });
+    await rejectsWith(api.sendMessage(chat.id, `dog ${'🐕'.slice(0, 1)}`), 400, NOT_UTF8);
+    const bytes = Buffer.concat([Buffer.from(`chat_id=${chat.id}&text=`), Buffer.from([0xff, 0xfe])]);
+    const res = await fetch(`${standIn.apiRoot}/bot${TOKEN}/sendMessage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: bytes,
+    });
+    assert.equal(res.status, 400);
+    assert.deepEqual(await res.json(), { ok: false, error_code: 400, description: NOT_UTF8 });
+    await api.sendMessage(chat.id, 'a whole 🐕');
+    assert.deepEqual(
+      standIn.botMessagesIn(chat.id).map((m) => m.text),
+      ['a whole 🐕'],
+      'only the whole text was sent',
+    );
+  });
+
   it('answers unknown methods with 404 and accepts form-encoded and query parameters', async () => {
     const unknown = await fetch(`${standIn.apiRoot}/bot${TOKEN}/sendTelepathy`, { method: 'POST' });
     assert.equal(unknown.status, 404);

@@ -4,7 +4,7 @@
  */
 import { Composer } from 'grammy';
 import type { BreedSearch, Texts } from '../../i18n/index.ts';
-import { escapeHtml } from '../../i18n/index.ts';
+import { escapeHtml, firstCharacters } from '../../i18n/index.ts';
 import { CALLBACK_PATTERN } from '../../reply/index.ts';
 import type { BotContext } from '../context.ts';
 
@@ -24,7 +24,7 @@ export function cards(deps: CardsDeps): Composer<BotContext> {
     if (name === '') return next();
     const match = deps.search.best(name);
     const card = match && deps.texts.card(ctx.locale, match.id);
-    await ctx.reply(card ?? ctx.t('card-unknown', { text: escapeHtml(name.slice(0, 64)) }), {
+    await ctx.reply(card ?? ctx.t('card-unknown', { text: escapeHtml(firstCharacters(name, 64)) }), {
       ...HTML,
       reply_parameters: { message_id: ctx.msg.message_id, allow_sending_without_reply: true },
     });

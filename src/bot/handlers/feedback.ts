@@ -9,7 +9,7 @@
 import type { InlineKeyboard } from 'grammy';
 import { Composer } from 'grammy';
 import type { BreedSearch, Texts } from '../../i18n/index.ts';
-import { escapeHtml } from '../../i18n/index.ts';
+import { escapeHtml, firstCharacters } from '../../i18n/index.ts';
 import type { Logger } from '../../ops/index.ts';
 import {
   breedPickerKeyboard,
@@ -207,7 +207,7 @@ function typedBreedName(deps: FeedbackDeps): Composer<BotContext> {
     const typed = deps.search.resolve(ctx.msg.text);
     if (typed.kind === 'none') {
       // Still waiting: they may try another spelling.
-      await ctx.reply(ctx.t('feedback-no-match', { text: escapeHtml(ctx.msg.text.slice(0, 64)) }), reply);
+      await ctx.reply(ctx.t('feedback-no-match', { text: escapeHtml(firstCharacters(ctx.msg.text, 64)) }), reply);
       return;
     }
     if (typed.kind === 'closest') {

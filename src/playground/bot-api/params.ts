@@ -29,25 +29,53 @@ export function parseParams(
   const params: Params = Object.fromEntries(query);
   const uploads = new Map<string, Upload>();
   const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-  if (body.length === 0) return { params, uploads };
+  if (body.length === 0) return checkedStrings({ params, uploads });
   if (type === 'application/json') {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(body.toString('utf8'));
+      parsed = JSON.parse(utf8(body));
     } catch {
       throw badRequest("can't parse request JSON object");
     }
     if (!isRecord(parsed)) throw badRequest("can't parse request JSON object");
     Object.assign(params, parsed);
   } else if (type === 'application/x-www-form-urlencoded') {
-    Object.assign(params, Object.fromEntries(new URLSearchParams(body.toString('utf8'))));
+    Object.assign(params, Object.fromEntries(new URLSearchParams(utf8(body))));
   } else if (type === 'multipart/form-data') {
     const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
     const name = boundary?.[1] ?? boundary?.[2];
     if (!name) throw badRequest('multipart boundary is missing');
     parseMultipart(body, name, params, uploads);
   }
-  return { params, uploads };
+  return checkedStrings({ params, uploads });
+}
+
+const NOT_UTF8 = 'strings must be encoded in UTF-8';
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Text as Telegram reads it: bytes that are not UTF-8 are refused, not replaced. */
+function utf8(bytes: Uint8Array): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw badRequest(NOT_UTF8);
+  }
+}
+
+/**
+ * Telegram refuses a string with half a surrogate pair (JSON may carry one as a `\ud83d` escape, a cut emoji), so a
+ * bot that sends one fails here as it would there.
+ */
+function checkedStrings<T extends { params: Params }>(parsed: T): T {
+  const loneSurrogate = /\p{Cs}/u;
+  const check = (value: unknown): void => {
+    if (typeof value === 'string') {
+      if (loneSurrogate.test(value)) throw badRequest(NOT_UTF8);
+    } else if (Array.isArray(value)) value.forEach(check);
+    else if (isRecord(value)) Object.values(value).forEach(check);
+  };
+  check(parsed.params);
+  return parsed;
 }
 
 /** Minimal multipart/form-data: text fields become params, file parts become uploads by field name. */
@@ -70,7 +98,7 @@ function parseMultipart(body: Buffer, boundary: string, params: Params, uploads:
         const mimeType = /content-type:\s*([^\r\n;]+)/i.exec(headers)?.[1]?.trim() ?? 'application/octet-stream';
         uploads.set(field, { fileName: fileName[1] ?? fileName[2] ?? field, mimeType, bytes: new Uint8Array(content) });
       } else if (field !== undefined) {
-        params[field] = content.toString('utf8');
+        params[field] = utf8(content);
       }
     }
     start = next + 2;
