@@ -116,6 +116,25 @@ describe('/forget', () => {
     assert.equal(await stored.languages.get(owner.from.id), 'en');
   });
 
+  test('a press forged with the presser’s own id on someone else’s prompt is refused: the prompt stays', async () => {
+    const { owner, other } = await twoPeopleWithData();
+    const chat = group();
+    const command = h.standIn.sendText({ chat, from: owner.from, text: '/forget' });
+    const prompt = await promptWith(chat, command.message_id, `forget:y:${owner.from.id}`);
+    const before = shown(chat, prompt.message_id);
+    for (const data of [`forget:y:${other.from.id}`, `forget:n:${other.from.id}`]) {
+      const query = h.standIn.pressButton({ chat, from: other.from, messageId: prompt.message_id, data, forged: true });
+      assert.match(await other.toast(query.id), NOT_YOURS_RU, `the press on ${data}`);
+    }
+    await settled(chat, other.from);
+    assert.deepEqual(shown(chat, prompt.message_id), before, 'the prompt is unchanged, its buttons there');
+    assert.equal(await stored.languages.get(owner.from.id), 'en');
+    assert.equal(await stored.languages.get(other.from.id), 'ru', 'a forged press deletes not even the presser’s data');
+
+    h.standIn.pressButton({ chat, from: owner.from, messageId: prompt.message_id, data: `forget:n:${owner.from.id}` });
+    await waitFor(h.standIn, () => /nothing was deleted/.test(shown(chat, prompt.message_id).text ?? ''));
+  });
+
   test('an old prompt without an owner works for the person of a private chat, and is refused kindly in a group', async () => {
     const { owner, other } = await twoPeopleWithData();
     const legacy = new InlineKeyboard().text('Yes', 'forget:y').text('No', 'forget:n');

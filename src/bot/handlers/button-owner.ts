@@ -7,6 +7,7 @@
  * For everyone, as they act for no one and keep nothing: the /breeds pages (commands.ts) and the ℹ️ breed cards
  * (cards.ts), public lists and facts the same for all.
  */
+import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { BotContext } from '../context.ts';
 
 /** The optional `:<userId>` ending of an owned button's data, as a pattern whose group is the id. */
@@ -18,13 +19,29 @@ export function ownedData(data: string, ownerId: number): string {
 }
 
 /**
- * The person a button acts for: the id its data carried, else (a button sent before owners were encoded) the person
- * of a private chat, the only one who could see it; unknown for such a button in a group.
+ * The person a button acts for: the id carried by the pressed message's own button (the data a press sends is the
+ * presser's to forge: `forget:y:<own id>` fits anyone's prompt), else the person of a private chat, the only one
+ * who could see it (a button sent before owners were encoded, a message Telegram no longer shows the bot); unknown
+ * in a group.
  */
 export function buttonOwner(ctx: BotContext, encodedOwner: string | undefined): number | undefined {
-  if (encodedOwner !== undefined) return Number(encodedOwner);
-  const chat = ctx.callbackQuery?.message?.chat;
-  return chat?.type === 'private' ? chat.id : undefined;
+  const message = ctx.callbackQuery?.message;
+  const onMessage =
+    encodedOwner !== undefined && message !== undefined && 'reply_markup' in message
+      ? ownerShown(message.reply_markup, (ctx.callbackQuery?.data ?? '').slice(0, -(encodedOwner.length + 1)))
+      : undefined;
+  if (onMessage !== undefined) return onMessage;
+  return message?.chat.type === 'private' ? message.chat.id : undefined;
+}
+
+/** The owner a message's button for `action` carries (`<action>:<userId>`), if it shows one. */
+function ownerShown(markup: InlineKeyboardMarkup | undefined, action: string): number | undefined {
+  for (const button of markup?.inline_keyboard.flat() ?? []) {
+    const data = 'callback_data' in button ? button.callback_data : undefined;
+    const owner = data?.startsWith(`${action}:`) ? data.slice(action.length + 1) : undefined;
+    if (owner !== undefined && /^\d{1,16}$/.test(owner)) return Number(owner);
+  }
+  return undefined;
 }
 
 /**

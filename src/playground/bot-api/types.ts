@@ -92,6 +92,8 @@ export interface SendAlbumInput extends UserAction {
 export interface PressButtonInput extends UserAction {
   messageId: number;
   data: string;
+  /** Data the message's buttons do not carry, as a modified client may send: the bot must not trust it. */
+  forged?: boolean;
 }
 
 export type Fault =
