@@ -130,6 +130,7 @@ async function poll(bot: Bot<BotContext>, { config, logger, redis }: SharedServi
   return {
     isRunning: () => runner.isRunning(),
     alive: loopLiveness(
+      config.LIVENESS_GRACE_MS,
       () => stopping || runner.isRunning(),
       () => ended,
     ),

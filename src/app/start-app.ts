@@ -163,8 +163,8 @@ function startOps(
     ...(roles.includes('bot') ? { bot: () => app.botEdge?.alive() ?? true } : {}),
     ...(roles.includes('worker')
       ? {
-          'photo worker': loopLiveness(() => app.worker?.isRunning() ?? true),
-          'batch worker': loopLiveness(() => app.batchWorker?.isRunning() ?? true),
+          'photo worker': loopLiveness(config.LIVENESS_GRACE_MS, () => app.worker?.isRunning() ?? true),
+          'batch worker': loopLiveness(config.LIVENESS_GRACE_MS, () => app.batchWorker?.isRunning() ?? true),
         }
       : {}),
   };

@@ -125,6 +125,11 @@ export const configSchema = z
     OPS_HOST: z.string().min(1).default('127.0.0.1'),
     /** 0 = a free port; -1 = no ops endpoint. */
     OPS_PORT: z.coerce.number().int().min(-1).max(65535).default(9090),
+    /**
+     * /healthz fails once polling (or a worker's job loop) has stopped by itself for this long: the orchestrator then
+     * restarts the process. Waiting for Redis or Telegram is not stopped: /readyz says what it waits for.
+     */
+    LIVENESS_GRACE_MS: int(0).default(30_000),
     /** Bull Board at /board is on only when both are set (basic auth). */
     BOARD_USER: z.string().min(1).optional(),
     BOARD_PASSWORD: z.string().min(12, 'use at least 12 characters').optional(),

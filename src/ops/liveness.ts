@@ -8,17 +8,14 @@
 /** `true` while the loop runs; otherwise why the process should be restarted, in words. */
 export type LivenessCheck = () => true | string;
 
-/** A loop that is not running is given this long to come back before /healthz fails (a restart in progress). */
-export const LOOP_GRACE_MS = 30_000;
-
 /**
  * A check that fails once `isRunning` has said false for longer than `graceMs`, with `why()` (what ended the loop,
  * when known) in its answer. The first `false` is seen when /healthz asks, which orchestrators do every few seconds.
  */
 export function loopLiveness(
+  graceMs: number,
   isRunning: () => boolean,
   why: () => string | undefined = () => undefined,
-  graceMs = LOOP_GRACE_MS,
   now: () => number = Date.now,
 ): LivenessCheck {
   let stoppedSince: number | undefined;
