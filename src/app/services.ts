@@ -14,7 +14,9 @@ import {
   finishedJobsOf,
   type PhotoQueue,
   REDIS_HINT,
+  RedisOutageReport,
   RedisUnavailableError,
+  redisErrorListener,
   safeRedisUrl,
 } from '../queue/index.ts';
 import {
@@ -90,15 +92,12 @@ export function reachRedis(config: Config, startUp: StartUpProgress, logger: Log
 export function openSharedServices(config: Config, logger: Logger, parts: ServiceParts): ProcessServices {
   const { redis, metrics, startUp } = parts;
   const token = config.BOT_TOKEN;
-  // ioredis reconnects by itself and commands wait meanwhile: say so once each way, not on every retry.
-  let redisDown = false;
-  redis.on('close', () => {
-    if (!redisDown) logger.warn({ redis: safeRedisUrl(config.REDIS_URL) }, 'Redis connection lost: reconnecting');
-    redisDown = true;
-  });
-  redis.on('ready', () => {
-    if (redisDown) logger.info({ redis: safeRedisUrl(config.REDIS_URL) }, 'Redis connection back');
-    redisDown = false;
+  // ioredis reconnects by itself and commands wait meanwhile: say so once each way, not on every retry of every
+  // connection (BullMQ's copies of this one included).
+  const redisUrl = safeRedisUrl(config.REDIS_URL);
+  RedisOutageReport.watch(redis, {
+    lost: () => logger.warn({ redis: redisUrl }, 'Redis connection lost: reconnecting'),
+    back: ({ downMs, errors }) => logger.info({ redis: redisUrl, downMs, errors }, 'Redis connection back'),
   });
   const queue = createPhotoQueue({
     connection: redis,
@@ -106,6 +105,11 @@ export function openSharedServices(config: Config, logger: Logger, parts: Servic
     attempts: config.JOB_ATTEMPTS,
     retention: { count: config.JOB_RETENTION_COUNT, seconds: config.JOB_RETENTION_SECONDS },
   });
+  // Without a listener BullMQ prints each of its connection's errors as a raw stack trace.
+  queue.on(
+    'error',
+    redisErrorListener(redis, (error) => logger.error({ err: error }, 'photo queue error')),
+  );
   metrics.trackQueue(queue);
   const history = new PredictionHistory({
     redis,

@@ -23,3 +23,9 @@ export {
 } from './photo-queue.ts';
 export { connectRedis, REDIS_HINT, RedisUnavailableError, safeRedisUrl } from './redis-connection.ts';
 export { isRedisUnavailable } from './redis-errors.ts';
+export {
+  isRedisConnectionError,
+  type RedisOutageListener,
+  RedisOutageReport,
+  redisErrorListener,
+} from './redis-outage.ts';

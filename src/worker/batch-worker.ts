@@ -5,7 +5,7 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger, Metrics } from '../ops/index.ts';
-import { type BatchJobData, type BatchJobResult, batchQueueName } from '../queue/index.ts';
+import { type BatchJobData, type BatchJobResult, batchQueueName, redisErrorListener } from '../queue/index.ts';
 import { FileDownloadError } from '../telegram/index.ts';
 import { type Classifier, isImageInputError, summarizeDogs } from '../vision/index.ts';
 import { readBatchSource, type SourceAccess } from './batch-source.ts';
@@ -56,6 +56,11 @@ export function startBatchWorker(options: BatchWorkerOptions): Worker<BatchJobDa
     },
     { connection: options.connection, prefix: options.prefix, concurrency: options.concurrency, ...options.locks },
   );
-  worker.on('error', (error) => options.logger.error({ err: error, queue: queueName }, 'batch worker error'));
+  worker.on(
+    'error',
+    redisErrorListener(options.connection, (error) =>
+      options.logger.error({ err: error, queue: queueName }, 'batch worker error'),
+    ),
+  );
   return worker;
 }

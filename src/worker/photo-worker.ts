@@ -24,7 +24,13 @@ import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { Redis } from 'ioredis';
 import type { Locale } from '../i18n/index.ts';
 import type { Logger, Metrics } from '../ops/index.ts';
-import { isRedisUnavailable, PHOTO_QUEUE, type PhotoJobData, type PhotoJobResult } from '../queue/index.ts';
+import {
+  isRedisUnavailable,
+  PHOTO_QUEUE,
+  type PhotoJobData,
+  type PhotoJobResult,
+  redisErrorListener,
+} from '../queue/index.ts';
 import type { AnswerOptions, Reply } from '../reply/index.ts';
 import { drawDogMarks } from '../reply/index.ts';
 import type { DogContext, PredictionHistory } from '../store/index.ts';
@@ -435,6 +441,9 @@ export function startPhotoWorker(options: PhotoWorkerOptions): Worker<PhotoJobPr
   worker.on('stalled', (jobId) => {
     options.logger.warn({ jobId }, 'job stalled (its worker stopped without finishing it): taken over');
   });
-  worker.on('error', (error) => options.logger.error({ err: error }, 'worker error'));
+  worker.on(
+    'error',
+    redisErrorListener(options.connection, (error) => options.logger.error({ err: error }, 'worker error')),
+  );
   return worker;
 }
