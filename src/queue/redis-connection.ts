@@ -29,8 +29,15 @@ export function safeRedisUrl(url: string): string {
 }
 
 /**
+ * Replies of a primary that a failover has made a replica: READONLY for a write, UNBLOCKED for the blocking command
+ * it was serving. A managed endpoint's address leads to the new primary by now, so: reconnect, and send it again.
+ */
+const FAILED_OVER = /^(READONLY|UNBLOCKED)\b/;
+
+/**
  * Opens a connection and checks it answers. BullMQ needs `maxRetriesPerRequest: null` (blocking commands must wait
- * through a reconnect instead of failing), and ioredis then reconnects by itself if Redis restarts.
+ * through a reconnect instead of failing), and ioredis then reconnects by itself if Redis restarts or fails over.
+ * The copies BullMQ makes of it (`duplicate()`) take all of these options.
  */
 export async function connectRedis(url: string, options: { connectTimeoutMs?: number } = {}): Promise<Redis> {
   const redis = new Redis(url, {
@@ -39,6 +46,8 @@ export async function connectRedis(url: string, options: { connectTimeoutMs?: nu
     connectTimeout: options.connectTimeoutMs ?? 5000,
     // Back off up to 2 s between reconnect attempts, forever: a Redis restart must not end the service.
     retryStrategy: (times) => Math.min(times * 100, 2000),
+    // 2: reconnect and resend the command (1 would fail it). A transaction's commands fail instead (ioredis).
+    reconnectOnError: (error) => (FAILED_OVER.test(error.message) ? 2 : false),
   });
   // Reported through connect() here, and by the reconnects' own logging; the socket's error says why best.
   let socketError: Error | undefined;
