@@ -3,10 +3,10 @@
  * commas, quotes or line breaks in them work both ways, and a malformed file is refused with one line — the file, the
  * line number and what is wrong there — never a stack trace.
  */
-import { readFile } from 'node:fs/promises';
 import { CsvError, parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { OperatorError } from '../operator-error.ts';
+import { InputFileError, readRegularFile } from './input-photo.ts';
 
 /** A CSV file that cannot be read as one: its message is `<file>:<line>: <what is wrong>`. */
 export class CsvFileError extends OperatorError {}
@@ -17,11 +17,11 @@ export interface CsvRecord {
   line: number;
 }
 
-const READ_ERRORS: Record<string, string> = {
-  ENOENT: 'no such file',
-  EACCES: 'not allowed to read it',
-  EISDIR: 'a folder, not a CSV file',
-};
+/**
+ * The largest CSV read (it is read whole): a million photo paths with labels fit; a file past it is a mistake (a log,
+ * a dump), refused before it takes the memory.
+ */
+export const MAX_CSV_BYTES = 128 * 1024 * 1024;
 
 /** What is wrong, in words a person fixing the file can act on. */
 function problemOf(error: CsvError): string {
@@ -43,7 +43,7 @@ function problemOf(error: CsvError): string {
 }
 
 /**
- * Reads a CSV file whole: every record with its line, blank lines skipped, cells trimmed, a byte-order mark ignored;
+ * Reads a CSV file whole (a regular file of at most MAX_CSV_BYTES): every record with its line, blank lines skipped, cells trimmed, a byte-order mark ignored;
  * every record must have as many cells as the first. `onBadRecord: 'skip'` drops a record that cannot be read (an
  * interrupted write leaves one at the end of an appended file) instead of refusing the file.
  */
@@ -53,11 +53,11 @@ export async function readCsvFile(
 ): Promise<CsvRecord[]> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // A FIFO would hang the read and /dev/zero fill the memory: regular files only, bounded.
+    text = (await readRegularFile(file, MAX_CSV_BYTES)).toString('utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    const why = READ_ERRORS[code] ?? `cannot be read (${code || String(error)})`;
-    throw new CsvFileError(`${file}: ${why}`);
+    if (!(error instanceof InputFileError)) throw error;
+    throw new CsvFileError(`${file}: ${error.message}`);
   }
   const skip = options.onBadRecord === 'skip';
   try {

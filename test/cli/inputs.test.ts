@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { modelListCommand } from '../../src/cli/commands/model.ts';
+import { MAX_CSV_BYTES } from '../../src/cli/csv.ts';
 import { readInputPhoto } from '../../src/cli/input-photo.ts';
 import { expandImagePaths } from '../../src/cli/labelled-files.ts';
 import { ResultFile } from '../../src/cli/result-file.ts';
@@ -203,6 +204,37 @@ describe('CSV files', () => {
       assert.match(run.stderr, expected);
       assert.equal(run.stderr.trim().split('\n').length, 1, `${name}: one line, got ${run.stderr}`);
       assert.equal(run.stdout, '');
+    }
+  });
+
+  it('eval and batch: a FIFO, /dev/zero or an oversized file as the CSV is refused at once with one line', {
+    timeout: 120_000,
+  }, async () => {
+    const pipe = path.join(dir, 'pipe.csv');
+    execFileSync('mkfifo', [pipe]);
+    const zero = path.join(dir, 'zero.csv');
+    await symlink('/dev/zero', zero);
+    // Sparse: one byte over the limit without writing it.
+    const huge = path.join(dir, 'huge.csv');
+    const handle = await open(huge, 'w');
+    await handle.truncate(MAX_CSV_BYTES + 1);
+    await handle.close();
+    const cases = [
+      [pipe, /pipe\.csv: not a regular file \(a FIFO\)/],
+      [zero, /zero\.csv: not a regular file \(a character device\)/],
+      [huge, new RegExp(`huge\\.csv: ${MAX_CSV_BYTES + 1} bytes, over the limit of ${MAX_CSV_BYTES}`)],
+    ] as const;
+    for (const [csv, expected] of cases) {
+      for (const args of [
+        ['eval', '--no-detector', csv],
+        ['batch', '--local', '--out', path.join(dir, 'never.jsonl'), csv],
+      ]) {
+        const run = await dogBreeds(args, 20_000);
+        const what = `${args[0]} ${path.basename(csv)}`;
+        assert.equal(run.code, 2, `${what}: an operator error, not a hang (${run.stderr})`);
+        assert.match(run.stderr, expected, what);
+        assert.equal(run.stderr.trim().split('\n').length, 1, `${what}: one line, got ${run.stderr}`);
+      }
     }
   });
 
