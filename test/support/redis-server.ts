@@ -16,15 +16,18 @@ export class TestRedisServer {
     readonly port: number,
     readonly dir: string,
     private readonly binary: string,
+    private readonly extraArgs: readonly string[],
   ) {}
 
-  static async start(): Promise<TestRedisServer> {
+  /** @param extraArgs more of redis-server's options (`--replicaof 127.0.0.1 <port>`), kept across restarts */
+  static async start(extraArgs: readonly string[] = []): Promise<TestRedisServer> {
     const binary = findOnPath('redis-server');
     if (binary === undefined) throw new Error('redis-server is not on the PATH (apt-get install redis-server)');
     const server = new TestRedisServer(
       await freePort(),
       await mkdtemp(path.join(os.tmpdir(), 'dog-breeds-aof-')),
       binary,
+      extraArgs,
     );
     await server.startProcess();
     return server;
@@ -57,6 +60,18 @@ export class TestRedisServer {
     await this.startProcess();
   }
 
+  /** One command on this server (`REPLICAOF NO ONE`, `INFO replication`), its reply as ioredis gives it. */
+  async command(name: string, ...args: string[]): Promise<unknown> {
+    const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    client.on('error', () => undefined); // reported by the command below
+    try {
+      await client.connect();
+      return await client.call(name, ...args);
+    } finally {
+      client.disconnect();
+    }
+  }
+
   async close(): Promise<void> {
     await this.stop('kill');
     await rm(this.dir, { recursive: true, force: true });
@@ -78,6 +93,7 @@ export class TestRedisServer {
         '',
         '--dir',
         this.dir,
+        ...this.extraArgs,
       ],
       { stdio: 'ignore' },
     );
