@@ -1,12 +1,14 @@
 /**
  * Webhook mode's HTTP side: serves grammY's webhook handler on its own port (the load balancer's target), at the
  * path of WEBHOOK_URL. Telegram sends the secret_token given to setWebhook with every update; a request without it
- * gets 401 (the first one logged, the rest only counted; the secret is never logged). The handler only replies and
+ * gets 401 (the first one logged, the rest only counted; the secret is never logged), one with it but a body over
+ * WEBHOOK_BODY_LIMIT 413 (read no further). The handler only replies and
  * queues, so it answers in milliseconds; see ANSWER_WITHIN_MS for the slow case, update-claim.ts for re-deliveries.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Bot, BotError, type Context, webhookCallback } from 'grammy';
+import type { Update } from 'grammy/types';
 import type { Logger, Metrics } from '../ops/index.ts';
 import { RetryDeliveryLater } from './update-claim.ts';
 
@@ -18,6 +20,11 @@ import { RetryDeliveryLater } from './update-claim.ts';
  * process killed within that handling loses the update — as with polling.
  */
 export const ANSWER_WITHIN_MS = 10_000;
+/**
+ * The largest request body read: Telegram's updates are a few kilobytes (a long message with its entities, a photo's
+ * sizes), so a body past this is no update; it is refused 413 as it passes the limit, never buffered whole.
+ */
+export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 /** Stop waits for requests in flight (each ends within ANSWER_WITHIN_MS) this much longer, then closes their sockets. */
 const STOP_MARGIN_MS = 2000;
 
@@ -65,7 +72,7 @@ function webhookRequestHandler<C extends Context>(options: WebhookServerOptions<
   const { logger, metrics, answerWithinMs = ANSWER_WITHIN_MS } = options;
   const count = (outcome: string) => metrics.webhookRequests.inc({ outcome });
   let refusedBefore = false;
-  const callback = webhookCallback(options.bot, 'http', {
+  const callback = webhookCallback(options.bot, limitedHttpAdapter, {
     secretToken: options.secret,
     timeoutMilliseconds: answerWithinMs,
     onTimeout: () => {
@@ -89,6 +96,12 @@ function webhookRequestHandler<C extends Context>(options: WebhookServerOptions<
     } catch (error) {
       if (res.headersSent) return;
       const cause = error instanceof BotError ? error.error : error;
+      if (cause instanceof BodyTooLarge) {
+        count('too-large');
+        logger.warn({ limit: WEBHOOK_BODY_LIMIT }, 'webhook request with a body over the limit refused (413)');
+        // The rest of the body is not read: the connection goes with the answer.
+        return void res.writeHead(413, { connection: 'close' }).end();
+      }
       if (cause instanceof RetryDeliveryLater) {
         count('retry-later');
         return void res.writeHead(503, { 'retry-after': '1' }).end();
@@ -104,6 +117,48 @@ function webhookRequestHandler<C extends Context>(options: WebhookServerOptions<
       res.writeHead(500).end();
     }
   };
+}
+
+class BodyTooLarge extends Error {}
+
+/**
+ * grammY's adapter for node:http (`'http'`), but for its body: read up to WEBHOOK_BODY_LIMIT and refused beyond (by
+ * its declared length before reading), where grammY's reads any size. Read only once the secret matched.
+ */
+function limitedHttpAdapter(req: IncomingMessage, res: ServerResponse) {
+  const secret = req.headers['x-telegram-bot-api-secret-token'];
+  return {
+    get update(): Promise<Update> {
+      return readLimitedJson(req);
+    },
+    header: Array.isArray(secret) ? secret[0] : secret,
+    end: () => void res.end(),
+    respond: (json: string) => void res.writeHead(200, { 'content-type': 'application/json' }).end(json),
+    unauthorized: () => void res.writeHead(401).end('secret token is wrong'),
+  };
+}
+
+function readLimitedJson(req: IncomingMessage): Promise<Update> {
+  return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? 0) > WEBHOOK_BODY_LIMIT) return reject(new BodyTooLarge());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= WEBHOOK_BODY_LIMIT) return void chunks.push(chunk);
+      req.off('data', onData).off('end', onEnd).pause();
+      chunks.length = 0;
+      reject(new BodyTooLarge());
+    };
+    const onEnd = () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Update);
+      } catch (error) {
+        reject(error);
+      }
+    };
+    req.on('data', onData).once('end', onEnd).once('error', reject);
+  });
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {

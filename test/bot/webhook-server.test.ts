@@ -122,6 +122,37 @@ describe('the webhook server', () => {
     await poll(() => events.includes('handled slow'), { label: 'the slow update handled' });
   });
 
+  it('a body over the limit (5 MB, with the right secret) is refused 413 unread; the next update is served', async () => {
+    events.length = 0;
+    const update = JSON.stringify(textUpdate('huge'));
+    // Valid JSON, padded: only its size is wrong.
+    const huge = `${update.slice(0, -1)},"padding":"${'x'.repeat(5 * 1024 * 1024)}"}`;
+    assert.equal((await post(huge)).status, 413);
+    assert.equal(await metric('too-large'), 1);
+    assert.ok(!events.includes('started huge'), 'never reaches the bot');
+    assert.equal(
+      logLines.filter((l) => l.includes('"level":"warn"') && l.includes('413')).length,
+      1,
+      'one warning line',
+    );
+    // Sent without a length (chunked), it is cut off as it passes the limit too.
+    const chunked = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 5; i++) controller.enqueue(new TextEncoder().encode('x'.repeat(1024 * 1024)));
+        controller.close();
+      },
+    });
+    const streamed = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET },
+      body: chunked,
+      duplex: 'half',
+    } as RequestInit);
+    assert.equal(streamed.status, 413);
+    assert.equal((await post(JSON.stringify(textUpdate('after')))).status, 200);
+    assert.ok(events.includes('handled after'));
+  });
+
   it('stop refuses new requests, lets the one in flight finish, then closes', async () => {
     events.length = 0;
     slow = gate();
