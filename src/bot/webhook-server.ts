@@ -2,8 +2,8 @@
  * Webhook mode's HTTP side: serves grammY's webhook handler on its own port (the load balancer's target), at the
  * path of WEBHOOK_URL. Telegram sends the secret_token given to setWebhook with every update; a request without it
  * gets 401 (the first one logged, the rest only counted; the secret is never logged), one with it but a body over
- * WEBHOOK_BODY_LIMIT 413 (read no further). The handler only replies and
- * queues, so it answers in milliseconds; see ANSWER_WITHIN_MS for the slow case, update-claim.ts for re-deliveries.
+ * WEBHOOK_BODY_LIMIT 413 (read no further). The handler only replies and queues, so it answers in milliseconds; see
+ * ANSWER_WITHIN_MS for the slow case, update-claim.ts for re-deliveries.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
