@@ -82,6 +82,8 @@ export const TELEGRAM_AWAY_RETRY_MS = 5000;
  * each time). Above BullMQ's 1: a Redis refusing writes for longer than a lock also stalls the jobs in hand.
  */
 const MAX_STALLED = 3;
+/** BullMQ's pause before it fetches or finishes a job again after Redis failed it. */
+const REDIS_RETRY_MS = 1000;
 /** How long an answer's message id is tried to be recorded while Redis refuses writes (then the job fails). */
 const RECORD_PATIENCE_MS = 60_000;
 const RECORD_RETRY_MAX_MS = 2000;
@@ -415,6 +417,8 @@ export function startPhotoWorker(options: PhotoWorkerOptions): Worker<PhotoJobPr
       prefix: options.prefix,
       concurrency: options.concurrency,
       maxStalledCount: MAX_STALLED,
+      // After Redis was away, BullMQ tries again after this long (15 s by default): photos wait no longer than needed.
+      runRetryDelay: REDIS_RETRY_MS,
       ...options.locks,
     },
   );

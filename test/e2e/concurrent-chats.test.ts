@@ -30,11 +30,11 @@ after(async () => {
   await h.close();
 });
 
-test("one chat's 429 retry_after: another chat's photo is answered while the first still waits", async () => {
+test("one chat's 429 retry_after: both chats answered, the first's photo queued before its \"typing…\" waits", async () => {
   const a = person();
   const b = person();
   // The next sendChatAction (chat A's "typing…": nothing else is sending) is told to wait 10 s; the bot gives it up
-  // after 5 s and queues the photo then. Meanwhile chat B must be served.
+  // after 5 s. The photo was queued before it, and chat B is served meanwhile.
   h.standIn.injectFault({ method: 'sendChatAction', fault: { kind: 'status', status: 429, retryAfter: 10 } });
   const fromA = await h.standIn.sendPhoto({ ...a, file: await readFile(image(BEAGLE)) });
   await waitFor(h.standIn, () =>
@@ -48,7 +48,6 @@ test("one chat's 429 retry_after: another chat's photo is answered while the fir
     timeoutMs: 30_000,
   });
   assert.match(answerToB.text ?? '', /^🐶 Boxer/);
-  assert.deepEqual(h.standIn.botMessagesIn(a.chat.id), [], 'chat A is still waiting out its retry_after');
 
   const answerToA = await waitForReplyTo(h.standIn, a.chat.id, fromA.message_id, (t) => ANSWER.test(t), {
     timeoutMs: 30_000,
