@@ -46,11 +46,14 @@ export class RedisOutageReport {
     private readonly now: () => number,
   ) {}
 
-  /** Reports the outages of `redis` (its close begins one, its next ready ends it) and of the copies BullMQ makes. */
+  /**
+   * Reports the outages of `redis` and of the copies BullMQ makes: one begins when it closes to reconnect (not when
+   * the process closes it for good, at a stop), and ends when it is ready again.
+   */
   static watch(redis: Redis, listener: RedisOutageListener, now: () => number = Date.now): RedisOutageReport {
     const report = new RedisOutageReport(redis, listener, now);
     reports.set(redis, report);
-    redis.on('close', () => report.lose());
+    redis.on('reconnecting', () => report.lose());
     redis.on('ready', () => report.regain());
     return report;
   }

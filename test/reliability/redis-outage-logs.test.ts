@@ -1,6 +1,7 @@
 /**
  * A 5 s Redis outage is told in two lines per process — one when Redis goes, one when it is back — not once per
- * reconnect try of each connection, and never as raw (non-JSON) stack traces; the photo sent afterwards is answered.
+ * reconnect try of each connection, and never as raw (non-JSON) stack traces; the photo sent afterwards is answered,
+ * and the stop that follows says nothing about Redis.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -57,4 +58,15 @@ test('Redis killed for 5 s: two log lines per process about it, all JSON, and th
   }
   const audit = auditAnswers(s.standIn, sent, ANSWER);
   assert.deepEqual({ lost: audit.lost, duplicated: audit.duplicated }, { lost: 0, duplicated: 0 });
+
+  // A stop closes the connection for good: not an outage.
+  const stopping = new Map([bot, worker].map((p) => [p, outputMark(p)]));
+  assert.deepEqual(await Promise.all([bot.stop('SIGTERM'), worker.stop('SIGTERM')]), [0, 0]);
+  for (const p of [bot, worker]) {
+    assert.deepEqual(
+      redisLogLines(writtenSince(p, stopping.get(p) ?? { out: 0, err: 0 })),
+      [],
+      `${p.role} at its stop`,
+    );
+  }
 });
