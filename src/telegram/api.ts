@@ -5,7 +5,7 @@
  */
 import { autoRetry } from '@grammyjs/auto-retry';
 import { Api, GrammyError } from 'grammy';
-import { botApiClientOptions } from './connection-pool.ts';
+import { botApiClientOptions, connectionPool, poolOf, rememberPool } from './connection-pool.ts';
 import { DEFAULT_NETWORK_RETRY, networkRetry, type TelegramReachability } from './reachability.ts';
 
 /** Telegram lets bots download files up to 20 MB. */
@@ -24,7 +24,9 @@ export interface TelegramOptions {
 }
 
 export function createTelegramApi(options: TelegramOptions): Api {
-  const api = new Api(options.token, botApiClientOptions(options.apiRoot));
+  const fetch = connectionPool();
+  const api = new Api(options.token, botApiClientOptions(options.apiRoot, fetch));
+  rememberPool(api, fetch);
   installAutoRetry(api, options);
   return api;
 }
@@ -86,7 +88,8 @@ export async function downloadTelegramFile(
   const url = `${options.apiRoot}/file/bot${options.token}/${filePath}`;
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+    // Over the client's own pool: downloads count against its connections too.
+    response = await poolOf(api)(url, { signal: AbortSignal.timeout(30_000) });
   } catch (error) {
     throw new FileDownloadError('transient', `download failed: ${(error as Error).name}`);
   }

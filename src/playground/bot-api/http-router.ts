@@ -115,6 +115,7 @@ export class HttpRouter {
       });
       const result = await route.handler(params, { uploads, signal: aborted.signal });
       if (fault?.kind === 'lose-response') return void req.socket.destroy();
+      if (fault?.kind === 'chunked') return await sendChunked(res, { ok: true, result });
       sendJson(res, 200, { ok: true, result });
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
@@ -142,4 +143,14 @@ export class HttpRouter {
     }
     this.parts.changed();
   }
+}
+
+/** A 200 answer without a content-length: Node sends it chunked; the halves go out on separate turns, as separate chunks. */
+async function sendChunked(res: ServerResponse, body: unknown): Promise<void> {
+  const data = Buffer.from(JSON.stringify(body));
+  const half = Math.floor(data.length / 2);
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.write(data.subarray(0, half));
+  await new Promise((resolve) => setImmediate(resolve));
+  res.end(data.subarray(half));
 }

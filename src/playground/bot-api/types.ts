@@ -104,7 +104,12 @@ export type Fault =
   /** Answer normally, but only after `ms` milliseconds. */
   | { kind: 'delay'; ms: number }
   /** Carry out the call (a message is sent), then destroy the socket: the response is lost, as Telegram's can be. */
-  | { kind: 'lose-response' };
+  | { kind: 'lose-response' }
+  /**
+   * Answer normally, but with chunked transfer encoding (no content-length, the body in two chunks), as a self-hosted
+   * Bot API server or a proxy may.
+   */
+  | { kind: 'chunked' };
 
 export interface FaultRule {
   /** Bot API method name, `'*'` for any method, or `'file'` for file downloads. */
