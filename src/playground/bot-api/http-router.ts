@@ -145,7 +145,7 @@ export class HttpRouter {
   }
 }
 
-/** A 200 answer without a content-length: Node sends it chunked; the halves go out on separate turns, as separate chunks. */
+/** A 200 answer without a content-length, so sent chunked: its halves on separate turns, as separate chunks. */
 async function sendChunked(res: ServerResponse, body: unknown): Promise<void> {
   const data = Buffer.from(JSON.stringify(body));
   const half = Math.floor(data.length / 2);
