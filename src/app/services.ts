@@ -16,6 +16,7 @@ import {
   REDIS_HINT,
   RedisOutageReport,
   RedisUnavailableError,
+  RedisWriteRefusal,
   redisErrorListener,
   safeRedisUrl,
 } from '../queue/index.ts';
@@ -25,6 +26,7 @@ import {
   type PersonalData,
   PersonalStores,
   PredictionHistory,
+  StoreKeys,
 } from '../store/index.ts';
 import { TelegramReachability } from '../telegram/index.ts';
 import type { Breed } from '../vision/index.ts';
@@ -98,6 +100,11 @@ export function openSharedServices(config: Config, logger: Logger, parts: Servic
   RedisOutageReport.watch(redis, {
     lost: () => logger.warn({ redis: redisUrl }, 'Redis connection lost: reconnecting'),
     back: ({ downMs, errors }) => logger.info({ redis: redisUrl, downMs, errors }, 'Redis connection back'),
+  });
+  // Redis refusing writes: its workers paused until a probe write passes, once each way in the log.
+  RedisWriteRefusal.watch(redis, new StoreKeys(config.QUEUE_PREFIX).writeProbe(), {
+    refusing: (error) => logger.warn({ err: error }, 'Redis refuses writes: jobs wait until it takes them'),
+    accepting: ({ downMs, errors }) => logger.info({ downMs, errors }, 'Redis takes writes again'),
   });
   const queue = createPhotoQueue({
     connection: redis,

@@ -163,8 +163,8 @@ function startOps(
     ...(roles.includes('bot') ? { bot: () => app.botEdge?.alive() ?? true } : {}),
     ...(roles.includes('worker')
       ? {
-          'photo worker': loopLiveness(config.LIVENESS_GRACE_MS, () => app.worker?.isRunning() ?? true),
-          'batch worker': loopLiveness(config.LIVENESS_GRACE_MS, () => app.batchWorker?.isRunning() ?? true),
+          'photo worker': loopLiveness(config.LIVENESS_GRACE_MS, () => isTakingJobs(app.worker)),
+          'batch worker': loopLiveness(config.LIVENESS_GRACE_MS, () => isTakingJobs(app.batchWorker)),
         }
       : {}),
   };
@@ -179,6 +179,11 @@ function startOps(
     ...(roles.includes('worker') && !hasToken ? { notes: { photos: NO_TOKEN_PHOTOS_NOTE } } : {}),
     logger,
   });
+}
+
+/** A worker's loop runs, or is paused on purpose (while Redis refuses writes); none yet is not a dead one either. */
+function isTakingJobs(worker: Worker | undefined): boolean {
+  return worker === undefined || worker.isRunning() || worker.isPaused();
 }
 
 async function redisAnswers(redis: Redis | undefined): Promise<true | string> {

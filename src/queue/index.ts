@@ -22,10 +22,10 @@ export {
   type PhotoQueueOptions,
 } from './photo-queue.ts';
 export { connectRedis, REDIS_HINT, RedisUnavailableError, safeRedisUrl } from './redis-connection.ts';
-export { isRedisUnavailable } from './redis-errors.ts';
+export { isRedisConnectionError, isRedisRefusingWrites, isRedisUnavailable } from './redis-errors.ts';
 export {
-  isRedisConnectionError,
   type RedisOutageListener,
   RedisOutageReport,
   redisErrorListener,
 } from './redis-outage.ts';
+export { RedisWriteRefusal, type WriteRefusalListener } from './redis-refusal.ts';

@@ -5,32 +5,14 @@
  * connections; their 'error' listeners (`redisErrorListener`) hand those here, and only the others reach their log.
  */
 import type { Redis } from 'ioredis';
+import { isRedisConnectionError } from './redis-errors.ts';
+import { RedisWriteRefusal } from './redis-refusal.ts';
 
 export interface RedisOutageListener {
   /** The connection is gone (ioredis reconnects by itself; commands wait meanwhile). */
   lost(): void;
   /** It is back: how long it was gone, and how many connection errors came meanwhile (all connections, all tries). */
   back(outage: { downMs: number; errors: number }): void;
-}
-
-/** Error codes and messages of a connection that is gone or cannot be made, not of a command that failed. */
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
-const CONNECTION_MESSAGES = /^(Connection is closed|Stream isn't writeable|Command aborted due to connection close)/;
-
-export function isRedisConnectionError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const { code } = error as NodeJS.ErrnoException;
-  return (code !== undefined && CONNECTION_CODES.has(code)) || CONNECTION_MESSAGES.test(error.message);
 }
 
 /** The report that watches a connection, for the listeners of the BullMQ objects built on it. */
@@ -88,10 +70,11 @@ export class RedisOutageReport {
 
 /**
  * The 'error' listener of a BullMQ object (queue, worker) on `redis` or its copies: the connection's errors during
- * an outage go to the outage's report, every other error to `log`.
+ * an outage go to the outage's report, refused writes to the refusal's (redis-refusal.ts), every other error to `log`.
  */
 export function redisErrorListener(redis: Redis, log: (error: Error) => void): (error: Error) => void {
   return (error) => {
-    if (reports.get(redis)?.absorb(error) !== true) log(error);
+    if (reports.get(redis)?.absorb(error) === true || RedisWriteRefusal.of(redis)?.absorb(error) === true) return;
+    log(error);
   };
 }

@@ -86,6 +86,11 @@ export class StoreKeys {
     return this.toKey('inbox', botId, 'in-hand');
   }
 
+  /** String, expiring in a second: written only to see whether Redis takes writes again (RedisWriteRefusal). */
+  writeProbe(): string {
+    return this.toKey('write-probe');
+  }
+
   private toKey(...parts: (string | number)[]): string {
     return [this.prefix, ...parts].join(':');
   }

@@ -5,7 +5,13 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger, Metrics } from '../ops/index.ts';
-import { type BatchJobData, type BatchJobResult, batchQueueName, redisErrorListener } from '../queue/index.ts';
+import {
+  type BatchJobData,
+  type BatchJobResult,
+  batchQueueName,
+  RedisWriteRefusal,
+  redisErrorListener,
+} from '../queue/index.ts';
 import { FileDownloadError } from '../telegram/index.ts';
 import { type Classifier, isImageInputError, summarizeDogs } from '../vision/index.ts';
 import { readBatchSource, type SourceAccess } from './batch-source.ts';
@@ -62,5 +68,6 @@ export function startBatchWorker(options: BatchWorkerOptions): Worker<BatchJobDa
       options.logger.error({ err: error, queue: queueName }, 'batch worker error'),
     ),
   );
+  RedisWriteRefusal.of(options.connection)?.hold(worker);
   return worker;
 }

@@ -29,6 +29,7 @@ import {
   PHOTO_QUEUE,
   type PhotoJobData,
   type PhotoJobResult,
+  RedisWriteRefusal,
   redisErrorListener,
 } from '../queue/index.ts';
 import type { AnswerOptions, Reply } from '../reply/index.ts';
@@ -387,6 +388,7 @@ async function processPhoto(
   token: string | undefined,
   options: PhotoWorkerOptions,
   sent: SentAnswers,
+  stopping: () => boolean,
 ): Promise<PhotoJobResult> {
   const log = options.logger.child({
     jobId: job.id,
@@ -394,24 +396,58 @@ async function processPhoto(
     messageId: job.data.messageId,
     attempt: job.attemptsMade + 1,
   });
-  try {
-    const result = await answerPhoto(job, { options, log, sent });
-    sent.forget(job);
-    return result;
-  } catch (error) {
-    if (!isTelegramAway(error) || token === undefined) throw error;
-    log.debug({ err: error }, 'Telegram away: the photo waits');
-    options.metrics.jobsWaitingForTelegram.inc();
-    await job.moveToDelayed(Date.now() + TELEGRAM_AWAY_RETRY_MS, token);
-    throw new DelayedError();
+  for (;;) {
+    try {
+      const result = await answerPhoto(job, { options, log, sent });
+      sent.forget(job);
+      return result;
+    } catch (error) {
+      if (token === undefined) throw error;
+      if (isRedisUnavailable(error)) {
+        await holdUntilRedisTakesWrites(job, token, options, stopping);
+        continue;
+      }
+      if (!isTelegramAway(error)) throw error;
+      log.debug({ err: error }, 'Telegram away: the photo waits');
+      options.metrics.jobsWaitingForTelegram.inc();
+      await job.moveToDelayed(Date.now() + TELEGRAM_AWAY_RETRY_MS, token);
+      throw new DelayedError();
+    }
+  }
+}
+
+/**
+ * Redis away or refusing writes in the middle of a job: no attempt is spent on it (failing the job would be a refused
+ * write too). The job is held until its lock can be renewed — the write that shows Redis takes writes again — and is
+ * then tried again here. A lock lost meanwhile means the job was handed to another worker: this one lets go of it.
+ */
+async function holdUntilRedisTakesWrites(
+  job: PhotoJob,
+  token: string,
+  options: PhotoWorkerOptions,
+  stopping: () => boolean,
+): Promise<void> {
+  for (;;) {
+    await sleep(REDIS_RETRY_MS);
+    if (stopping()) throw new Error('stopped while Redis refused writes: the job goes back to the queue');
+    let held: number;
+    try {
+      held = await job.extendLock(token, options.locks.lockDuration);
+    } catch (error) {
+      if (isRedisUnavailable(error)) continue;
+      throw error;
+    }
+    if (held === 0) throw new Error('the job’s lock lapsed while Redis refused writes: another worker has it');
+    return;
   }
 }
 
 export function startPhotoWorker(options: PhotoWorkerOptions): Worker<PhotoJobProgress, PhotoJobResult> {
   const sent = new SentAnswers();
-  const worker = new Worker<PhotoJobProgress, PhotoJobResult>(
+  const worker: Worker<PhotoJobProgress, PhotoJobResult> = new Worker<PhotoJobProgress, PhotoJobResult>(
     PHOTO_QUEUE,
-    (job, token) => processPhoto(job, token, options, sent),
+    (job, token): Promise<PhotoJobResult> =>
+      processPhoto(job, token, options, sent, () => worker.closing !== undefined),
     {
       connection: options.connection,
       prefix: options.prefix,
@@ -449,5 +485,6 @@ export function startPhotoWorker(options: PhotoWorkerOptions): Worker<PhotoJobPr
     'error',
     redisErrorListener(options.connection, (error) => options.logger.error({ err: error }, 'worker error')),
   );
+  RedisWriteRefusal.of(options.connection)?.hold(worker);
   return worker;
 }
