@@ -19,8 +19,11 @@ const CONNECTION_CODES = new Set([
 ]);
 const CONNECTION_MESSAGES =
   /^(Connection is closed|Stream isn't writeable|Command aborted due to connection close|Reached the max retries per request limit)/;
-/** Error replies (ioredis' ReplyError, also from inside a script) of a Redis that is, for now, not taking writes. */
-const REFUSING = /^(OOM|MISCONF|READONLY|LOADING|MASTERDOWN|NOREPLICAS|TRYAGAIN|CLUSTERDOWN|BUSY)\b/;
+/**
+ * Error replies (ioredis' ReplyError, also from inside a script) of a Redis that is, for now, not taking writes;
+ * EXECABORT is a transaction that one of those discarded.
+ */
+const REFUSING = /^(OOM|MISCONF|READONLY|LOADING|MASTERDOWN|NOREPLICAS|TRYAGAIN|CLUSTERDOWN|BUSY|EXECABORT)\b/;
 
 export function isRedisConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;

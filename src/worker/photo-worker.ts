@@ -246,12 +246,23 @@ async function addButtons(
   const { chatId } = job.data;
   await options.replies
     .remember(job.data, result, answer.messageId, answer.dogs)
-    .catch((error: unknown) => log.warn({ err: error }, 'could not store the answer context'));
+    .catch(unlessRedisAway((error) => log.warn({ err: error }, 'could not store the answer context')));
   if (answer.markup) {
     await ignoreNotModified(
       options.api.editMessageReplyMarkup(chatId, answer.messageId, { reply_markup: answer.markup }),
     );
   }
+}
+
+/**
+ * For a write whose loss costs the person nothing essential: its failure is only logged — unless Redis is away or
+ * refusing writes, which the job waits out (holdUntilRedisTakesWrites) before it tries again, the answer not resent.
+ */
+function unlessRedisAway(log: (error: unknown) => void): (error: unknown) => void {
+  return (error) => {
+    if (isRedisUnavailable(error)) throw error;
+    log(error);
+  };
 }
 
 /** The main dog's answer in the history (for /stats and `reprocess`); losing it must not cost the person the answer. */
@@ -277,7 +288,7 @@ async function recordAnswer(
       ms: Date.now() - job.timestamp,
       at: Date.now(),
     })
-    .catch((error: unknown) => log.warn({ err: error }, 'could not record the answer in the history'));
+    .catch(unlessRedisAway((error) => log.warn({ err: error }, 'could not record the answer in the history')));
 }
 
 /** What looking at the photo came to: its classification, or the reason there is none (the reply says it). */
