@@ -3,22 +3,20 @@
  * (concurrent jobs share micro-batches), and answers with one reply to the person's photo, keeping "typing…" up
  * meanwhile (a chat action, renewed every few seconds, stopped before the answer goes out).
  *
- * Sent once (sendOnce): before the answer is sent, the job records that it is sending (if Redis refuses that write,
- * nothing is sent and the job waits); once sent, its message id is recorded — tried again while Redis refuses, and
- * kept in this process too — so a retry, or a worker taking over a stalled job, finishes the job without sending it
- * again. Only a failure between the send and its record (a lost response: Telegram has no idempotency keys) can
- * send a second, complete answer; each is counted (dog_breeds_answers_maybe_twice_total).
+ * Sent once (send-once.ts): a retry, or a worker taking over a stalled job, finishes the job without sending the
+ * answer again; only a response lost on the answer's own call can send a second one (counted).
  *
  * Several dogs: the answer is the photo with the dogs' numbered boxes, the answer as its caption; its buttons are added
  * once the context they need is stored.
  *
  * Outcomes: a person's bad file is answered kindly and the job completes (retrying cannot fix it); Telegram away puts
  * the job back to wait without spending an attempt, until it is back (a photo older than PHOTO_MAX_AGE_SECONDS then
- * gets a short apology instead of a late answer: never silence); any other failure (a Redis hiccup) throws so BullMQ
- * retries with backoff; the last failed attempt sends an apology (unless the answer was already sent).
+ * gets a short apology instead of a late answer: never silence); Redis away or refusing writes holds the job until it
+ * takes them again, spending no attempt either; any other failure throws so BullMQ retries with backoff, and the last
+ * failed attempt sends an apology (unless the answer was already sent).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DelayedError, type Job, Worker } from 'bullmq';
+import { DelayedError, Worker } from 'bullmq';
 import { type Api, GrammyError, InputFile } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { Redis } from 'ioredis';
@@ -45,16 +43,7 @@ import {
 import type { Classification } from '../vision/index.ts';
 import { type Classifier, guessesOf, isImageInputError } from '../vision/index.ts';
 import type { PhotoReplies } from './photo-replies.ts';
-
-/** A photo job as the worker keeps it: the contract, plus what was already sent (so a retry does not send it again). */
-export interface PhotoJobProgress extends PhotoJobData {
-  /** The answer once sent: the reply in text, or the numbered photo about several dogs. */
-  answerMessageId?: number;
-  /** Set (Date.now()) just before an attempt sends the answer; replaced by answerMessageId once that is recorded. */
-  answerSendingAt?: number;
-}
-
-type PhotoJob = Job<PhotoJobProgress, PhotoJobResult>;
+import { type PhotoJob, type PhotoJobProgress, type SendContext, SentAnswers, sendOnce } from './send-once.ts';
 
 export interface PhotoWorkerOptions {
   connection: Redis;
@@ -85,12 +74,6 @@ export const TELEGRAM_AWAY_RETRY_MS = 5000;
 const MAX_STALLED = 3;
 /** BullMQ's pause before it fetches or finishes a job again after Redis failed it. */
 const REDIS_RETRY_MS = 1000;
-/** How long an answer's message id is tried to be recorded while Redis refuses writes (then the job fails). */
-const RECORD_PATIENCE_MS = 60_000;
-const RECORD_RETRY_MAX_MS = 2000;
-/** Answers sent but perhaps not recorded in Redis, remembered by this process; the oldest forgotten past this many. */
-const SENT_MEMORY = 10_000;
-
 const HTML = { parse_mode: 'HTML', link_preview_options: { is_disabled: true } } as const;
 
 /** What a job's handling needs besides the job: the options, its log, and what this process sent. */
@@ -100,75 +83,14 @@ interface JobContext {
   sent: SentAnswers;
 }
 
-/** Answer message ids by job id, in this process: a retry here never sends again, even if Redis lost the record. */
-class SentAnswers {
-  private readonly byJob = new Map<string, number>();
-
-  get(job: PhotoJob): number | undefined {
-    return job.data.answerMessageId ?? this.byJob.get(job.id ?? '');
-  }
-
-  set(job: PhotoJob, messageId: number): void {
-    if (this.byJob.size >= SENT_MEMORY) this.byJob.delete(this.byJob.keys().next().value ?? '');
-    this.byJob.set(job.id ?? '', messageId);
-  }
-
-  forget(job: PhotoJob): void {
-    this.byJob.delete(job.id ?? '');
-  }
-}
-
-/**
- * The one way a job sends its answer (the reply in text, or the numbered photo): at most once, as the file's header
- * says. `send` returns the message id; a refusal by Telegram (GrammyError) means nothing was sent.
- */
-async function sendOnce(job: PhotoJob, context: JobContext, send: () => Promise<number>): Promise<number> {
-  const { log, options } = context;
-  const sent = context.sent.get(job);
-  if (sent !== undefined) return sent;
-  if (job.data.answerSendingAt !== undefined) {
-    // An earlier attempt began sending and recorded no message id: it may have reached the person. Sending again is
-    // the lesser harm (a photo never answered is worse), and it is counted.
-    options.metrics.answersMaybeTwice.inc();
-    log.warn({ sendingAt: job.data.answerSendingAt }, 'answer sent again: an earlier attempt may have sent it');
-  }
-  await job.updateData({ ...job.data, answerSendingAt: Date.now() });
-  let messageId: number;
-  try {
-    messageId = await send();
-  } catch (error) {
-    // Telegram answered with an error: nothing went out, so a later send is no repeat.
-    if (error instanceof GrammyError) {
-      const { answerSendingAt: _, ...data } = job.data;
-      await job.updateData(data).catch(() => undefined);
-    }
-    throw error;
-  }
-  context.sent.set(job, messageId);
-  await recordSent(job, messageId, log);
-  return messageId;
-}
-
-/** Records the answer's message id in the job, waiting out a Redis that refuses writes for a while. */
-async function recordSent(job: PhotoJob, messageId: number, log: Logger): Promise<void> {
-  const { answerSendingAt: _, ...data } = job.data;
-  const giveUpAt = Date.now() + RECORD_PATIENCE_MS;
-  for (let delay = 250; ; delay = Math.min(delay * 2, RECORD_RETRY_MAX_MS)) {
-    try {
-      await job.updateData({ ...data, answerMessageId: messageId });
-      return;
-    } catch (error) {
-      if (!isRedisUnavailable(error) || Date.now() > giveUpAt) throw error;
-      if (delay === 250) log.warn({ err: error, messageId }, 'answer sent; Redis refuses its record: trying again');
-    }
-    await sleep(delay);
-  }
+function sendContext({ log, options, sent }: JobContext): SendContext {
+  return { log, metrics: options.metrics, sent };
 }
 
 /** The job's reply in text (an answer, or why there is none), sent once. */
 function replyInText(job: PhotoJob, context: JobContext, text: string): Promise<number> {
   const { chatId, messageId } = job.data;
-  return sendOnce(job, context, async () => {
+  return sendOnce(job, sendContext(context), async () => {
     const sent = await context.options.api.sendMessage(chatId, text, {
       ...HTML,
       reply_parameters: { message_id: messageId, allow_sending_without_reply: true },
@@ -192,7 +114,7 @@ async function sendSeveralDogs(
   const data = job.data;
   let messageId: number;
   try {
-    messageId = await sendOnce(job, context, async () => {
+    messageId = await sendOnce(job, sendContext(context), async () => {
       const annotated = await drawDogMarks(bytes, reply.marks, result.photo);
       const sent = await api.sendPhoto(data.chatId, new InputFile(annotated, 'dogs.jpg'), {
         caption: reply.caption,
