@@ -14,6 +14,11 @@ export class Faults {
     this.rules.push({ method: method.toLowerCase(), remaining: times, fault });
   }
 
+  /** Forgets every queued fault (delays already under way still run their course). */
+  clear(): void {
+    this.rules.length = 0;
+  }
+
   /** The fault for this request, if one is queued (`method` in lower case, or `'file'`); uses it up. */
   take(method: string): Fault | undefined {
     const index = this.rules.findIndex((f) => f.method === method || (f.method === '*' && method !== 'file'));
