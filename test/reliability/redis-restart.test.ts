@@ -3,24 +3,29 @@
  * and the worker reconnect by themselves, and no photo is lost or answered twice.
  */
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { before, test } from 'node:test';
+import { loadModelFileManifest, verifyModelFile } from '../../src/vision/index.ts';
 import { auditAnswers, waitForAllAnswers } from '../support/chat-audit.ts';
+import { MODELS_DIR } from '../support/paths.ts';
 import { waitFor } from '../support/poll.ts';
 import { TestRedisServer } from '../support/redis-server.ts';
 import { ANSWER, dogPhotos, type Scenario, startScenario } from '../support/reliability-setup.ts';
 import { MB, type ServiceProcess, startBotAndWorker } from '../support/service-process.ts';
 
-const processes: ServiceProcess[] = [];
-let redis: TestRedisServer | undefined;
-let scenario: Scenario | undefined;
-after(async () => {
-  await Promise.all(processes.map((p) => p.stop('SIGKILL')));
-  await scenario?.standIn.close();
-  await redis?.close(); // its data goes with it
-});
+// The worker's model missing fails both tests here, in one line, before any process starts.
+before(async () => verifyModelFile(await loadModelFileManifest('xception-random', MODELS_DIR)));
 
 for (const how of ['shutdown', 'kill'] as const) {
   test(`Redis ${how === 'kill' ? 'killed (SIGKILL)' : 'shut down'} and restarted under load: nothing lost, nothing twice`, async (t) => {
+    // Each test cleans up its own, also when it fails (a leftover server or stand-in kept the file from ending).
+    const processes: ServiceProcess[] = [];
+    let redis: TestRedisServer | undefined;
+    let scenario: Scenario | undefined;
+    t.after(async () => {
+      await Promise.all(processes.map((p) => p.stop('SIGKILL')));
+      await scenario?.standIn.close();
+      await redis?.close(); // its data goes with it
+    });
     redis = await TestRedisServer.start();
     const s = await startScenario(redis.url);
     scenario = s;
@@ -68,10 +73,5 @@ for (const how of ['shutdown', 'kill'] as const) {
         },
       }),
     );
-    await Promise.all([bot.stop('SIGKILL'), worker.stop('SIGKILL')]);
-    await s.standIn.close();
-    scenario = undefined;
-    await redis.close();
-    redis = undefined;
   });
 }

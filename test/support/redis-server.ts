@@ -1,13 +1,32 @@
 /**
  * A Redis server of the test's own — AOF on, its own port and folder — that the test may stop and start again
- * (the shared Redis on 6379 must never be disturbed).
+ * (the shared Redis on 6379 must never be disturbed). It dies with the test's process, however that ends.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { findOnPath, freePort } from '../../src/playground/private-redis.ts';
+
+/** How long a SHUTDOWN may take before the server is killed and the stop fails. */
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+/**
+ * util-linux's setpriv sets a parent-death signal and execs redis-server: the kernel kills the server when this
+ * process dies, SIGKILL included (an 'exit' handler does not run then). Elsewhere, only the 'exit' handler.
+ */
+const SETPRIV = process.platform === 'linux' ? findOnPath('setpriv') : undefined;
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
 
 export class TestRedisServer {
   private child: ChildProcess | undefined;
@@ -37,21 +56,46 @@ export class TestRedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** Stops the server the way an operator's restart does (SHUTDOWN: the AOF is flushed), or kills it. */
+  /**
+   * Stops the server the way an operator's restart does (SHUTDOWN: the AOF is flushed), or kills it. A SHUTDOWN that
+   * has not ended the server within 10 s kills it and fails, rather than waiting for ever.
+   */
   async stop(how: 'shutdown' | 'kill' = 'shutdown'): Promise<void> {
     const child = this.child;
     if (child === undefined) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    if (how === 'kill') child.kill('SIGKILL');
-    else {
-      const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    this.child = undefined;
+    try {
+      if (!isRunning(child)) return;
+      const exited = once(child, 'exit');
+      if (how === 'kill') {
+        child.kill('SIGKILL');
+        await exited;
+        return;
+      }
+      const client = new Redis(this.url, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 1,
+        retryStrategy: () => null,
+        connectTimeout: 2000,
+      });
       client.on('error', () => undefined); // the server going away is the point
-      await client.connect();
+      await client.connect().catch(() => undefined); // a server that does not answer is killed below
       await client.call('SHUTDOWN').catch(() => undefined); // the connection closes as the server exits
       client.disconnect();
+      const timer = new AbortController();
+      const late = delay(SHUTDOWN_TIMEOUT_MS, 'late', { signal: timer.signal }).catch(() => 'aborted');
+      const outcome = await Promise.race([exited.then(() => 'exited'), late]);
+      timer.abort();
+      if (outcome === 'late') {
+        child.kill('SIGKILL');
+        await exited;
+        throw new Error(
+          `test redis-server on port ${this.port} did not shut down in ${SHUTDOWN_TIMEOUT_MS} ms: killed`,
+        );
+      }
+    } finally {
+      running.delete(child);
     }
-    await exited;
-    this.child = undefined;
   }
 
   async restart(downMs = 1000, how: 'shutdown' | 'kill' = 'shutdown'): Promise<void> {
@@ -78,27 +122,33 @@ export class TestRedisServer {
   }
 
   private async startProcess(): Promise<void> {
-    this.child = spawn(
-      this.binary,
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'always',
-        '--save',
-        '',
-        '--dir',
-        this.dir,
-        ...this.extraArgs,
-      ],
-      { stdio: 'ignore' },
-    );
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--save',
+      '',
+      '--dir',
+      this.dir,
+      ...this.extraArgs,
+    ];
+    const child =
+      SETPRIV === undefined
+        ? spawn(this.binary, args, { stdio: 'ignore' })
+        : spawn(SETPRIV, ['--pdeathsig', 'KILL', '--', this.binary, ...args], { stdio: 'ignore' });
+    this.child = child;
+    running.add(child);
+    child.once('exit', () => running.delete(child));
     const deadline = Date.now() + 10_000;
     for (;;) {
+      if (!isRunning(child)) {
+        throw new Error(`test redis-server on port ${this.port} exited at start (code ${child.exitCode})`);
+      }
       const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
       client.on('error', () => undefined); // refused until the server listens: retried below
       try {
