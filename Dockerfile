@@ -34,14 +34,15 @@ ARG CUDA_IMAGE=nvidia/cuda:12.6.3-cudnn-runtime-ubuntu22.04
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 # onnxruntime-node's install step would download CUDA binaries: off for the shared build (the gpu target asks for them
-# on purpose in cuda-deps). .npmrc says the same for npm itself.
+# on purpose in cuda-deps).
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json .npmrc ./
-# Dependencies first, for layer caching; --ignore-scripts keeps the project's own `prepare` (a build, which needs src)
-# from running here, and `npm rebuild` then runs the dependencies' install scripts (sharp, msgpackr-extract, …).
+# Dependencies first, for layer caching; --ignore-scripts (.npmrc's too) keeps the project's own `prepare` (a build,
+# which needs src) from running here, and `npm rebuild --ignore-scripts=false` then runs the dependencies' install
+# scripts (sharp, msgpackr-extract, …).
 RUN --mount=type=cache,target=/root/.npm --mount=type=secret,id=npm_ca \
     if [ -f /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
-    npm ci --ignore-scripts --no-audit --no-fund && npm rebuild
+    npm ci --ignore-scripts --no-audit --no-fund && npm rebuild --ignore-scripts=false
 COPY tsconfig.json tsconfig.build.json ./
 # `npm run build` is tsc and then this script (tsc copies no .ftl translations into dist/).
 COPY scripts/copy-locales.mjs ./scripts/

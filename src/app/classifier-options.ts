@@ -1,7 +1,7 @@
 /**
  * The vision core as the configuration sets it up — one place for the worker, the CLI and the batch runner: every
  * option from its setting (the defaults are the config schema's), breed groups from the breed cards, and the one log
- * line when CUDA is asked for but not there.
+ * line, once a process, when DEVICE=auto finds no CUDA.
  */
 import path from 'node:path';
 import { breedGroupsFromCards } from '../breeds/index.ts';
@@ -27,6 +27,19 @@ export function photoSideOf(config: Pick<Config, 'MODELS_DIR' | 'MODEL' | 'GATE_
   });
 }
 
+let cpuFallbackReported = false;
+
+/**
+ * DEVICE=auto on a machine without a CUDA GPU is the ordinary laptop case, not a fault: said once a process (each
+ * model file finds the same), at info level — which the command line shows only with --verbose — and in an
+ * operator's words, onnxruntime's own reason kept as a field. DEVICE=cuda without CUDA fails instead (the vision core).
+ */
+function reportCpuFallback(logger: Logger, device: Config['DEVICE'], reason: string): void {
+  if (cpuFallbackReported) return;
+  cpuFallbackReported = true;
+  logger.info({ device, reason }, 'running on the CPU (no CUDA GPU found)');
+}
+
 export function classifierOptions(
   config: Config,
   logger: Logger,
@@ -48,8 +61,7 @@ export function classifierOptions(
     maxDogs: config.MAX_DOGS,
     decodeLimits: decodeLimitsOf(config),
     breedGroups: breedGroupsFromCards(config.MODELS_DIR),
-    onFallback: (model, reason) =>
-      logger.warn({ model, reason }, `CUDA not available: running on the CPU (DEVICE=${config.DEVICE})`),
+    onFallback: (_model, reason) => reportCpuFallback(logger, config.DEVICE, reason),
     ...overrides,
   };
 }

@@ -11,11 +11,16 @@ export interface CliContext {
   out: NodeJS.WritableStream;
 }
 
-export function createCliContext(): CliContext {
+export interface CliFlags {
+  /** `--verbose`: what the service would log at info level too (the device in use, a worker's start). */
+  verbose?: boolean;
+}
+
+export function createCliContext(flags: CliFlags = {}): CliContext {
   const config = loadConfig();
-  // Results go to stdout; logs to stderr, quiet unless asked (LOG_LEVEL).
+  // Results go to stdout; logs to stderr, quiet unless asked (--verbose, LOG_LEVEL).
   const logger = createLogger({
-    level: process.env.LOG_LEVEL ?? 'warn',
+    level: process.env.LOG_LEVEL ?? (flags.verbose ? 'info' : 'warn'),
     destination: process.stderr,
     secrets: [config.BOT_TOKEN, config.WEBHOOK_SECRET],
   });

@@ -13,7 +13,7 @@ import { packageVersion } from './version.ts';
 
 function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number ≥ 1');
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('It must be a whole number ≥ 1.');
   return n;
 }
 
@@ -36,7 +36,10 @@ function action<A extends unknown[]>(run: (...args: A) => Promise<number>) {
 const program = new Command('dog-breeds')
   .description('Names the dog in a photo: the three most likely of 120 breeds.')
   .version(packageVersion(), '-V, --version', "print dog-breeds's version")
-  .showHelpAfterError();
+  .option('-v, --verbose', 'also log what the service logs at info level (the device in use, a worker starting)');
+
+/** Each command's context, with the options given before or after the command's name. */
+const context = () => createCliContext(program.opts());
 
 const modelOption = [
   '-m, --model <id|path>',
@@ -60,7 +63,7 @@ program
   .option(...noDetectorOption)
   .option('-k, --top <n>', 'how many breeds to show', positiveInt, 3)
   .option('--json', 'one JSON object per photo per line')
-  .action(action((paths: string[], flags) => classifyCommand(paths, flags, createCliContext())));
+  .action(action((paths: string[], flags) => classifyCommand(paths, flags, context())));
 
 program
   .command('eval')
@@ -71,7 +74,7 @@ program
   .option(...noDetectorOption)
   .option('--fit-temperature', 'also fit the temperature that makes the percentages calibrated on this set')
   .option('--json', 'print the summary as one JSON object')
-  .action(action((csv: string, flags) => evalCommand(csv, flags, createCliContext())));
+  .action(action((csv: string, flags) => evalCommand(csv, flags, context())));
 
 program
   .command('batch')
@@ -80,7 +83,7 @@ program
   .requiredOption('-o, --out <file>', 'results file: .jsonl (one JSON object per photo) or .csv')
   .option(...modelOption)
   .option('--local', 'also run a worker in this process (no separate worker needed)')
-  .action(action((inputs: string[], flags) => batchCommand(inputs, flags, createCliContext())));
+  .action(action((inputs: string[], flags) => batchCommand(inputs, flags, context())));
 
 program
   .command('reprocess')
@@ -90,7 +93,7 @@ program
   .option('--local', 'also run a worker in this process (it needs BOT_TOKEN to download the photos)')
   .option('-o, --out <file>', 'also write each new answer to a .jsonl or .csv file')
   .option('--json', 'print the report as one JSON object')
-  .action(action((flags) => reprocessCommand(flags, createCliContext())));
+  .action(action((flags) => reprocessCommand(flags, context())));
 
 program
   .command('export-feedback')
@@ -98,7 +101,7 @@ program
   .requiredOption('-o, --out <dir>', 'output folder (resumable: photos already there are kept)')
   .option('--since <duration>', 'only feedback from the last 30m, 12h, 7d, 2w')
   .option('--only-wrong', 'only corrections (👎 with the right breed), not confirmations')
-  .action(action((flags) => exportFeedbackCommand(flags, createCliContext())));
+  .action(action((flags) => exportFeedbackCommand(flags, context())));
 
 const model = program.command('model').description('model files');
 model
@@ -106,10 +109,23 @@ model
   .description("fetch a model's file from its source (or --from) and verify its sha256")
   .argument('<id|path>', 'model manifest id or path')
   .option('--from <path|URL>', 'take the file from here instead of the manifest source')
-  .action(action((ref: string, flags: { from?: string }) => modelPullCommand(ref, flags, createCliContext())));
+  .action(action((ref: string, flags: { from?: string }) => modelPullCommand(ref, flags, context())));
 model
   .command('list')
   .description('list the model manifests and whether their files are in place')
-  .action(action(() => modelListCommand(createCliContext())));
+  .action(action(() => modelListCommand(context())));
 
+errorsInOneLine(program);
 await program.parseAsync();
+
+/**
+ * A wrong option or argument is one line with a hint where the help is, not the error followed by the whole help
+ * (which pushed the error itself off a small terminal).
+ */
+function errorsInOneLine(command: Command, parents: readonly string[] = []): void {
+  const name = [...parents, command.name()].join(' ');
+  command.showHelpAfterError(false).configureOutput({
+    outputError: (text, write) => write(`${text.trimEnd().replaceAll('\n', ' ')} (see ${name} --help)\n`),
+  });
+  for (const sub of command.commands) errorsInOneLine(sub, [...parents, command.name()]);
+}

@@ -47,7 +47,8 @@ async function openSession(): Promise<{ session: ort.InferenceSession; ready: Th
     if (init.device === 'cuda') {
       throw new Error(
         `DEVICE=cuda but onnxruntime's CUDA execution provider could not start (${reason}). Install the GPU build ` +
-          '(ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci, CUDA 12 + cuDNN 9 on the host), or set DEVICE=auto or DEVICE=cpu.',
+          '(ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --ignore-scripts=false, CUDA 12 + cuDNN 9 on ' +
+          'the host), or set DEVICE=auto or DEVICE=cpu.',
       );
     }
     return ready(await ort.InferenceSession.create(init.modelPath, sessionOptions('cpu')), 'cpu', reason);
