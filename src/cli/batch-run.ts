@@ -55,7 +55,43 @@ export interface BatchRunSummary {
   finished: number;
   failed: number;
   interrupted: boolean;
+  /** The whole run, from connecting to the last result. */
   seconds: number;
+  /**
+   * The work: from the first photo a worker took (or the first result, for jobs that had finished already) to the
+   * last result. The rate is over this, not over a wait for a worker or a local worker's model loading.
+   */
+  workSeconds: number;
+  /** Before that: the jobs queued, nobody taking them. */
+  waitSeconds: number;
+}
+
+/** When the work began and how far it got: the time a worker needed for the photos, apart from any wait for one. */
+class WorkClock {
+  private first: number | undefined;
+  private last: number | undefined;
+
+  constructor(private readonly started: number) {}
+
+  /** A job taken by a worker, or a result in: the work has begun by now. */
+  began(at = Date.now()): void {
+    this.first = Math.min(this.first ?? at, at);
+  }
+
+  finished(at = Date.now()): void {
+    this.began(at);
+    this.last = at;
+  }
+
+  /** Photos a second over the work so far; 0 before any result. */
+  rate(finished: number, now = Date.now()): number {
+    return finished / Math.max(0.001, ((this.last ?? now) - (this.first ?? now)) / 1000);
+  }
+
+  summary(now = Date.now()): { workSeconds: number; waitSeconds: number } {
+    const first = this.first ?? now;
+    return { workSeconds: ((this.last ?? first) - first) / 1000, waitSeconds: (first - this.started) / 1000 };
+  }
 }
 
 export async function runBatch(options: BatchRunOptions): Promise<BatchRunSummary> {
@@ -68,6 +104,7 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRunSummar
   });
   const stops: (() => Promise<unknown>)[] = [() => events.close(), () => queue.close()];
   const started = Date.now();
+  const clock = new WorkClock(started);
   const pending = new Map(items.map((item) => [batchJobId(modelId, item.data.key), item]));
   let failed = 0;
   const bar = progressBar();
@@ -81,14 +118,18 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRunSummar
     if (item === undefined) return; // another run's job, or already counted
     pending.delete(jobId);
     if (!result.ok) failed++;
+    clock.finished();
     await options.onResult(item, result);
     const finished = items.length - pending.size;
-    bar.update(finished, { failed, rate: (finished / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1) });
+    bar.update(finished, { failed, rate: clock.rate(finished).toFixed(1) });
     if (pending.size === 0) allDone();
   };
 
   try {
     if (options.local) stops.unshift(await startLocalWorker(options, redis));
+    events.on('active', ({ jobId }) => {
+      if (pending.has(jobId)) clock.began();
+    });
     events.on('completed', ({ jobId, returnvalue }) => {
       void settle(jobId, (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as BatchJobResult);
     });
@@ -125,6 +166,7 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRunSummar
       failed,
       interrupted: stopped,
       seconds: (Date.now() - started) / 1000,
+      ...clock.summary(),
     };
   } finally {
     bar.stop();

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { type EvaluationSummary, EvaluationTally, loadManifest } from '../../vision/index.ts';
-import { type BatchItem, runBatch } from '../batch-run.ts';
+import { type BatchItem, type BatchRunSummary, runBatch } from '../batch-run.ts';
 import type { CliContext } from '../context.ts';
 import { expandImagePaths, readLabelsCsv } from '../labelled-files.ts';
 import { ResultFile } from '../result-file.ts';
@@ -70,12 +70,29 @@ export async function batchCommand(inputs: string[], flags: BatchFlags, context:
   });
   await results.close();
   const lines = [
-    `${summary.interrupted ? 'interrupted' : 'done'}: ${summary.finished}/${todo.length} photos in ${summary.seconds.toFixed(1)} s ` +
-      `(${(summary.finished / Math.max(summary.seconds, 0.001)).toFixed(1)}/s), ${summary.failed} could not be classified → ${flags.out}`,
+    `${summary.interrupted ? 'interrupted' : 'done'}: ${summary.finished}/${todo.length} photos in ${formatTimes(summary)}, ` +
+      `${summary.failed} could not be classified → ${flags.out}`,
   ];
   if (labelled > 0) lines.push(formatAccuracy(tally.summary()));
   context.out.write(`${lines.join('\n')}\n`);
   return summary.interrupted ? 130 : summary.finished - summary.failed > 0 || todo.length === 0 ? 0 : 1;
+}
+
+/** A wait shorter than this (the queue's own hand-over) is not worth a word. */
+const WAIT_WORTH_SAYING_S = 1;
+
+/**
+ * The rate is the work's: a run that waited for a worker (or loaded a local one's model) first would otherwise show
+ * a rate the workers never had. The wait, when there was one, is said apart.
+ */
+function formatTimes(s: BatchRunSummary): string {
+  // Results collected at once (jobs an earlier run left finished) took no work here: no rate to speak of.
+  const rate = s.workSeconds >= 0.1 ? ` (${(s.finished / s.workSeconds).toFixed(1)}/s)` : '';
+  if (s.waitSeconds < WAIT_WORTH_SAYING_S) return `${s.seconds.toFixed(1)} s${rate}`;
+  return (
+    `${s.seconds.toFixed(1)} s: ${s.workSeconds.toFixed(1)} s of work${rate} after ` +
+    `${s.waitSeconds.toFixed(1)} s waiting for a worker`
+  );
 }
 
 function formatAccuracy(s: EvaluationSummary): string {
