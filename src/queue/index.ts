@@ -18,6 +18,7 @@ export {
   enqueuePhoto,
   finishedJobsOf,
   hasPhotoJob,
+  type PhotoPlacement,
   type PhotoQueue,
   type PhotoQueueOptions,
 } from './photo-queue.ts';

@@ -1,5 +1,5 @@
 /** The producer side: adding photo jobs with retries, backoff and bounded retention. */
-import { type JobsOptions, Queue } from 'bullmq';
+import { type JobsOptions, PRIORITY_LIMIT, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PersonalStore } from '../store/index.ts';
 import { PHOTO_QUEUE, type PhotoJobData, type PhotoJobResult, photoJobId } from './contract.ts';
@@ -36,8 +36,28 @@ export async function hasPhotoJob(queue: PhotoQueue, chatId: number, messageId: 
   return (await queue.getJob(photoJobId(chatId, messageId))) !== undefined;
 }
 
-export async function enqueuePhoto(queue: PhotoQueue, data: PhotoJobData): Promise<void> {
-  await queue.add('classify', data, { jobId: photoJobId(data.chatId, data.messageId) });
+/** Where a photo job goes in the queue: its priority (1 first) and how long it waits before it may be taken. */
+export interface PhotoPlacement {
+  priority: number;
+  delayMs: number;
+}
+
+/**
+ * Queues one photo. Every photo job carries a priority of at least 1: BullMQ serves plain (priority 0) jobs before any
+ * prioritized one, so one plain job would jump the fair order. Jobs of the same priority keep their arrival order; a
+ * delayed job, a retried one and one put back to wait keep their priority (a stalled job taken over goes first).
+ */
+export async function enqueuePhoto(
+  queue: PhotoQueue,
+  data: PhotoJobData,
+  placement: PhotoPlacement = { priority: 1, delayMs: 0 },
+): Promise<void> {
+  const priority = Math.min(PRIORITY_LIMIT, Math.max(1, Math.round(placement.priority)));
+  await queue.add('classify', data, {
+    jobId: photoJobId(data.chatId, data.messageId),
+    priority,
+    ...(placement.delayMs > 0 ? { delay: Math.round(placement.delayMs) } : {}),
+  });
 }
 
 /**

@@ -51,12 +51,15 @@ export class StoreKeys {
     return this.toKey('worker', '*');
   }
 
-  /** Sorted set with a TTL: the photos let through for this person in the last window, scored by ms (PhotoCounter). */
+  /**
+   * Sorted set with a TTL: the photos let through for this person in the last window, and those waiting for a slot,
+   * scored by when each goes to the queue in ms (PhotoCounter).
+   */
   rateLimit(userId: number): string {
     return this.toKey('ratelimit', userId);
   }
 
-  /** String with a TTL: when this person was last told to slow down, in ms (PhotoCounter). */
+  /** String with a TTL: until when (ms) this person knows that their photos wait for a slot (PhotoCounter). */
   rateLimitWarned(userId: number): string {
     return this.toKey('ratelimit-warned', userId);
   }

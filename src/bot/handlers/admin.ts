@@ -26,7 +26,7 @@ function percentile(sorted: readonly number[], q: number): number | null {
 
 export async function collectStats(deps: AdminDeps, now = Date.now()): Promise<ServiceStats> {
   const [counts, lastDay, workers] = await Promise.all([
-    deps.queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
+    deps.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed'),
     deps.history.since(now - 24 * HOUR),
     listWorkers(deps.redis, deps.prefix),
   ]);
@@ -38,7 +38,8 @@ export async function collectStats(deps: AdminDeps, now = Date.now()): Promise<S
   };
   return {
     queue: {
-      waiting: counts.waiting ?? 0,
+      // Photo jobs carry priorities (the fair order), so BullMQ counts them as prioritized, not waiting.
+      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
       active: counts.active ?? 0,
       delayed: counts.delayed ?? 0,
       failed: counts.failed ?? 0,

@@ -1,7 +1,8 @@
 /**
  * Photos in, jobs out. In private chats every photo (or image file, or album item) is answered; in groups only when
  * asked — `/breed` as a reply to a photo, or a caption mentioning the bot — which works with privacy mode on.
- * The bot never runs the model: it shows "typing…" (a chat action) and queues a job that the worker answers.
+ * The bot never runs the model: it queues a job that the worker answers and shows "typing…" (a chat action). Photos
+ * past the person's limit are queued to wait for their slot, or, past that, told they were skipped (`rate-limit.ts`).
  */
 import { Composer } from 'grammy';
 import type { Message } from 'grammy/types';
@@ -33,7 +34,7 @@ function mentionsBot(message: Message, username: string): boolean {
   );
 }
 
-/** Queues one photo message for the worker, showing "typing…" first. */
+/** Queues one photo message for the worker (at the place and time the limit gives it), then shows "typing…". */
 async function acceptPhoto(ctx: BotContext, photoMessage: Message, deps: PhotoHandlerDeps): Promise<void> {
   const chatId = photoMessage.chat.id;
   const reply = { reply_parameters: { message_id: photoMessage.message_id, allow_sending_without_reply: true } };
@@ -57,29 +58,46 @@ async function acceptPhoto(ctx: BotContext, photoMessage: Message, deps: PhotoHa
   }
   const userId = ctx.from?.id ?? chatId;
   const decision = await deps.rateLimiter.take(userId);
-  if (!decision.allowed) {
+  if (decision.kind === 'skipped') {
+    // Too many waiting already: this photo is told so, each one (never silence).
     count('rate-limited');
-    deps.logger.info({ userId, warn: decision.warn }, 'rate limited');
-    if (decision.warn)
-      await ctx.api.sendMessage(chatId, ctx.t('slow-down', { seconds: decision.retryAfterSeconds }), reply);
+    deps.logger.info({ userId, messageId: photoMessage.message_id }, 'rate limited: photo skipped');
+    await ctx.api.sendMessage(chatId, ctx.t('photo-skipped', { seconds: decision.retryAfterSeconds }), reply);
     return;
   }
   // Queued before anything else is sent for it: a bot killed while Telegram is slow (over and over, in a crash loop)
   // has queued the photo already, and its replay finds the job. Progress is "typing…", not a status message: a status
   // sent again (its response lost, or the bot restarted before confirming the update) would stay "Looking…" for ever,
   // while a chat action sent twice is still one. The worker keeps it up and answers with one reply.
-  await enqueuePhoto(deps.queue, {
-    chatId,
-    messageId: photoMessage.message_id,
-    fileId: lookup.ref.fileId,
-    fileUniqueId: lookup.ref.fileUniqueId,
-    ...(lookup.ref.fileSize !== undefined ? { fileSize: lookup.ref.fileSize } : {}),
-    userId,
-    ...(ctx.from?.language_code ? { languageCode: ctx.from.language_code } : {}),
-    locale: ctx.locale,
-  });
+  await enqueuePhoto(
+    deps.queue,
+    {
+      chatId,
+      messageId: photoMessage.message_id,
+      fileId: lookup.ref.fileId,
+      fileUniqueId: lookup.ref.fileUniqueId,
+      ...(lookup.ref.fileSize !== undefined ? { fileSize: lookup.ref.fileSize } : {}),
+      userId,
+      ...(ctx.from?.language_code ? { languageCode: ctx.from.language_code } : {}),
+      locale: ctx.locale,
+    },
+    decision,
+  );
+  const { priority, delayMs } = decision;
+  if (decision.kind === 'later') {
+    count('queued-later');
+    deps.logger.info({ chatId, messageId: photoMessage.message_id, userId, priority, delayMs }, 'photo queued to wait');
+    // No "typing…" now: it would end long before the photo's turn (the worker shows it then). Told once per backlog;
+    // Telegram failing here costs that notice only (the photo is queued).
+    if (!decision.tell) return;
+    const { limit, windowSeconds: window } = deps.rateLimiter;
+    await ctx.api
+      .sendMessage(chatId, ctx.t('photos-later', { limit, window }), reply)
+      .catch((error: unknown) => deps.logger.warn({ err: error, chatId }, 'notice of waiting photos not sent'));
+    return;
+  }
   count('queued');
-  deps.logger.info({ chatId, messageId: photoMessage.message_id, userId }, 'photo queued');
+  deps.logger.info({ chatId, messageId: photoMessage.message_id, userId, priority }, 'photo queued');
   // Telegram failing here costs the "typing…" only.
   await sendTyping(ctx.api, chatId).catch((error: unknown) =>
     deps.logger.warn({ err: error, chatId, messageId: photoMessage.message_id }, 'chat action not sent; queued anyway'),

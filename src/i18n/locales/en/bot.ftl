@@ -12,7 +12,11 @@ photo-too-big = 📦 That photo is over 20 MB, which is more than Telegram lets 
 file-unavailable = 😕 I could not download that photo from Telegram any more. Could you send it again?
 photo-expired = 😔 Sorry, I could not reach Telegram for a long while, so I never got to this photo. Could you send it again?
 not-an-image-file = 📄 That file is not an image I can read. Send me a photo of a dog as a photo, or as a JPEG, PNG, WebP, GIF or AVIF file.
-slow-down = 🐢 That's a lot of photos at once! I'll skip new ones for about { $seconds } seconds — send them again after that.
+photos-later = 🐢 That's a lot of photos at once! I'll answer every one, but only { $limit } { $window ->
+        [60] a minute
+       *[other] every { $window } seconds
+    }, so the rest will take a little while. No need to send them again.
+photo-skipped = 🐢 That's too many photos at once, so I skipped this one. Send it again in about { $seconds } seconds and I'll answer it.
 hint = 📷 Send me a photo of a dog and I will tell you its breed. /help explains more.
 group-hint = Reply to a photo with /breed and I will look at it. /breed followed by a name shows a card about that breed.
 
@@ -130,7 +134,7 @@ help-kept-jobs = Finished jobs (file id and result) stay in the queue for up to 
 help-limits = <b>Limits</b>: up to { $limit } photos { $window ->
         [60] a minute
        *[other] every { $window } seconds
-    } per person, files up to 20 MB.
+    } per person (more wait their turn), files up to 20 MB.
 breeds-page = <b>The 120 breeds I know</b> (page { $page }/{ $pages }):
 previous = ◀️ Previous
 next = Next ▶️
