@@ -15,6 +15,11 @@
  * (E2E_CAMERA_SIDE px on the long side, default 1600), offered by the stand-in in Telegram's sizes (90/320/800/1280),
  * once as Telegram sends them (the bot picks the smallest that covers the models) and once with the largest size only
  * (what the bot took before): bytes downloaded per photo, decode ms per photo, and the whole path ÷ vision core of each.
+ *
+ * A burst in a row (E2E_FAIR_PEOPLE, default 200; 0 skips): each person sends E2E_FAIR_PHOTOS (3) photos back to back,
+ * people one after another, all arriving at once as albums do; each person's first answer (p50/p95) and photos/s, with
+ * the queue as shipped (job priorities by each person's photos in the window) and in plain arrival order (the
+ * priorities taken off: the code before), in the same run, E2E_FAIR_ROUNDS (2) rounds each, alternating.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -41,6 +46,9 @@ const OTHER_PEOPLE = Number(process.env.E2E_OTHER_PEOPLE ?? 19);
 const RETRY_AFTER = Number(process.env.E2E_RETRY_AFTER ?? 25);
 const SIZE_ROUNDS = Number(process.env.E2E_SIZE_ROUNDS ?? ROUNDS);
 const CAMERA_SIDE = Number(process.env.E2E_CAMERA_SIDE ?? 1600);
+const FAIR_PEOPLE = Number(process.env.E2E_FAIR_PEOPLE ?? 200);
+const FAIR_PHOTOS = Number(process.env.E2E_FAIR_PHOTOS ?? 3);
+const FAIR_ROUNDS = Number(process.env.E2E_FAIR_ROUNDS ?? 2);
 /** An answer (🐶 first, or after the breed-group lead; a caption for several dogs) or the "no dog" reply. */
 const ANSWERED = /(^|\n)🐶|don't see a dog/;
 
@@ -364,6 +372,102 @@ if (BURST_PEOPLE > 0) {
         : ''),
   );
 }
+
+// A burst in a row, as albums arrive: FAIR_PEOPLE people each send FAIR_PHOTOS photos back to back, one person after
+// another, all at once. Each person's first answer and the photos/s, as shipped (job priorities: everyone's first
+// photo before anyone's second) against plain arrival order (the priorities taken off, as before), arms alternating.
+interface FairRun {
+  /** Ms from the burst to each person's first answer; to every answer; to the last answer. */
+  firsts: number[];
+  answers: number[];
+  totalMs: number;
+}
+
+/** Telegram's sizes of each bench photo, made by the stand-in (sent in a group the bot does not hear). */
+async function telegramSizes(): Promise<PhotoSize[][]> {
+  const group = groupChat(-990_002);
+  const from = user(nextUser++);
+  const sizes: PhotoSize[][] = [];
+  for (const file of photos) sizes.push((await standIn.sendPhoto({ chat: group, from, file })).photo ?? []);
+  return sizes;
+}
+
+/** Every person's photos pushed as updates at once, each person's in a row; resolves when all are answered. */
+async function burstInARow(offered: PhotoSize[][]): Promise<FairRun> {
+  const started = performance.now();
+  let updateId = nextUpdateId();
+  const date = Math.floor(Date.now() / 1000);
+  const people = Array.from({ length: FAIR_PEOPLE }, (_, p) => {
+    const from = user(nextUser++);
+    const chat = privateChat(from);
+    return Array.from({ length: FAIR_PHOTOS }, (_, i) => {
+      const photo = offered[(p * FAIR_PHOTOS + i) % offered.length] ?? [];
+      standIn.pushUpdate({ update_id: updateId++, message: { message_id: i + 1, date, chat, from, photo } });
+      return answerTo(chat.id, i + 1).then((at) => at - started);
+    });
+  });
+  const answers = await Promise.all(people.map((theirs) => Promise.all(theirs)));
+  return {
+    firsts: answers.map((theirs) => theirs[0] ?? 0),
+    answers: answers.flat(),
+    totalMs: performance.now() - started,
+  };
+}
+
+/** The photo queue as shipped, or with every job's priority taken off (plain arrival order: the code before). */
+const photoQueue = playground.app.queue;
+const addAsShipped = photoQueue.add.bind(photoQueue);
+function queueInArrivalOrder(on: boolean): void {
+  photoQueue.add = on
+    ? (name, data, opts) => {
+        const { priority: _, ...plain } = opts ?? {};
+        return addAsShipped(name, data, plain);
+      }
+    : addAsShipped;
+}
+
+async function compareFairness(): Promise<void> {
+  const offered = await telegramSizes();
+  const arms = [
+    { name: 'arrival order (before)', arrivalOrder: true, runs: [] as FairRun[] },
+    { name: 'fair order (now)', arrivalOrder: false, runs: [] as FairRun[] },
+  ];
+  // Rounds alternate between the arms, so that a change in the machine's load falls on both.
+  for (let r = 0; r < FAIR_ROUNDS; r++) {
+    for (const arm of r % 2 === 0 ? arms : [...arms].reverse()) {
+      queueInArrivalOrder(arm.arrivalOrder);
+      const run = await burstInARow(offered);
+      arm.runs.push(run);
+      console.log(
+        `burst in a row, round ${r + 1}, ${arm.name}: each person's first answer ${describeLatencies(run.firsts)}; ` +
+          `every answer ${describeLatencies(run.answers)}; ${((run.answers.length / run.totalMs) * 1000).toFixed(1)} photos/s`,
+      );
+    }
+  }
+  queueInArrivalOrder(false);
+  const summary = arms.map((arm) => ({
+    name: arm.name,
+    firstP95: median(arm.runs.map((run) => quantile(run.firsts, 0.95))),
+    firstP50: median(arm.runs.map((run) => quantile(run.firsts, 0.5))),
+    perSecond: median(arm.runs.map((run) => (run.answers.length / run.totalMs) * 1000)),
+  }));
+  for (const arm of summary) {
+    console.log(
+      `burst in a row, ${FAIR_PEOPLE} people × ${FAIR_PHOTOS} photos, ${arm.name} (median of ${FAIR_ROUNDS}): ` +
+        `each person's first answer p50 ${(arm.firstP50 / 1000).toFixed(1)} s, p95 ${(arm.firstP95 / 1000).toFixed(1)} s; ` +
+        `${arm.perSecond.toFixed(1)} photos/s`,
+    );
+  }
+  const [before, now] = summary;
+  if (before && now) {
+    console.log(
+      `burst in a row, now ÷ before: first answer p95 ${(now.firstP95 / before.firstP95).toFixed(3)}, ` +
+        `photos/s ${(now.perSecond / before.perSecond).toFixed(3)}`,
+    );
+  }
+}
+
+if (FAIR_PEOPLE > 0 && FAIR_ROUNDS > 0) await compareFairness();
 
 // One chat told by Telegram to wait RETRY_AFTER s (429 on its answer) while OTHER_PEOPLE send a photo each.
 if (OTHER_PEOPLE > 0) {
