@@ -29,14 +29,18 @@ try {
 } catch (error) {
   fail((error as Error).message);
 }
+// No token and both roles: nothing to talk to Telegram with, so run the bot against the local playground.
+const playground = roleName === 'all' && config.BOT_TOKEN === undefined;
+// The playground (and its Bot API stand-in) is loaded only when it runs, never by the bot or worker processes. Its
+// console is the person's: this process's JSON lines go to its log file too (unless LOG_FORMAT=json).
+const playgroundModule = playground ? await import('./playground/index.ts') : undefined;
+const playgroundLog = playgroundModule?.playgroundLog(config);
 const logger = createLogger({
   level: config.LOG_LEVEL,
   secrets: [config.BOT_TOKEN, config.WEBHOOK_SECRET],
   name: `dog-breeds-${roleName}`,
+  ...(playgroundLog ? { destination: playgroundLog.destination } : {}),
 });
-
-// No token and both roles: nothing to talk to Telegram with, so run the bot against the local playground.
-const playground = roleName === 'all' && config.BOT_TOKEN === undefined;
 
 // Signals are handled from the start. One that comes while the process starts aborts the start-up where it is (the
 // wait for Redis or Telegram, the model loading) and closes what was opened; a running process stops taking work,
@@ -74,9 +78,8 @@ process.on('SIGINT', () => shutdown('SIGINT'));
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 
 try {
-  // The playground (and its Bot API stand-in) is loaded only when it runs, never by the bot or worker processes.
-  running = playground
-    ? await startPlaygroundIfInstalled()
+  running = playgroundModule
+    ? await startPlaygroundIfInstalled(playgroundModule)
     : await startApp(config, roles, logger, { signal: startUp.signal, shutdownSteps });
   if (stopSignal !== undefined) void stop(running);
 } catch (error) {
@@ -93,8 +96,7 @@ try {
 }
 
 /** The playground needs its web page, which an installed build (dist/, a container image) does not carry. */
-async function startPlaygroundIfInstalled() {
-  const { findWebDir, startPlayground } = await import('./playground/index.ts');
+async function startPlaygroundIfInstalled({ findWebDir, startPlayground }: typeof import('./playground/index.ts')) {
   try {
     findWebDir();
   } catch {
@@ -103,5 +105,5 @@ async function startPlaygroundIfInstalled() {
         'local playground, but its page is not part of this installation (`npm start` in a source checkout has it).',
     );
   }
-  return startPlayground(config);
+  return startPlayground(config, playgroundLog ? { log: playgroundLog } : {});
 }

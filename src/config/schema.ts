@@ -121,6 +121,11 @@ export const configSchema = z
     PLAYGROUND_HOST: z.string().min(1).default('127.0.0.1'),
     // Operations
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /**
+     * auto: JSON lines on stdout, but for the playground, whose console shows its address and a line per answer (its
+     * JSON lines go to a file it names); json: JSON lines on stdout in the playground too.
+     */
+    LOG_FORMAT: z.enum(['auto', 'json']).default('auto'),
     /** Where /healthz, /readyz, /metrics (and /board) listen. Loopback by default; containers set 0.0.0.0. */
     OPS_HOST: z.string().min(1).default('127.0.0.1'),
     /** 0 = a free port; -1 = no ops endpoint. */

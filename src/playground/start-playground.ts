@@ -8,12 +8,15 @@ import type { Config } from '../config/index.ts';
 import { createLogger, scrub } from '../ops/index.ts';
 import { connectRedis, RedisUnavailableError, safeRedisUrl } from '../queue/index.ts';
 import { BotApiStandIn } from './bot-api/stand-in.ts';
+import type { PlaygroundLog } from './console-log.ts';
 import { findOnPath, type PrivateRedis, startPrivateRedis } from './private-redis.ts';
 import { PlaygroundWeb } from './web-server.ts';
 
 export interface PlaygroundOptions {
   /** Where the app's JSON log lines go; default stdout. */
   logDestination?: NodeJS.WritableStream;
+  /** The console's log file (`playgroundLog`): the JSON lines go there, and the console is told its name. */
+  log?: PlaygroundLog;
   /** Where the playground's own lines (its address) go; default stdout. */
   print?: (line: string) => void;
 }
@@ -37,11 +40,12 @@ export async function startPlayground(config: Config, options: PlaygroundOptions
   const print = options.print ?? ((line: string) => void process.stdout.write(`${line}\n`));
   // A fresh token each run, known only to this process: nothing else can drive the bot's side of the stand-in.
   const token = `${BOT_ID}:${randomBytes(27).toString('base64url')}`;
+  const destination = options.logDestination ?? options.log?.destination;
   const logger = createLogger({
     level: config.LOG_LEVEL,
     secrets: [token, config.WEBHOOK_SECRET],
     name: 'dog-breeds-playground',
-    ...(options.logDestination ? { destination: options.logDestination } : {}),
+    ...(destination ? { destination } : {}),
   });
 
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -68,6 +72,7 @@ export async function startPlayground(config: Config, options: PlaygroundOptions
     const url = pageUrl(config.PLAYGROUND_HOST, Number(new URL(standIn.apiRoot).port));
     print(`Playground: ${url}`);
     print('Open it in a browser and drop a dog photo into the chat. Ctrl-C stops it.');
+    if (options.log) print(`Logs: ${options.log.file} (JSON lines; LOG_FORMAT=json puts them on this console instead)`);
     let stopping: Promise<void> | undefined;
     return {
       url,
