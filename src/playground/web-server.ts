@@ -356,7 +356,10 @@ export class PlaygroundWeb {
     return new Set(names);
   }
 
-  /** Multipart form with fields file0…file9: one file is a message of its own, several an album. */
+  /**
+   * Multipart form with fields file0…file9: one photo is a message of its own, several an album. With the field
+   * `asFile` set, every file goes as a document, as Telegram's "send without compression" does.
+   */
   private async postPhotos(req: IncomingMessage): Promise<{ messageIds: number[] }> {
     const contentType = req.headers['content-type'] ?? '';
     if (!/^multipart\/form-data/i.test(contentType))
@@ -364,8 +367,11 @@ export class PlaygroundWeb {
     const limit = MAX_ALBUM * this.maxUploadBytes + 64 * 1024;
     const body = await readBody(req, limit, `At most ${MAX_ALBUM} files of ${megabytes(this.maxUploadBytes)} each`);
     let uploads: Map<string, Upload>;
+    let asFile: boolean;
     try {
-      uploads = parseParams(contentType, body, new URLSearchParams()).uploads;
+      const parsed = parseParams(contentType, body, new URLSearchParams());
+      uploads = parsed.uploads;
+      asFile = parsed.params.asFile === '1';
     } catch {
       throw new HttpProblem(400, 'Could not read the upload');
     }
@@ -380,8 +386,9 @@ export class PlaygroundWeb {
       throw new HttpProblem(413, `${tooBig.fileName} is over ${megabytes(this.maxUploadBytes)}, the Bot API's limit`);
     }
     const { chat, person: from } = this;
-    const photos = files.filter((f) => PHOTO_TYPES.has(f.mimeType.toLowerCase()));
-    const documents = files.filter((f) => !PHOTO_TYPES.has(f.mimeType.toLowerCase()));
+    const asPhoto = (f: Upload) => !asFile && PHOTO_TYPES.has(f.mimeType.toLowerCase());
+    const photos = files.filter(asPhoto);
+    const documents = files.filter((f) => !asPhoto(f));
     const ids: number[] = [];
     if (photos.length === 1 && photos[0]) {
       ids.push((await this.standIn.sendPhoto({ chat, from, file: this.store(photos[0]) })).message_id);

@@ -15,6 +15,7 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { configSchema } from '../../src/config/index.ts';
 import { type RunningPlayground, startPlayground } from '../../src/playground/start-playground.ts';
 import { deleteKeysWithPrefix, REDIS_URL } from '../support/app-harness.ts';
+import { sideBySide } from '../support/compose.ts';
 import { image, MODELS_DIR, ROOT } from '../support/paths.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -142,6 +143,67 @@ async function until(expression: string, what: string, ms = 5000): Promise<void>
     if (Date.now() > end) assert.fail(`waited ${ms} ms for ${what}`);
     await page.waitForTimeout(50);
   }
+}
+
+interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Once the toast has shown: it covers no button in view, not the newest message, nor the composer. */
+async function assertToastCoversNothing(what: string): Promise<void> {
+  await until("getComputedStyle(document.getElementById('toast')).opacity === '1'", 'the toast to show');
+  const { toast, covered } = await page.evaluate<{ toast: Rect; covered: string[] }>(`(() => {
+    const box = (el) => { const r = el.getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, height: r.height }; };
+    const toast = box(document.getElementById('toast'));
+    // What shows of an element: in the chat, only the part inside its scrolled view.
+    const chat = box(document.getElementById('chat'));
+    const shown = (el) => {
+      const r = box(el);
+      if (!document.getElementById('chat').contains(el)) return r;
+      const top = Math.max(r.y, chat.y);
+      const bottom = Math.min(r.y + r.height, chat.y + chat.height);
+      return { x: r.x, y: top, width: r.width, height: Math.max(0, bottom - top) };
+    };
+    const hits = (r) => toast.x < r.x + r.width && r.x < toast.x + toast.width && toast.y < r.y + r.height && r.y < toast.y + toast.height;
+    const newest = [...document.querySelectorAll('.msg')].at(-1);
+    const targets = [...document.querySelectorAll('.keyboard button, .keyboard a, #composer, #commands')];
+    if (newest) targets.push(newest);
+    return { toast, covered: targets.filter((el) => hits(shown(el))).map((el) => el.textContent.trim().slice(0, 40) || el.id) };
+  })()`);
+  assert.ok(toast.width > 0 && toast.height > 0, `${what}: the toast shows`);
+  assert.deepEqual(covered, [], `${what}: the toast (${JSON.stringify(toast)}) covers these`);
+}
+
+/** Every button label under message `selector` can be read whole: not cut off sideways or below. */
+async function assertLabelsWhole(selector: string, what: string): Promise<number> {
+  const cut = await page.evaluate<{ count: number; cut: string[] }>(`(() => {
+    const buttons = [...document.querySelectorAll(${JSON.stringify(`${selector} .keyboard button`)})];
+    const cut = buttons.filter((b) => b.scrollWidth > b.clientWidth || b.scrollHeight > b.clientHeight);
+    return { count: buttons.length, cut: cut.map((b) => b.textContent + ': ' + b.scrollWidth + '/' + b.clientWidth + ' × ' + b.scrollHeight + '/' + b.clientHeight) };
+  })()`);
+  assert.deepEqual(cut.cut, [], `${what}: labels cut off`);
+  return cut.count;
+}
+
+/** The numbered photo under message `id` is drawn as Telegram draws photos: (almost) as wide as a bubble may be. */
+async function assertPhotoFillsBubble(id: number, what: string): Promise<void> {
+  const photo = page.locator(`.msg.from-bot[data-reply-to="${id}"] img.photo`).last();
+  await photo.evaluate((img: { decode(): Promise<void> }) => img.decode());
+  await page.waitForTimeout(200);
+  // A bubble's widest: 85% of the chat's column, at most 30rem (style.css).
+  const { width, max } = await page.evaluate<{ width: number; max: number }>(`(() => {
+    const photos = document.querySelectorAll('.msg.from-bot[data-reply-to="${id}"] img.photo');
+    const rem = Number.parseFloat(getComputedStyle(document.documentElement).fontSize);
+    const column = document.getElementById('messages').clientWidth;
+    return { width: photos[photos.length - 1].getBoundingClientRect().width, max: Math.min(0.85 * column, 30 * rem) };
+  })()`);
+  assert.ok(
+    width >= 0.9 * max,
+    `${what}: the photo is ${Math.round(width)} px wide, a bubble up to ${Math.round(max)}`,
+  );
 }
 
 /** Presses 👍 under the answer to message `id`: the bot's toast shows (aria-live), then fades out. */
@@ -289,6 +351,88 @@ describe('the playground in Chromium', () => {
     await page.waitForTimeout(400);
     const after = await page.locator('#chat').evaluate((chat: { scrollTop: number }) => chat.scrollTop);
     assert.equal(after, readingAt, 'the chat kept the place the person scrolled up to');
+  });
+
+  test('several dogs: the numbered photo as wide as a bubble, 👎’s toast covers nothing, every label whole', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const pair = await sideBySide(['dogs/beagle-4aea27da2a0b.jpg', 'dogs/boxer-5e7846c317a2.jpg']);
+    const before = await photoBubbles().count();
+    await page.setInputFiles('#file', { name: 'two-dogs.jpg', mimeType: 'image/jpeg', buffer: pair.bytes });
+    await photoBubbles().nth(before).waitFor();
+    const photoId = (await personPhotoIds()).at(-1);
+    assert.ok(photoId);
+    await answerTo(photoId, /I see 2 dogs/);
+    const answer = lastAnswerTo(photoId);
+    const wrong = answer.locator('button[data-data="fb:n:1"]');
+    await wrong.waitFor({ timeout: ANSWER_MS });
+    await assertPhotoFillsBubble(photoId, 'at 1280 px');
+    await assertAnswerInView(photoId, 'several dogs at 1280 px');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'playground-several-dogs-1280.png') });
+
+    await page.setViewportSize({ width: 375, height: 667 });
+    await assertPhotoFillsBubble(photoId, 'at 375 px');
+    const answerSelector = `#m-${await answer.getAttribute('data-id')}`;
+    assert.equal(await assertLabelsWhole(answerSelector, 'the buttons of each dog at 375 px'), 6);
+
+    // 👎 on dog 1: the toast, while the buttons it speaks of ("Tap one below") change under the answer.
+    await wrong.click();
+    await page.locator('#toast', { hasText: 'Which breed is dog 1?' }).waitFor({ timeout: ANSWER_MS });
+    await answer.locator('button[data-data="fbp:1:1"]').waitFor({ timeout: ANSWER_MS });
+    await assertAnswerInView(photoId, 'after 👎 at 375 px');
+    await assertToastCoversNothing('after 👎 at 375 px');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'playground-wrong-toast-375.png') });
+    await assertLabelsWhole(answerSelector, 'the other guesses at 375 px');
+
+    // The whole list, two breeds a row: the long names too ("American Staffordshire Terrier") read whole.
+    await answer.locator('button[data-data="fbp:1:1"]').click();
+    await answer.locator('button[data-data="fbp:1:2"]').waitFor({ timeout: ANSWER_MS });
+    assert.ok((await assertLabelsWhole(answerSelector, 'the breed picker at 375 px')) >= 10);
+    await page.setViewportSize({ width: 320, height: 568 });
+    await assertLabelsWhole(answerSelector, 'the breed picker at 320 px');
+    await page.setViewportSize({ width: 375, height: 667 });
+    await assertAnswerInView(photoId, 'the breed picker at 375 px');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'playground-breed-picker-375.png') });
+    await answer.getByRole('button', { name: /Back/ }).click();
+    await wrong.waitFor({ timeout: ANSWER_MS });
+    await until("document.getElementById('toast').textContent === ''", 'the toast to fade out', 10_000);
+  });
+
+  test('the paperclip’s menu sends a photo as a file, without compression: a document, answered', async () => {
+    await page.setViewportSize({ width: 375, height: 667 });
+    await page.locator('#attach').click();
+    const menu = page.getByRole('menu', { name: 'Attach' });
+    await menu.waitFor();
+    assert.equal(await page.getAttribute('#attach', 'aria-expanded'), 'true');
+    const asFile = menu.getByRole('menuitem', { name: /File, without compression/ });
+    assert.equal(
+      await page.evaluate<boolean>('document.activeElement?.getAttribute("role") === "menuitem"'),
+      true,
+      'the menu takes the focus',
+    );
+    const box = await menu.boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= 375 && box.y >= 0, 'the menu fits the screen');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'playground-attach-menu-375.png') });
+    // Escape closes it, the focus back on the paperclip.
+    await page.keyboard.press('Escape');
+    assert.equal(await menu.isHidden(), true);
+    assert.equal(await page.evaluate<string>('document.activeElement?.id'), 'attach');
+
+    await page.locator('#attach').click();
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), asFile.click()]);
+    assert.equal(chooser.isMultiple(), true);
+    const documents = () => page.locator('.msg.from-person:has(.doc)');
+    const before = await documents().count();
+    await chooser.setFiles(GOLDEN);
+    await documents().nth(before).waitFor({ timeout: ANSWER_MS });
+    const id = Number(await documents().nth(before).getAttribute('data-id'));
+    const sent = playground.standIn.messagesIn(playground.web.chat.id).find((m) => m.message_id === id);
+    assert.ok(sent?.document, 'it arrived as a document');
+    assert.equal(sent.photo, undefined, 'not as a photo');
+    assert.equal(sent.document.mime_type, 'image/jpeg');
+    assert.equal(sent.document.file_name, path.basename(GOLDEN));
+    await answerTo(id, /🐶 Golden Retriever — \d+%/);
+    await assertAnswerInView(id, 'a file at 375 px');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'playground-file-375.png') });
   });
 
   test("/commands in the bot's text are clickable, and the language buttons fit one line at 360 px", async () => {

@@ -264,6 +264,28 @@ describe('the chat', () => {
     assert.deepEqual(doc?.document, { name: 'notes.txt', mimeType: 'text/plain', size: 9 });
   });
 
+  test('with asFile, photos go as files, without compression: documents, each a message, shown as images', async () => {
+    const boxer = new Uint8Array(await readFile(BOXER));
+    const body = form([
+      { bytes: boxer, name: 'boxer.jpg', type: 'image/jpeg' },
+      { bytes: boxer, name: 'boxer-again.jpg', type: 'image/jpeg' },
+    ]);
+    body.append('asFile', '1');
+    const sent = await fetch(`${base}/playground/photos`, { method: 'POST', body });
+    assert.equal(sent.status, 200);
+    const { messageIds } = (await sent.json()) as { messageIds: number[] };
+    const items = web.items().filter((i) => messageIds.includes(i.id));
+    assert.deepEqual(
+      items.map((i) => [i.photo, i.document?.name, i.document?.mimeType, i.document?.size, i.albumId]),
+      [
+        [undefined, 'boxer.jpg', 'image/jpeg', boxer.byteLength, undefined],
+        [undefined, 'boxer-again.jpg', 'image/jpeg', boxer.byteLength, undefined],
+      ],
+    );
+    const served = await fetch(`${base}${items[0]?.document?.url}`);
+    assert.deepEqual(new Uint8Array(await served.arrayBuffer()), boxer, 'the file as sent, byte for byte');
+  });
+
   test('uploads over 20 MB get 413; cross-site posts get 403', async () => {
     const big = new Uint8Array(MAX_UPLOAD_BYTES + 1);
     const res = await fetch(`${base}/playground/photos`, {

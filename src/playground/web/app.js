@@ -11,6 +11,9 @@ const ui = {
   form: $('composer'),
   text: $('text'),
   file: $('file'),
+  fileDoc: $('file-doc'),
+  attach: $('attach'),
+  attachMenu: $('attach-menu'),
   commands: $('commands'),
   notice: $('notice'),
   botName: $('bot-name'),
@@ -65,7 +68,8 @@ async function sendText(text) {
   }
 }
 
-async function sendFiles(fileList) {
+/** Photos (an album when several), or with `asFile` files sent without compression, as Telegram's "send as file". */
+async function sendFiles(fileList, asFile = false) {
   const files = [...fileList];
   if (files.length === 0) return;
   const tooBig = files.filter((f) => f.size > state.maxUploadBytes);
@@ -77,6 +81,7 @@ async function sendFiles(fileList) {
   // Telegram albums hold at most 10 items: more become several albums.
   for (let i = 0; i < ok.length; i += state.maxAlbum) {
     const form = new FormData();
+    if (asFile) form.append('asFile', '1');
     ok.slice(i, i + state.maxAlbum).forEach((file, n) => {
       form.append(`file${n}`, file, file.name || `photo-${n + 1}.jpg`);
     });
@@ -439,6 +444,9 @@ function upsert(item) {
   const children = [renderBubble(item)];
   if (item.keyboard) children.push(renderKeyboard(item));
   li.replaceChildren(...children);
+  // As Telegram: a photo is as wide as the bubble may be, unless that makes it taller than the cap (style.css).
+  li.classList.toggle('has-photo', Boolean(item.photo));
+  li.style.setProperty('--photo-ratio', item.photo ? String(item.photo.width / Math.max(1, item.photo.height)) : '');
   if (item.albumId) li.dataset.album = item.albumId;
   if (item.replyTo) li.dataset.replyTo = String(item.replyTo.id);
 
@@ -531,6 +539,50 @@ ui.file.addEventListener('change', async () => {
   const files = [...ui.file.files];
   ui.file.value = '';
   await sendFiles(files);
+});
+
+ui.fileDoc.addEventListener('change', async () => {
+  const files = [...ui.fileDoc.files];
+  ui.fileDoc.value = '';
+  await sendFiles(files, true);
+});
+
+// The paperclip's menu, as Telegram's: a photo (compressed, an album when several) or a file sent as it is.
+function openAttachMenu() {
+  ui.attachMenu.hidden = false;
+  ui.attach.setAttribute('aria-expanded', 'true');
+  ui.attachMenu.querySelector('[role="menuitem"]')?.focus();
+}
+
+function closeAttachMenu(refocus = false) {
+  if (ui.attachMenu.hidden) return;
+  ui.attachMenu.hidden = true;
+  ui.attach.setAttribute('aria-expanded', 'false');
+  if (refocus) ui.attach.focus();
+}
+
+ui.attach.addEventListener('click', () => (ui.attachMenu.hidden ? openAttachMenu() : closeAttachMenu(true)));
+for (const item of ui.attachMenu.querySelectorAll('[role="menuitem"]')) {
+  item.addEventListener('click', () => {
+    closeAttachMenu(true);
+    $(item.dataset.input).click();
+  });
+}
+ui.attachMenu.addEventListener('keydown', (event) => {
+  const items = [...ui.attachMenu.querySelectorAll('[role="menuitem"]')];
+  const at = items.indexOf(document.activeElement);
+  if (event.key === 'Escape') closeAttachMenu(true);
+  else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+    const step = event.key === 'ArrowDown' ? 1 : -1;
+    items[(at + step + items.length) % items.length]?.focus();
+  } else return;
+  event.preventDefault();
+});
+document.addEventListener('click', (event) => {
+  if (!ui.attach.parentElement.contains(event.target)) closeAttachMenu();
+});
+ui.attachMenu.addEventListener('focusout', (event) => {
+  if (!ui.attach.parentElement.contains(event.relatedTarget)) closeAttachMenu();
 });
 
 // Drag and drop anywhere on the page; a counter, because enter/leave fire for every child crossed.
