@@ -17,12 +17,13 @@ import { cards } from './handlers/cards.ts';
 import { commands } from './handlers/commands.ts';
 import { fallback } from './handlers/fallback.ts';
 import { feedback } from './handlers/feedback.ts';
+import { type HistoryDeps, history } from './handlers/history.ts';
 import { language } from './handlers/language.ts';
 import { type PhotoHandlerDeps, photos } from './handlers/photos.ts';
 import { type PrivacyDeps, privacy } from './handlers/privacy.ts';
 import { claimEachUpdate } from './update-claim.ts';
 
-export interface BotOptions extends PhotoHandlerDeps, AdminDeps, PrivacyDeps {
+export interface BotOptions extends PhotoHandlerDeps, AdminDeps, PrivacyDeps, Pick<HistoryDeps, 'answer'> {
   token: string;
   apiRoot: string;
   texts: Texts;
@@ -36,7 +37,7 @@ export interface BotOptions extends PhotoHandlerDeps, AdminDeps, PrivacyDeps {
   claimUpdates?: boolean;
 }
 
-const COMMANDS = ['help', 'breeds', 'breed', 'language', 'forget'] as const;
+const COMMANDS = ['help', 'breeds', 'breed', 'history', 'language', 'forget'] as const;
 
 /** The command menu in every language (English for everyone else). */
 export async function setCommandMenus(api: Api, texts: Texts): Promise<void> {
@@ -76,6 +77,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   handlers.use(commands({ texts, kept: options.kept }));
   handlers.use(language({ texts, languages: personal.languages }));
   handlers.use(privacy(options));
+  handlers.use(history({ texts, history: options.history, ...(options.answer ? { answer: options.answer } : {}) }));
   handlers.use(feedback({ texts, personal, search, logger: options.logger }));
   handlers.use(cards({ texts, search }));
   handlers.use(admin({ ...options, texts }));

@@ -46,6 +46,13 @@ export interface DogLines {
   doubt: Doubt;
 }
 
+/** One of /history's answers: its number, its top breed (none when no dog was seen), and how long ago it was. */
+export interface HistoryLine {
+  number: number;
+  top: Guess | undefined;
+  when: string;
+}
+
 type Vars = Record<string, string | number>;
 
 const seconds = (ms: number | null): string => (ms === null ? '—' : `${(ms / 1000).toFixed(2)} s`);
@@ -198,6 +205,36 @@ export class Texts {
       '',
       this.t(locale, 'help-limits', { limit: kept.rateLimit.limit, window: kept.rateLimit.windowSeconds }),
     ].join('\n');
+  }
+
+  /** /history's list, newest first (at least one line). */
+  historyList(locale: Locale, lines: readonly HistoryLine[]): string {
+    return [
+      this.t(locale, 'history-title', { count: lines.length }),
+      ...lines.map(({ number, top, when }) =>
+        top === undefined
+          ? this.t(locale, 'history-no-dog', { number, when })
+          : this.t(locale, 'history-dog', {
+              number,
+              name: escapeHtml(this.breedName(locale, top.breed)),
+              percent: percent(top.p),
+              when,
+            }),
+      ),
+      '',
+      this.t(locale, 'history-hint'),
+    ].join('\n');
+  }
+
+  /** How long ago, in words ("5 minutes ago", "yesterday"): people's time zones are unknown to a bot. */
+  ago(locale: Locale, ms: number): string {
+    const minutes = Math.round(ms / 60_000);
+    if (minutes < 1) return this.t(locale, 'history-just-now');
+    const format = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+    if (minutes < 60) return format.format(-minutes, 'minute');
+    const hours = Math.round(minutes / 60);
+    if (hours < 24) return format.format(-hours, 'hour');
+    return format.format(-Math.round(hours / 24), 'day');
   }
 
   breedsPage(locale: Locale, page: number, pages: number, names: readonly string[]): string {

@@ -9,6 +9,7 @@
  *   fbp:<page>      a page of all breeds to pick from
  *   fb:back         back to 👍 / 👎
  *   card:<breed>    send the breed's card
+ *   hist:<at>       (under /history) show again the answer given at <at>, epoch ms — with its owner at the end
  *
  * Under an answer about several dogs, the feedback buttons carry the dog's number (as on the photo):
  * `fb:y:2`, `fb:n:2`, `fb:b:2:<breed>`, `fbp:2:<page>` — at most 8 + 27 bytes.
@@ -30,6 +31,7 @@ export const CALLBACK = {
   pick: (breed: string, dog?: number) => `fb:b${dogPart(dog)}:${breed}`,
   page: (page: number, dog?: number) => `fbp${dogPart(dog)}:${page}`,
   card: (breed: string) => `card:${breed}`,
+  history: (at: number) => `hist:${at}`,
 } as const;
 
 /** Group 1 of right, wrong, pick and page is the dog's number, when there is one. */
@@ -39,6 +41,8 @@ export const CALLBACK_PATTERN = {
   pick: /^fb:b:(?:(\d{1,2}):)?([a-z][a-z_-]*)$/,
   page: /^fbp:(?:(\d{1,2}):)?(\d+)$/,
   card: /^card:([a-z][a-z_-]*)$/,
+  /** Without its owner's ending (button-owner.ts adds it). */
+  history: /^hist:(\d{1,15})/,
 } as const;
 
 /** The dog number matched by a CALLBACK_PATTERN's group 1, if any. */

@@ -6,8 +6,8 @@
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { DogLines, Doubt, Texts } from '../i18n/index.ts';
 import { htmlTextLength, type Locale } from '../i18n/index.ts';
-import type { DogContext } from '../store/index.ts';
-import { type Classification, type DogAnswer, guessesOf, type ImageInputProblem } from '../vision/index.ts';
+import type { DogContext, PredictionRecord } from '../store/index.ts';
+import { type Classification, type DogAnswer, type Guess, guessesOf, type ImageInputProblem } from '../vision/index.ts';
 import { type DogMark, markColour } from './dog-marks.ts';
 import { answerKeyboard, severalDogsKeyboard } from './keyboards.ts';
 
@@ -28,8 +28,16 @@ export interface AnswerOptions {
 /** Telegram's limit on a photo's caption. */
 export const MAX_CAPTION_LENGTH = 1024;
 
+/**
+ * What the words of an answer depend on: a classification, or what the history kept of one (the main dog's verdict
+ * and top-3, no group and no other dogs).
+ */
+export type AnswerFacts = Pick<Classification, 'isDog' | 'dogScore' | 'group' | 'dogs' | 'moreDogs'> & {
+  top: readonly Guess[];
+};
+
 /** What one dog's guesses leave open: a sure group when no breed is sure, a likely mix, or doubt. */
-export function doubtOf(dog: Pick<DogAnswer, 'top' | 'group'>, options: AnswerOptions): Doubt {
+export function doubtOf(dog: Pick<DogAnswer, 'group'> & { top: readonly Guess[] }, options: AnswerOptions): Doubt {
   const [first, second] = dog.top;
   const unsure = (first?.p ?? 0) < options.unsureThreshold;
   // Close top two: say it may be a mix of both rather than pretend to be sure of the first.
@@ -46,7 +54,7 @@ export function doubtOf(dog: Pick<DogAnswer, 'top' | 'group'>, options: AnswerOp
 }
 
 /** Several dogs get the numbered photo; one dog, or dogs none of which is sure to be a dog, a text answer. */
-export function namesSeveralDogs(result: Classification): boolean {
+export function namesSeveralDogs(result: Pick<Classification, 'dogs'>): boolean {
   return result.dogs.length >= 2 && result.dogs.some((dog) => dog.isDog);
 }
 
@@ -58,7 +66,12 @@ export function dogsWithButtons(result: Classification): DogContext[] {
 }
 
 /** The caption about several dogs, within Telegram's caption limit (only each dog's top guess when all do not fit). */
-function severalDogsCaption(result: Classification, options: AnswerOptions, texts: Texts, locale: Locale): string {
+function severalDogsCaption(
+  result: Pick<Classification, 'dogs' | 'moreDogs'>,
+  options: AnswerOptions,
+  texts: Texts,
+  locale: Locale,
+): string {
   const dogs: DogLines[] = result.dogs.map((dog, i) => ({
     number: i + 1,
     mark: markColour(i + 1).emoji,
@@ -71,7 +84,7 @@ function severalDogsCaption(result: Classification, options: AnswerOptions, text
 }
 
 /** The answer's words: the text about one dog, or the caption about several. */
-export function formatAnswer(result: Classification, options: AnswerOptions, texts: Texts, locale: Locale): string {
+export function formatAnswer(result: AnswerFacts, options: AnswerOptions, texts: Texts, locale: Locale): string {
   if (namesSeveralDogs(result)) return severalDogsCaption(result, options, texts, locale);
   const [first] = result.top;
   if (!result.isDog) {
@@ -114,9 +127,37 @@ export function renderReply(
       dogs,
     };
   }
-  const top = result.top[0];
-  if (!result.isDog || top === undefined) return { kind: 'text', text };
+  return textReply(result, text, texts, locale, withFeedback);
+}
+
+/** An answer in text: its words, and under a dog answer its buttons. */
+function textReply(
+  facts: AnswerFacts,
+  text: string,
+  texts: Texts,
+  locale: Locale,
+  withFeedback: boolean,
+): Reply & { kind: 'text' } {
+  const top = facts.top[0];
+  if (!facts.isDog || top === undefined) return { kind: 'text', text };
   return { kind: 'text', text, markup: answerKeyboard(texts, locale, top.breed, withFeedback) };
+}
+
+/**
+ * A past answer shown again from what the history kept of it (/history): a line saying when, then its words as the
+ * answer rendered them, about the main dog (the history keeps no other), with its ℹ️ card but no 👍/👎 (the feedback
+ * buttons stay under the answer itself).
+ */
+export function renderKeptAnswer(
+  record: Pick<PredictionRecord, 'isDog' | 'dogScore' | 'top'>,
+  when: string,
+  options: AnswerOptions,
+  texts: Texts,
+  locale: Locale,
+): Reply & { kind: 'text' } {
+  const facts: AnswerFacts = { ...record, group: null, dogs: [], moreDogs: 0 };
+  const text = [texts.t(locale, 'history-again', { when }), '', formatAnswer(facts, options, texts, locale)].join('\n');
+  return textReply(facts, text, texts, locale, false);
 }
 
 /** The Fluent key of the message for a photo the vision core refused. */

@@ -11,6 +11,14 @@ export class StoreKeys {
     return this.toKey('history');
   }
 
+  /**
+   * Sorted set: one person's newest answers (the same JSON members as `history`), by time, so /history reads theirs
+   * without reading everyone's (PredictionHistory).
+   */
+  historyOf(userId: number): string {
+    return this.toKey('history-of', userId);
+  }
+
   /** Hash: user id → the locale chosen with /language (LanguageStore). */
   language(): string {
     return this.toKey('language');

@@ -86,7 +86,7 @@ describe('translations', () => {
       ...{ name: 'N', url: 'U', percent: '5%', rank: 2, first: 'A', second: 'B', text: 'T', group: 'G', size: 'S' },
       ...{ seconds: 30, days: 7, hours: 24, limit: 10, window: 60, page: 1, pages: 4, p50: '1 s', p95: '2 s' },
       ...{ answers: 2, feedback: 1, jobs: 0, language: 'yes', waiting: 0, active: 0, delayed: 0, failed: 0 },
-      ...{ mark: '🔴', number: 2, count: 3, guesses: 'A — 5%' },
+      ...{ mark: '🔴', number: 2, count: 3, guesses: 'A — 5%', when: 'W' },
     };
     for (const id of await messageIds('en')) {
       for (const locale of ['en', 'ru'] as const) {

@@ -117,6 +117,7 @@ help-how = <b>How to use me</b>
     • Under an answer, 👍 or 👎 tell me whether I was right — after 👎, tap the right breed or type its name. ℹ️ shows a card about the breed.
     • In groups, reply to a photo with /breed, or mention me in the photo's caption.
     • /breeds — the 120 breeds I know; /breed &lt;name&gt; — a card about one of them.
+    • /history — your last answers here; tap one to see it again.
     • /language — English or Russian.
 help-privacy = <b>Privacy</b>: your photos are not kept. I download each photo only to look at it, then forget it. What I do keep:
 help-kept-answers = { $days ->
@@ -138,6 +139,23 @@ help-limits = <b>Limits</b>: up to { $limit } photos { $window ->
 breeds-page = <b>The 120 breeds I know</b> (page { $page }/{ $pages }):
 previous = ◀️ Previous
 next = Next ▶️
+
+## Your last answers (/history)
+
+history-title = 🕘 <b>{ $count ->
+        [one] Your last answer here
+       *[other] Your last { $count } answers here
+    }</b>, newest first:
+history-dog = { $number }. 🐶 <b>{ $name }</b> — { $percent } · { $when }
+history-no-dog = { $number }. 🙂 no dog seen · { $when }
+history-hint = Tap a number to see that answer again. /forget deletes them all.
+history-button = { $number }. { $name }
+history-no-dog-button = 🙂 no dog
+history-empty = 🕘 No answers to show here yet. Send me a photo of a dog!
+history-off = 🕘 This bot keeps no answers, so there is none to show again.
+history-again = 🕘 My answer, { $when }:
+history-just-now = just now
+history-gone-toast = That answer is no longer kept.
 
 ## Language
 
@@ -183,4 +201,5 @@ command-help = How to use the bot
 command-breeds = The 120 breeds it knows
 command-breed = A breed card (or reply to a photo)
 command-language = English or Russian
+command-history = Your last answers, to see again
 command-forget = Delete what the bot keeps about you
