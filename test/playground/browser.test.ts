@@ -435,6 +435,28 @@ describe('the playground in Chromium', () => {
     await page.screenshot({ path: path.join(SCREENSHOTS, 'playground-file-375.png') });
   });
 
+  test('/history from its chip: the answers listed, newest first; a button shows one again', async () => {
+    await page.setViewportSize({ width: 375, height: 667 });
+    await page.locator('#commands button', { hasText: '/history' }).click();
+    const list = page.locator('.msg.from-bot', { hasText: 'newest first' }).last();
+    await list.waitFor({ timeout: ANSWER_MS });
+    assert.match((await list.textContent()) ?? '', /1\. 🐶 Golden Retriever — \d+% · (just now|1 minute ago)/);
+    const listId = Number(await list.getAttribute('data-id'));
+    const listSelector = `#m-${listId}`;
+    // Every photo answered so far: the first, the album's two, the dropped one, the one at 375 px, the two dogs (its
+    // main dog), the file.
+    const listed = await assertLabelsWhole(listSelector, 'the /history buttons at 375 px');
+    assert.equal(listed, 7, (await list.textContent()) ?? '');
+    const bots = await page.locator('.msg.from-bot').count();
+    await page.locator(`${listSelector} .keyboard button`).first().click();
+    const again = page.locator('.msg.from-bot').nth(bots);
+    await again.waitFor({ timeout: ANSWER_MS });
+    assert.match((await again.textContent()) ?? '', /My answer, (just now|1 minute ago):\s*🐶 Golden Retriever — \d+%/);
+    assert.equal(await again.getAttribute('data-reply-to'), String(listId), 'a reply to the list');
+    await assertAnswerInView(listId, '/history’s answer again at 375 px');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'playground-history-375.png') });
+  });
+
   test("/commands in the bot's text are clickable, and the language buttons fit one line at 360 px", async () => {
     await page.setViewportSize({ width: 360, height: 740 });
     await page.locator('#text').fill('/start');
