@@ -18,7 +18,7 @@ import { type LivenessCheck, loopLiveness } from '../ops/index.ts';
 import { UpdateInbox } from '../store/index.ts';
 import type { TelegramReachability } from '../telegram/index.ts';
 import type { Breed } from '../vision/index.ts';
-import { photoSideOf } from './classifier-options.ts';
+import { answerWordingOf, photoSideOf } from './classifier-options.ts';
 import type { SharedServices } from './services.ts';
 import { reachTelegram } from './telegram-start.ts';
 
@@ -85,6 +85,8 @@ export async function startBotRole(
     metrics: services.metrics,
     adminIds: config.ADMIN_IDS,
     history: services.history,
+    // /history shows an answer again through the same renderer, with the same words for an unsure one.
+    answer: answerWordingOf(config),
     redis,
     prefix: config.QUEUE_PREFIX,
     claimUpdates: config.BOT_MODE === 'webhook',

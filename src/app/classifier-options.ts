@@ -10,6 +10,14 @@ import type { Logger } from '../ops/index.ts';
 import { Classifier, type ClassifierOptions, type DecodeLimits, photoSideNeeded } from '../vision/index.ts';
 
 /** The photos accepted, as the configuration sets it (MAX_INPUT_PIXELS); below 16 px a side there is nothing to see. */
+/** How answers are worded from a classification: the worker's answers and /history's replays alike. */
+export function answerWordingOf(config: Pick<Config, 'UNSURE_THRESHOLD' | 'GROUP_LEAD_SHARE'>): {
+  unsureThreshold: number;
+  groupLeadShare: number;
+} {
+  return { unsureThreshold: config.UNSURE_THRESHOLD, groupLeadShare: config.GROUP_LEAD_SHARE };
+}
+
 export function decodeLimitsOf(config: Pick<Config, 'MAX_INPUT_PIXELS'>): DecodeLimits {
   return { maxInputPixels: config.MAX_INPUT_PIXELS, minSide: 16 };
 }

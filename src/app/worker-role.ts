@@ -14,7 +14,7 @@ import { announceWorker } from '../store/index.ts';
 import { createTelegramApi } from '../telegram/index.ts';
 import type { Classifier } from '../vision/index.ts';
 import { PhotoReplies, type SourceAccess, startBatchWorker, startPhotoWorker } from '../worker/index.ts';
-import { openClassifier } from './classifier-options.ts';
+import { answerWordingOf, openClassifier } from './classifier-options.ts';
 import type { ProcessServices, TelegramAccess } from './services.ts';
 import type { ShutdownSteps } from './shutdown-steps.ts';
 
@@ -143,7 +143,7 @@ function startChatPhotos(
     classifier,
     api,
     telegram,
-    answer: { unsureThreshold: config.UNSURE_THRESHOLD, groupLeadShare: config.GROUP_LEAD_SHARE },
+    answer: answerWordingOf(config),
     replies,
     logger: services.logger.child({ role: 'worker' }),
     metrics: services.metrics,

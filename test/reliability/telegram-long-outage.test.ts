@@ -1,6 +1,7 @@
 /**
  * A long Telegram outage with photos in flight: every Bot API call and download dropped for OUTAGE_SECONDS (default
- * 90; run by hand with 600 for the 10-minute figure). The jobs wait instead of spending their attempts (default
+ * 90; run by hand for the 10-minute figure: `OUTAGE_SECONDS=600 node scripts/run-tests.mjs --test-timeout=1200000
+ * test/reliability/telegram-long-outage.test.ts`). The jobs wait instead of spending their attempts (default
  * JOB_ATTEMPTS), and every photo is answered, once, within 10 s of Telegram being back. And a photo older than
  * PHOTO_MAX_AGE_SECONDS when Telegram is back gets a short apology ("😔 Sorry…") instead of a late answer — never
  * silence.
