@@ -61,7 +61,7 @@ export class Metrics {
   });
   readonly updates = new Counter({
     name: 'dog_breeds_photos_received_total',
-    help: 'Photos the bot received, by what it did with them (queued, duplicate, rate-limited, refused).',
+    help: 'Photos the bot received, by what it did with them (queued, queued-later, duplicate, rate-limited, refused).',
     labelNames: ['action'] as const,
     registers: [this.registry],
   });

@@ -263,19 +263,22 @@ async function answerPhoto(job: PhotoJob, context: JobContext): Promise<PhotoJob
   const started = Date.now();
   const locale = await options.replies.localeFor(data);
   // Too late for an answer (Telegram or the workers were away for long): a short apology, unless one went out.
-  if (Date.now() - job.timestamp > options.maxAgeMs && context.sent.get(job) === undefined) {
-    log.warn({ ageS: Math.round((Date.now() - job.timestamp) / 1000) }, 'photo too old to answer: apologising');
+  // Age from when the photo was due: one past the person's limit waits for its slot on purpose.
+  const waitedMs = Date.now() - (job.timestamp + (job.opts.delay ?? 0));
+  if (waitedMs > options.maxAgeMs && context.sent.get(job) === undefined) {
+    log.warn({ ageS: Math.round(waitedMs / 1000) }, 'photo too old to answer: apologising');
     await replyInText(job, context, options.replies.text(locale, 'photo-expired'));
     return finished(job, options, 'expired');
   }
 
   // "typing…" until the answer is ready; stopped before it is sent (a renewal after it would show "typing…" again).
-  // The bot sent one as it queued the job (job.timestamp): the first renewal is due when that one ends.
+  // The bot sent one as it queued the job (job.timestamp): the first renewal is due when that one ends. A photo that
+  // waited for its slot got none, nor does a retry's: theirs starts at once.
   const typing = keepTyping(
     api,
     data.chatId,
     (error) => log.debug({ err: error }, 'chat action not renewed'),
-    job.attemptsStarted <= 1 ? job.timestamp : undefined,
+    job.attemptsStarted <= 1 && !job.opts.delay ? job.timestamp : undefined,
   );
   let looked: LookedAt;
   try {

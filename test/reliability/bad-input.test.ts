@@ -197,8 +197,8 @@ test('a URL in a message is never fetched, and nothing anyone was told contains 
   const sent = h.standIn.sendText({ chat, from, text: lureUrl });
   await waitFor(h.standIn, () => h.standIn.botMessagesIn(chat.id).find((m) => m.message_id > sent.message_id));
   await poll(async () => {
-    const counts = await h.app.queue.getJobCounts('active', 'waiting', 'delayed');
-    return (counts.active ?? 0) + (counts.waiting ?? 0) + (counts.delayed ?? 0) === 0;
+    const counts = await h.app.queue.getJobCounts('active', 'waiting', 'prioritized', 'delayed');
+    return Object.values(counts).every((n) => n === 0);
   });
   assert.equal(lureHits, 0, 'the service fetched a URL a person gave it');
   const everything = h.standIn.botMessagesIn(chat.id).flatMap((m) => [m.text ?? '', ...m.editHistory]);
