@@ -30,7 +30,7 @@ after(async () => {
   await h.close();
 });
 
-test("one chat's 429 retry_after: both chats answered, the first's photo queued before its \"typing…\" waits", async () => {
+test('one chat\'s 429 retry_after: both chats answered, the first\'s photo queued before its "typing…" waits', async () => {
   const a = person();
   const b = person();
   // The next sendChatAction (chat A's "typing…": nothing else is sending) is told to wait 10 s; the bot gives it up
