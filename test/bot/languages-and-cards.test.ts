@@ -72,7 +72,7 @@ describe('languages', () => {
 
   test('the command menu exists in English and Russian', async () => {
     const en = h.standIn.commandMenu().map((c) => c.command);
-    assert.deepEqual(en, ['help', 'breeds', 'breed', 'language', 'forget']);
+    assert.deepEqual(en, ['help', 'breeds', 'breed', 'history', 'language', 'forget']);
     const ru = h.standIn.commandMenu('ru');
     assert.equal(ru.find((c) => c.command === 'forget')?.description, 'Удалить всё, что бот о вас хранит');
   });
