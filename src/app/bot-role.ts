@@ -15,6 +15,7 @@ import {
 import type { Config } from '../config/index.ts';
 import { OperatorError } from '../operator-error.ts';
 import { type LivenessCheck, loopLiveness } from '../ops/index.ts';
+import { RedisWriteRefusal } from '../queue/index.ts';
 import { UpdateInbox } from '../store/index.ts';
 import type { TelegramReachability } from '../telegram/index.ts';
 import type { Breed } from '../vision/index.ts';
@@ -114,6 +115,7 @@ async function poll(bot: Bot<BotContext>, { config, logger, redis }: SharedServi
       // Network failures are logged once per streak by the reachability tracker, not once per poll.
       silent: true,
     },
+    redisUnavailable: (error) => RedisWriteRefusal.of(redis)?.absorb(error),
     concurrency: BOT_UPDATE_CONCURRENCY,
   });
   const { runner } = polling;

@@ -103,7 +103,7 @@ export function openSharedServices(config: Config, logger: Logger, parts: Servic
   });
   // Redis refusing writes: its workers paused until a probe write passes, once each way in the log.
   RedisWriteRefusal.watch(redis, new StoreKeys(config.QUEUE_PREFIX).writeProbe(), {
-    refusing: (error) => logger.warn({ err: error }, 'Redis refuses writes: jobs wait until it takes them'),
+    refusing: (error) => logger.warn({ err: error }, 'Redis refuses writes: the work waits until it takes them'),
     accepting: ({ downMs, errors }) => logger.info({ downMs, errors }, 'Redis takes writes again'),
   });
   const queue = createPhotoQueue({

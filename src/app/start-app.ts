@@ -21,7 +21,7 @@ import {
   type ReadinessCheck,
   startOpsServer,
 } from '../ops/index.ts';
-import type { PhotoQueue } from '../queue/index.ts';
+import { type PhotoQueue, RedisWriteRefusal } from '../queue/index.ts';
 import type { PredictionHistory } from '../store/index.ts';
 import type { TelegramReachability } from '../telegram/index.ts';
 import { type Breed, type Classifier, loadBreeds, loadManifest } from '../vision/index.ts';
@@ -190,6 +190,8 @@ async function redisAnswers(redis: Redis | undefined): Promise<true | string> {
   if (redis === undefined) return 'connecting';
   // Commands wait through a reconnect (maxRetriesPerRequest: null), so a PING would hang while Redis is away.
   if (redis.status !== 'ready') return `connection lost: ${redis.status}`;
+  const refusal = RedisWriteRefusal.of(redis)?.refusal;
+  if (refusal !== undefined) return `refusing writes: ${refusal}`;
   return (await redis.ping()) === 'PONG' || 'no PONG';
 }
 

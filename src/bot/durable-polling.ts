@@ -50,6 +50,11 @@ export interface DurablePollingOptions {
   logger: Logger;
   /** How getUpdates is called and retried (the runner's own options). */
   fetch: RunnerOptions;
+  /**
+   * Told of each refused or failed Redis call that polling waits out (the process's report of Redis refusing writes:
+   * one line when that starts and one when it ends; a lost connection has its own report).
+   */
+  redisUnavailable: (error: unknown) => void;
   /** Updates handled at once, across chats. */
   concurrency: number;
 }
@@ -62,7 +67,7 @@ export async function startDurablePolling(
   const { inbox, logger } = options;
   reportPollingErrors(bot.api, logger);
   const stopping = new AbortController();
-  const whileRedisRefuses = redisPatience(logger, stopping.signal);
+  const whileRedisRefuses = redisPatience(options.redisUnavailable, stopping.signal);
   const { replay, dropped } = await takeOverLeftovers(inbox, logger);
   // Telegram sends the last bot's unconfirmed batch once more: those updates are being replayed or were dropped, so
   // each copy is skipped once — compared whole, so that a different update under the same id is never skipped.
@@ -145,24 +150,18 @@ async function takeOverLeftovers(inbox: UpdateInbox<Update>, logger: Logger) {
 
 /**
  * Runs `attempt` until Redis takes it: while Redis refuses writes (full, a failed disk save, a replica after a
- * failover) or is away, waits a little longer each time (up to 2 s) and tries again; one warning when that starts and
- * one line when Redis takes writes again, for the whole polling. Anything else is thrown; so is an abort.
+ * failover) or is away, waits a little longer each time (up to 2 s) and tries again. Each failure goes to `unavailable`
+ * (the process's one report: a line when it starts, one when it is over). Anything else is thrown; so is an abort.
  */
-function redisPatience(logger: Logger, stopping: AbortSignal) {
-  const streak = new FailureStreak();
+function redisPatience(unavailable: (error: unknown) => void, stopping: AbortSignal) {
   return async <T>(attempt: () => Promise<T>, signal: AbortSignal): Promise<T> => {
     const either = AbortSignal.any([signal, stopping]);
     for (let delay = REDIS_RETRY_FIRST_MS; ; delay = Math.min(delay * 2, REDIS_RETRY_MAX_MS)) {
       try {
-        const result = await attempt();
-        const ended = streak.end();
-        if (ended !== undefined) logger.info(ended, 'Redis takes the updates again: polling goes on');
-        return result;
+        return await attempt();
       } catch (error) {
         if (!isRedisUnavailable(error) || either.aborted) throw error;
-        if (streak.fail()) {
-          logger.warn({ err: error }, 'Redis refuses to keep the updates: polling paused until it accepts writes');
-        }
+        unavailable(error);
       }
       await sleep(delay, undefined, { signal: either });
     }

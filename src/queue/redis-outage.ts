@@ -15,6 +15,9 @@ export interface RedisOutageListener {
   back(outage: { downMs: number; errors: number }): void;
 }
 
+/** How long a copy's connection error waits for the watched connection to report the same outage. */
+const COPY_ERROR_SETTLE_MS = 1000;
+
 /** The report that watches a connection, for the listeners of the BullMQ objects built on it. */
 const reports = new WeakMap<Redis, RedisOutageReport>();
 
@@ -41,16 +44,25 @@ export class RedisOutageReport {
   }
 
   /**
-   * A connection's error while the watched connection is not ready: part of the outage (which it begins if its
-   * close is not in yet), counted, and true — told already. Any other error is false: its listener logs it. A copy
-   * failing while the watched connection is fine is logged too, as its outage would never be told back.
+   * A connection's error, part of an outage — counted, not logged — when the watched connection is not ready, or is
+   * no longer so a moment later (a copy's socket may report the outage before the watched one does). A copy failing
+   * while the watched connection stays fine is given to `log`, as its outage would never be told back; so is any
+   * error that is not the connection's.
    */
-  absorb(error: unknown): boolean {
-    if (!isRedisConnectionError(error)) return false;
-    if (this.since === undefined && this.redis.status === 'ready') return false;
+  absorbOrLog(error: Error, log: (error: Error) => void): void {
+    if (!isRedisConnectionError(error)) return log(error);
+    if (this.redis.status === 'end') return; // closed for good: the process is stopping
+    if (this.inOutage()) return this.count();
+    setTimeout(() => (this.inOutage() ? this.count() : log(error)), COPY_ERROR_SETTLE_MS).unref();
+  }
+
+  private inOutage(): boolean {
+    return this.since !== undefined || this.redis.status !== 'ready';
+  }
+
+  private count(): void {
     this.lose();
     this.errors++;
-    return true;
   }
 
   private lose(): void {
@@ -74,7 +86,9 @@ export class RedisOutageReport {
  */
 export function redisErrorListener(redis: Redis, log: (error: Error) => void): (error: Error) => void {
   return (error) => {
-    if (reports.get(redis)?.absorb(error) === true || RedisWriteRefusal.of(redis)?.absorb(error) === true) return;
-    log(error);
+    if (RedisWriteRefusal.of(redis)?.absorb(error) === true) return;
+    const report = reports.get(redis);
+    if (report === undefined) return log(error);
+    report.absorbOrLog(error, log);
   };
 }

@@ -2,7 +2,8 @@
  * Redis refusing writes (full, a failed disk save, a replica after a failover), told and waited out once per process.
  * A BullMQ worker would otherwise spin: it fetches the next job, the write is refused, and it tries again at once —
  * thousands of tries a second, each an 'error'. Its workers are paused instead (locally: pausing needs no write) and
- * resumed once a probe write passes; one line when the refusal begins and one when Redis takes writes again.
+ * resumed once a probe write passes; one line when the refusal begins and one when Redis takes writes again, whoever
+ * met it (the workers, the polling bot), and /readyz says it meanwhile.
  */
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -22,6 +23,7 @@ const refusals = new WeakMap<Redis, RedisWriteRefusal>();
 
 export class RedisWriteRefusal {
   private since: number | undefined;
+  private reason = '';
   private errors = 0;
   private readonly workers = new Set<Worker>();
 
@@ -49,8 +51,9 @@ export class RedisWriteRefusal {
     return refusals.get(redis);
   }
 
-  get refusing(): boolean {
-    return this.since !== undefined;
+  /** While Redis refuses writes, what it answers (for /readyz); otherwise undefined. */
+  get refusal(): string | undefined {
+    return this.since === undefined ? undefined : this.reason;
   }
 
   /** A worker to pause while Redis refuses writes. */
@@ -69,6 +72,7 @@ export class RedisWriteRefusal {
 
   private begin(error: Error): void {
     this.since = this.now();
+    this.reason = error.message.split('.')[0] ?? error.message;
     this.errors = 1;
     this.listener.refusing(error);
     for (const worker of this.workers) void worker.pause(true);

@@ -88,7 +88,8 @@ for (const refusalSeconds of [3, 30]) {
     const env = { ...s.env, MODEL: 'xception-random', RATE_LIMIT_PHOTOS: '1000' };
     const { bot, worker } = await startBotAndWorker(env);
     processes.push(bot, worker);
-    const health = watchHealth(await opsUrlOf(bot), 250);
+    const botOps = await opsUrlOf(bot);
+    const health = watchHealth(botOps, 250);
     watches.push(health);
     const clock = new AnswerClock(s.standIn, ANSWER);
     clocks.push(clock);
@@ -126,6 +127,8 @@ for (const refusalSeconds of [3, 30]) {
       210_000,
     );
     clock.track(halfway);
+    // Not ready meanwhile, saying why (alive all the same: the loop waits).
+    const readyDuring = (await (await fetch(`${botOps}/readyz`)).json()) as { checks: Record<string, unknown> };
     await sleep(Math.max(0, refusedAt + refusalSeconds * 1000 - Date.now()));
     await redis.command('CONFIG', 'SET', 'maxmemory', '0');
     const acceptedAt = Date.now();
@@ -174,6 +177,7 @@ for (const refusalSeconds of [3, 30]) {
         lastAnswerSecondsAfterWritesBack: maxSeconds(clock.delaysSince(acceptedAt, sent)) ?? null,
         healthzProbes: health.probes(),
         healthzFailures: health.failures().length,
+        readyzRedisDuringRefusal: readyDuring.checks.redis,
         fatalLines: fatal.length,
         errorLines: {
           bot: (bot.stdout().match(/"level":"error"/g) ?? []).length,
@@ -190,6 +194,7 @@ for (const refusalSeconds of [3, 30]) {
         helpAnswered,
         pollingBackWithin5s: probeQueuedMs !== undefined && probeQueuedMs <= RESUME_WITHIN_MS,
         healthzFailures: health.failures(),
+        readyzSaysWhy: /^refusing writes: OOM/.test(String(readyDuring.checks.redis)),
       },
       {
         fatalLines: [],
@@ -198,6 +203,7 @@ for (const refusalSeconds of [3, 30]) {
         helpAnswered: true,
         pollingBackWithin5s: true,
         healthzFailures: [],
+        readyzSaysWhy: true,
       },
       `${waited}\n${audit.problems.slice(0, 12).join('\n')}`,
     );
