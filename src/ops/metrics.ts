@@ -67,7 +67,7 @@ export class Metrics {
   });
   readonly webhookRequests = new Counter({
     name: 'dog_breeds_webhook_requests_total',
-    help: 'Webhook requests by outcome (answered, retry-later, unauthorized, timeout, bad-request, failed).',
+    help: 'Webhook requests by outcome (answered, retry-later, unauthorized, timeout, bad-request, too-large, failed).',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

@@ -50,10 +50,11 @@ export class RedisOutageReport {
    * error that is not the connection's.
    */
   absorbOrLog(error: Error, log: (error: Error) => void): void {
-    if (!isRedisConnectionError(error)) return log(error);
-    if (this.redis.status === 'end') return; // closed for good: the process is stopping
-    if (this.inOutage()) return this.count();
-    setTimeout(() => (this.inOutage() ? this.count() : log(error)), COPY_ERROR_SETTLE_MS).unref();
+    if (!isRedisConnectionError(error)) log(error);
+    else if (this.redis.status === 'end')
+      return; // closed for good: the process is stopping
+    else if (this.inOutage()) this.count();
+    else setTimeout(() => (this.inOutage() ? this.count() : log(error)), COPY_ERROR_SETTLE_MS).unref();
   }
 
   private inOutage(): boolean {
@@ -88,7 +89,7 @@ export function redisErrorListener(redis: Redis, log: (error: Error) => void): (
   return (error) => {
     if (RedisWriteRefusal.of(redis)?.absorb(error) === true) return;
     const report = reports.get(redis);
-    if (report === undefined) return log(error);
-    report.absorbOrLog(error, log);
+    if (report === undefined) log(error);
+    else report.absorbOrLog(error, log);
   };
 }

@@ -212,6 +212,20 @@ for (const botMode of BOT_MODES) {
         assert.equal(texts.length, 5, '4 answers and the notice; the other 2 wait for their turn');
       });
 
+      test('a command whose reply fails gets the plain apology, not one about a photo', async () => {
+        const { from, chat } = person();
+        h.standIn.injectFault({
+          method: 'sendMessage',
+          times: 1,
+          fault: { kind: 'status', status: 400, description: 'Bad Request: injected for the test' },
+        });
+        const sent = h.standIn.sendText({ chat, from, text: '/help' });
+        const apology = await waitFor(h.standIn, () =>
+          h.standIn.botMessagesIn(chat.id).find((m) => m.message_id > sent.message_id),
+        );
+        assert.equal(apology.text, '😞 Sorry, something went wrong on my side. Please try again in a minute.');
+      });
+
       test('stickers, text, non-image files and files over 20 MB get a short hint, never silence', async () => {
         const { from, chat } = person();
         const hints = () =>

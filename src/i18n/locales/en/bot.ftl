@@ -4,6 +4,7 @@
 ## Problems with a photo
 
 failed = 😞 Sorry, something went wrong on my side and I could not look at this photo. Please try again in a minute.
+failed-other = 😞 Sorry, something went wrong on my side. Please try again in a minute.
 bad-image = 😕 I could not read this image — it may be damaged or in a format I do not know. Could you send it again as a photo?
 too-large-image = 😕 This image is too large for me to open. Could you send it as a photo instead?
 too-small-image = 🔎 This image is too small for me to see a dog in. Could you send a bigger one?
