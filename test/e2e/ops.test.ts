@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { privateChat, user } from '../../src/playground/bot-api/stand-in.ts';
 import { type Harness, startHarness } from '../support/app-harness.ts';
 import { image } from '../support/paths.ts';
-import { waitFor, waitForReplyTo } from '../support/poll.ts';
+import { poll, waitFor, waitForReplyTo } from '../support/poll.ts';
 
 const ADMIN = 4242;
 const BOARD = { user: 'admin', password: 'correct-horse-battery' };
@@ -21,7 +21,19 @@ before(async () => {
   const chat = privateChat(from);
   const sent = await h.standIn.sendPhoto({ chat, from, file: await readFile(image('dogs/boxer-5e7846c317a2.jpg')) });
   await waitForReplyTo(h.standIn, chat.id, sent.message_id, (t) => t.startsWith('🐶'), { timeoutMs: 20_000 });
+  // The reply goes out before the worker counts the job and BullMQ marks it completed: wait for both.
+  await poll(
+    async () => {
+      const text = await metricsText();
+      return (
+        /^dog_breeds_jobs_total\{queue="photos",outcome="answered"\} [1-9]/m.test(text) &&
+        /^dog_breeds_queue_jobs\{queue="photos",state="completed"\} [1-9]/m.test(text)
+      );
+    },
+    { label: 'the answered, completed job in /metrics' },
+  );
 });
+const metricsText = async () => (await fetch(`${ops}/metrics`)).text();
 after(async () => {
   await h.close();
 });
