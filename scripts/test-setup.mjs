@@ -55,6 +55,11 @@ export async function setUp({ full }) {
       `the shared test photos are missing: no ${path.join(sharedDir, 'images', 'labels.csv')} (set SHARED_DIR to the folder holding images/ and models/)`,
     );
   }
+  if (!existsSync(path.join(sharedDir, 'validation', 'labels.csv'))) {
+    throw new SetupError(
+      `the shared validation photos are missing: no ${path.join(sharedDir, 'validation', 'labels.csv')} (set SHARED_DIR to the folder holding validation/)`,
+    );
+  }
   if (!full) return;
   installSystemPackages();
   await checkRedis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');

@@ -24,3 +24,20 @@ export async function readImage(relative: string): Promise<Buffer> {
     );
   }
 }
+
+/** Labelled photos the default model was not trained on (`../shared/validation`, or DOG_VALIDATION_DIR; never committed). */
+export const VALIDATION_DIR = process.env.DOG_VALIDATION_DIR ?? path.resolve(ROOT, '../shared/validation');
+export const VALIDATION_LABELS_CSV = path.join(VALIDATION_DIR, 'labels.csv');
+
+/** The bytes of a validation photo (`dogs/…`, `not-dogs/…`); a missing one fails the test with its path. */
+export async function readValidationImage(relative: string): Promise<Buffer> {
+  const file = path.join(VALIDATION_DIR, relative);
+  try {
+    return await readFile(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new Error(`validation photo missing: ${file} (read from ${VALIDATION_DIR}; DOG_VALIDATION_DIR moves them)`, {
+      cause: error,
+    });
+  }
+}
