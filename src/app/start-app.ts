@@ -24,7 +24,7 @@ import {
 import { type PhotoQueue, RedisWriteRefusal } from '../queue/index.ts';
 import type { PredictionHistory } from '../store/index.ts';
 import type { TelegramReachability } from '../telegram/index.ts';
-import { type Breed, type Classifier, loadBreeds, loadManifest } from '../vision/index.ts';
+import { type Breed, type Classifier, loadManifest, loadModelBreeds } from '../vision/index.ts';
 import { type BotEdge, startBotRole } from './bot-role.ts';
 import { MissingTokenError, openSharedServices, reachRedis, withTelegram } from './services.ts';
 import { ShutdownSteps } from './shutdown-steps.ts';
@@ -205,8 +205,7 @@ async function stopAll(app: Opened, steps: ShutdownSteps, logger: Logger): Promi
   logger.info('stopped');
 }
 
-/** A bot-only process does not load the model, only its breed labels (for /breeds). */
+/** A bot-only process does not load the model, only the breeds it names (for /breeds, /breed, corrections). */
 async function loadDefaultBreeds(config: Config): Promise<readonly Breed[]> {
-  const manifest = await loadManifest(config.MODEL, config.MODELS_DIR);
-  return loadBreeds(manifest.labelsPath);
+  return loadModelBreeds(await loadManifest(config.MODEL, config.MODELS_DIR));
 }

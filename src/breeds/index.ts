@@ -1,2 +1,2 @@
-/** Facts about the 120 breeds beyond their names: the reviewed cards (FCI group, size, temperament). */
+/** Facts about the breeds beyond their names: the reviewed cards (FCI group, size, temperament). */
 export * from './breed-cards.ts';

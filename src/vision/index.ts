@@ -24,7 +24,7 @@ export {
   NOT_DOG,
   type ScoredResult,
 } from './evaluation.ts';
-export { type Breed, loadBreeds } from './labels.ts';
+export { type Breed, breedsOfModel, type LabelFile, loadBreeds, loadLabelFile, loadModelBreeds } from './labels.ts';
 export {
   type DetectorManifest,
   type FoundManifest,

@@ -137,7 +137,7 @@ describe('breed cards', () => {
     }
   });
 
-  test('a cards file that misses a breed or adds one is refused with the ids named', async () => {
+  test('a cards file that misses a breed or repeats one is refused with the ids named; cards of breeds the model does not name are left out', async () => {
     const dir = await temp.make('cards');
     const original = JSON.parse(await readFile(path.join(MODELS_DIR, BREED_CARDS_FILE), 'utf8')) as {
       cards: { id: string }[];
@@ -147,14 +147,20 @@ describe('breed cards', () => {
     await writeFile(path.join(dir, BREED_CARDS_FILE), JSON.stringify({ cards }));
     await assert.rejects(loadBreedCards(dir, breeds), (error: unknown) => {
       assert.ok(error instanceof BreedCardError);
-      assert.match(error.message, /missing: pug; unknown: wolpertinger/);
+      assert.match(error.message, /missing: pug$/);
       return true;
     });
     const bad = original.cards.map((c, i) => (i === 0 ? { ...c, size: 'huge' } : c));
     await writeFile(path.join(dir, BREED_CARDS_FILE), JSON.stringify({ cards: bad }));
     await assert.rejects(loadBreedCards(dir, breeds), /cards\.0\.size/);
+    const twice = [...original.cards, original.cards.find((c) => c.id === 'pug')];
+    await writeFile(path.join(dir, BREED_CARDS_FILE), JSON.stringify({ cards: twice }));
+    await assert.rejects(loadBreedCards(dir, breeds), /more than one card for: pug/);
     await copyFile(path.join(MODELS_DIR, BREED_CARDS_FILE), path.join(dir, BREED_CARDS_FILE));
-    assert.equal((await loadBreedCards(dir, breeds)).size, 120);
+    // The file has the Dalmatian's card too; the 120 breeds of a breed model get theirs only.
+    const cardsOf120 = await loadBreedCards(dir, breeds);
+    assert.equal(cardsOf120.size, 120);
+    assert.equal(cardsOf120.has('dalmatian'), false);
   });
 });
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { ModelError } from '../../src/vision/errors.ts';
-import { loadBreeds } from '../../src/vision/labels.ts';
+import { breedsOfModel, loadBreeds, loadLabelFile, loadModelBreeds } from '../../src/vision/labels.ts';
 import { loadManifest, type ResolvedManifest } from '../../src/vision/manifest.ts';
 import { pullModelFile, sha256OfFile, verifyModelFile } from '../../src/vision/model-file.ts';
 import { MODELS_DIR, ROOT } from '../support/paths.ts';
@@ -299,31 +299,71 @@ describe('pullModelFile', () => {
 });
 
 describe('breeds and the ImageNet mapping', () => {
-  async function mapping(): Promise<{ ids: string[]; classes: Record<string, number> }> {
-    const m = await loadManifest('mobilenetv2-imagenet', MODELS_DIR);
+  async function mapping(id = 'mobilenetv2-imagenet'): Promise<{ ids: string[]; classes: Record<string, number> }> {
+    const m = await loadManifest(id, MODELS_DIR);
     assert.equal(m.output.kind, 'imagenet-1k-logits');
     if (m.output.kind !== 'imagenet-1k-logits') throw new Error('unreachable');
-    const ids = (await loadBreeds(m.labelsPath)).map((b) => b.id);
+    const ids = (await loadModelBreeds(m)).map((b) => b.id);
     return { ids, classes: m.output.breedClasses };
   }
 
-  it('120 breeds, ids sorted byte-wise (the class order of breed-probs models)', async () => {
-    const { ids } = await mapping();
+  it('the label file: 120 breeds, ids sorted byte-wise (the class order of breed models), then the Dalmatian', async () => {
+    const labels = await loadLabelFile(path.join(MODELS_DIR, 'breeds.json'));
+    const ids = labels.breeds.map((b) => b.id);
     assert.equal(ids.length, 120);
     const sorted = [...ids].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     assert.deepEqual(ids, sorted);
     assert.equal(ids[0], 'affenpinscher');
     assert.equal(ids[119], 'yorkshire_terrier');
+    assert.deepEqual(
+      labels.moreImageNetBreeds.map((b) => b.id),
+      ['dalmatian'],
+    );
+  });
+
+  it('the ImageNet models name 121 breeds (the 120, then the Dalmatian); the Xception ones exactly the 120', async () => {
+    for (const id of ['mobilenetv2-imagenet', 'mobilenetv2-imagenet-int8']) {
+      const breeds = await loadModelBreeds(await loadManifest(id, MODELS_DIR));
+      assert.equal(breeds.length, 121, id);
+      assert.deepEqual(breeds.at(-1), {
+        id: 'dalmatian',
+        name: 'Dalmatian',
+        wikipedia: 'https://en.wikipedia.org/wiki/Dalmatian_dog',
+      });
+    }
+    const the120 = await loadBreeds(path.join(MODELS_DIR, 'breeds.json'));
+    for (const id of ['xception-dogs', 'xception-random']) {
+      assert.deepEqual(await loadModelBreeds(await loadManifest(id, MODELS_DIR)), the120, id);
+    }
+  });
+
+  it('a breedClasses id that is no breed of the label file, or a breed left unmapped, is named', async () => {
+    const m = await loadManifest('mobilenetv2-imagenet', MODELS_DIR);
+    assert.ok(m.output.kind === 'imagenet-1k-logits');
+    const labels = await loadLabelFile(m.labelsPath);
+    const { pug: _dropped, ...breedClasses } = m.output.breedClasses;
+    const output = { ...m.output, breedClasses: { ...breedClasses, dalmation: 251 } };
+    assert.throws(
+      () => breedsOfModel({ ...m, output }, labels),
+      (error: unknown) => {
+        assert.ok(error instanceof ModelError);
+        assert.match(error.message, /mobilenetv2-imagenet\.json is invalid: output\.breedClasses/);
+        assert.match(error.message, /not a breed there: dalmation; no class for breed: pug$/);
+        return true;
+      },
+    );
   });
 
   it('every breed has exactly one ImageNet class, and no class is mapped that is not a breed', async () => {
-    const { ids, classes } = await mapping();
-    assert.deepEqual(Object.keys(classes).sort(), [...ids].sort());
+    for (const id of ['mobilenetv2-imagenet', 'mobilenetv2-imagenet-int8']) {
+      const { ids, classes } = await mapping(id);
+      assert.deepEqual(Object.keys(classes).sort(), [...ids].sort());
+    }
   });
 
-  it('the classes are 151–268 except 251 (dalmatian), plus 273–275, and the gate range covers them', async () => {
+  it('the classes are 151–268 plus 273–275, and the gate range covers them', async () => {
     const { classes } = await mapping();
-    const expected = [...Array.from({ length: 118 }, (_, i) => 151 + i).filter((i) => i !== 251), 273, 274, 275];
+    const expected = [...Array.from({ length: 118 }, (_, i) => 151 + i), 273, 274, 275];
     assert.deepEqual(
       Object.values(classes).sort((a, b) => a - b),
       expected,

@@ -2,7 +2,7 @@
  * One model ready to serve: its manifest, labels, output reader and inference thread, behind a micro-batcher.
  * `infer(tensor)` takes one preprocessed image and resolves with what the model says about it.
  */
-import { type Breed, loadBreeds } from '../labels.ts';
+import { type Breed, loadModelBreeds } from '../labels.ts';
 import { loadManifest, type ResolvedManifest } from '../manifest.ts';
 import { MicroBatcher } from '../micro-batcher.ts';
 import { verifyModelFile } from '../model-file.ts';
@@ -51,7 +51,7 @@ export class LoadedModel {
 
   static async load(ref: string, options: LoadModelOptions): Promise<LoadedModel> {
     const manifest = await loadManifest(ref, options.modelsDir);
-    const breeds = await loadBreeds(manifest.labelsPath);
+    const breeds = await loadModelBreeds(manifest);
     const reader = new OutputReader(manifest.output, breeds);
     if (options.verifyChecksum !== false) await verifyModelFile(manifest);
     const { width, height, layout, name } = manifest.input;

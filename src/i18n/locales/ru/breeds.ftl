@@ -1,5 +1,6 @@
-# Русские названия 120 пород (по-русски так, как их называют РКФ и кинологическая литература). Ключ: breed-<id из
-# models/breeds.json>. Английские названия — в models/breeds.json (это метки модели).
+# Русские названия пород: 120 и те, что models/breeds.json перечисляет в moreImageNetBreeds (по-русски так, как их
+# называют РКФ и кинологическая литература). Ключ: breed-<id из models/breeds.json>.
+# Английские названия — в models/breeds.json (это метки модели).
 
 breed-affenpinscher = Аффенпинчер
 breed-afghan_hound = Афганская борзая
@@ -121,3 +122,4 @@ breed-west_highland_white_terrier = Вест-хайленд-уайт-терье�
 breed-whippet = Уиппет
 breed-wire-haired_fox_terrier = Жесткошёрстный фокстерьер
 breed-yorkshire_terrier = Йоркширский терьер
+breed-dalmatian = Далматин
