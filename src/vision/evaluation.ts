@@ -90,6 +90,84 @@ export interface CalibrationSample {
   label: number;
 }
 
+/** The top breed's probability at `temperature`, and whether it is the true breed. */
+function statedTop(s: CalibrationSample, temperature: number): { p: number; right: boolean } {
+  const probs = temper(s.probs, temperature);
+  let best = 0;
+  for (let i = 1; i < probs.length; i++) if ((probs[i] as number) > (probs[best] as number)) best = i;
+  return { p: probs[best] as number, right: best === s.label };
+}
+
+/** One band of stated top-1 probability: how many answers fell in it, how many were right, their mean stated. */
+export interface ReliabilityBin {
+  from: number;
+  to: number;
+  count: number;
+  right: number;
+  /** right / count; 0 for an empty band. */
+  accuracy: number;
+  /** Mean stated top-1 probability in the band; 0 for an empty band. */
+  meanStated: number;
+}
+
+export interface Reliability {
+  temperature: number;
+  samples: number;
+  /** Mean stated top-1 probability, and the share of answers that are right: calibrated when they agree. */
+  meanStated: number;
+  accuracy: number;
+  bins: ReliabilityBin[];
+  /** Answers stated at or above `confidentFrom`: how many, and the share of them that are right. */
+  confident: { from: number; count: number; accuracy: number };
+}
+
+/** The bands a person reads: a guess, a lean, likely, sure. Each band holds [from, to), the last one includes 1. */
+export const RELIABILITY_EDGES: readonly number[] = [0, 0.5, 0.7, 0.9, 1];
+
+/** Whether the stated percentages mean what they say, read as a few wide bands rather than ECE's many thin bins. */
+export function reliability(
+  samples: readonly CalibrationSample[],
+  temperature = 1,
+  edges: readonly number[] = RELIABILITY_EDGES,
+  confidentFrom = 0.7,
+): Reliability {
+  const bins: ReliabilityBin[] = [];
+  for (let i = 0; i + 1 < edges.length; i++) {
+    bins.push({ from: edges[i] as number, to: edges[i + 1] as number, count: 0, right: 0, accuracy: 0, meanStated: 0 });
+  }
+  let stated = 0;
+  let right = 0;
+  let confident = 0;
+  let confidentRight = 0;
+  for (const s of samples) {
+    const top = statedTop(s, temperature);
+    stated += top.p;
+    if (top.right) right++;
+    if (top.p >= confidentFrom) {
+      confident++;
+      if (top.right) confidentRight++;
+    }
+    const bin = bins.find((b, i) => top.p < b.to || i === bins.length - 1);
+    if (bin) {
+      bin.count++;
+      bin.meanStated += top.p;
+      if (top.right) bin.right++;
+    }
+  }
+  for (const b of bins) {
+    b.accuracy = ratio(b.right, b.count);
+    b.meanStated = ratio(b.meanStated, b.count);
+  }
+  return {
+    temperature,
+    samples: samples.length,
+    meanStated: ratio(stated, samples.length),
+    accuracy: ratio(right, samples.length),
+    bins,
+    confident: { from: confidentFrom, count: confident, accuracy: ratio(confidentRight, confident) },
+  };
+}
+
 /**
  * Expected calibration error: photos binned by the top breed's probability (equal-width bins); the gap between each
  * bin's mean confidence and its accuracy, weighted by its share of photos. 0 = "80 %" is right 80 % of the time.
@@ -99,14 +177,11 @@ export function expectedCalibrationError(samples: readonly CalibrationSample[], 
   const confidence = new Array<number>(bins).fill(0);
   const correct = new Array<number>(bins).fill(0);
   for (const s of samples) {
-    const probs = temper(s.probs, temperature);
-    let best = 0;
-    for (let i = 1; i < probs.length; i++) if ((probs[i] as number) > (probs[best] as number)) best = i;
-    const p = probs[best] as number;
+    const { p, right } = statedTop(s, temperature);
     const bin = Math.min(bins - 1, Math.floor(p * bins));
     count[bin] = (count[bin] as number) + 1;
     confidence[bin] = (confidence[bin] as number) + p;
-    correct[bin] = (correct[bin] as number) + (best === s.label ? 1 : 0);
+    correct[bin] = (correct[bin] as number) + (right ? 1 : 0);
   }
   let ece = 0;
   for (let b = 0; b < bins; b++) {
@@ -117,7 +192,7 @@ export function expectedCalibrationError(samples: readonly CalibrationSample[], 
 }
 
 /** Mean negative log-likelihood of the true breeds at `temperature`. */
-function meanNll(samples: readonly CalibrationSample[], temperature: number): number {
+export function meanNegativeLogLikelihood(samples: readonly CalibrationSample[], temperature: number): number {
   let sum = 0;
   for (const s of samples) sum -= Math.log(Math.max(1e-12, temper(s.probs, temperature)[s.label] as number));
   return sum / samples.length;
@@ -131,21 +206,21 @@ export function fitTemperature(samples: readonly CalibrationSample[]): number {
   let hi = Math.log(20);
   let a = hi - phi * (hi - lo);
   let b = lo + phi * (hi - lo);
-  let fa = meanNll(samples, Math.exp(a));
-  let fb = meanNll(samples, Math.exp(b));
+  let fa = meanNegativeLogLikelihood(samples, Math.exp(a));
+  let fb = meanNegativeLogLikelihood(samples, Math.exp(b));
   for (let i = 0; i < 60; i++) {
     if (fa < fb) {
       hi = b;
       b = a;
       fb = fa;
       a = hi - phi * (hi - lo);
-      fa = meanNll(samples, Math.exp(a));
+      fa = meanNegativeLogLikelihood(samples, Math.exp(a));
     } else {
       lo = a;
       a = b;
       fa = fb;
       b = lo + phi * (hi - lo);
-      fb = meanNll(samples, Math.exp(b));
+      fb = meanNegativeLogLikelihood(samples, Math.exp(b));
     }
   }
   return Math.exp((lo + hi) / 2);

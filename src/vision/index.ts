@@ -21,7 +21,12 @@ export {
   EvaluationTally,
   expectedCalibrationError,
   fitTemperature,
+  meanNegativeLogLikelihood,
   NOT_DOG,
+  RELIABILITY_EDGES,
+  type Reliability,
+  type ReliabilityBin,
+  reliability,
   type ScoredResult,
 } from './evaluation.ts';
 export { type Breed, breedsOfModel, type LabelFile, loadBreeds, loadLabelFile, loadModelBreeds } from './labels.ts';

@@ -9,7 +9,10 @@ import {
   expectedCalibrationError,
   fitTemperature,
   type MainDogViews,
+  meanNegativeLogLikelihood,
   NOT_DOG,
+  type Reliability,
+  reliability,
   topK,
 } from '../../vision/index.ts';
 import { forEachConcurrently, photosInFlight } from '../concurrency.ts';
@@ -29,7 +32,17 @@ interface ViewScore {
   top3: number;
 }
 
-export interface EvalReport extends Omit<EvaluationSummary, 'notDogsPassingGate'> {
+/** A top-1 mistake, by breed id and by the name a person reads. */
+export interface ConfusedPair {
+  label: string;
+  predicted: string;
+  labelName: string;
+  predictedName: string;
+  count: number;
+}
+
+export interface EvalReport extends Omit<EvaluationSummary, 'notDogsPassingGate' | 'confusedPairs'> {
+  confusedPairs: ConfusedPair[];
   /** null when the set has no non-dog photos: a rate of nothing, not 0 %. */
   notDogsPassingGate: number | null;
   model: string;
@@ -44,10 +57,16 @@ export interface EvalReport extends Omit<EvaluationSummary, 'notDogsPassingGate'
     /** Expected calibration error of the answers' top breed, over the dog photos, before and after the temperature. */
     eceBefore: number;
     eceAfter: number;
-    /** The manifest's temperature (what `eceAfter` uses). */
+    /** The manifest's temperature (what `eceAfter` and `reliability` use). */
     temperature: number;
-    /** With --fit-temperature: the temperature that fits this set best, and its ECE. */
-    fitted?: { temperature: number; ece: number };
+    /** Mean negative log-likelihood of the true breeds at the manifest's temperature. */
+    nll: number;
+    /** Mean stated top-1 probability at T=1, before the temperature. */
+    meanStatedAtT1: number;
+    /** Stated top-1 % (after the temperature) against how often it is right, in a few bands. */
+    reliability: Reliability;
+    /** With --fit-temperature: the temperature that fits this set best (least NLL), and its figures. */
+    fitted?: { temperature: number; ece: number; nll: number; meanStated: number };
   };
   imagesPerSecond: number;
 }
@@ -75,6 +94,33 @@ class ViewTally {
   }
 }
 
+const points = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} points`;
+
+/** Whether the stated percentages mean what they say: mean stated against accuracy, the bands, ECE last. */
+function calibrationLines(c: EvalReport['calibration']): string[] {
+  const r = c.reliability;
+  const lines = [
+    `stated top-1 (T=${c.temperature}): mean ${pct(r.meanStated)} against ${pct(r.accuracy)} right (${points(r.meanStated - r.accuracy)}; at T=1 mean ${pct(c.meanStatedAtT1)})`,
+    `reliability over ${r.samples} dog photos (stated → right):`,
+  ];
+  for (const b of r.bins) {
+    const band = `${Math.round(b.from * 100)}–${Math.round(b.to * 100)}%`.padEnd(8);
+    lines.push(
+      b.count === 0
+        ? `  ${band} 0 answers`
+        : `  ${band} ${String(b.count).padStart(3)} answers, right ${pct(b.accuracy)} (mean stated ${pct(b.meanStated)})`,
+    );
+  }
+  lines.push(
+    `stated ≥ ${Math.round(r.confident.from * 100)}%: ${pct(r.confident.accuracy)} right (of ${r.confident.count})`,
+    `ECE (15 bins, noisy at this size) ${pct(c.eceBefore)} at T=1, ${pct(c.eceAfter)} at the manifest's T=${c.temperature}; NLL ${c.nll.toFixed(3)}` +
+      (c.fitted
+        ? `; fitted here: T=${c.fitted.temperature.toFixed(3)} (NLL ${c.fitted.nll.toFixed(3)}), ECE ${pct(c.fitted.ece)}, mean stated ${pct(c.fitted.meanStated)}`
+        : ''),
+  );
+  return lines;
+}
+
 function formatReport(r: EvalReport): string {
   const lines = [
     `model ${r.model} (gate ${r.gateModel ?? 'none'}${r.flipAverage ? ', flip-averaged' : ''})`,
@@ -82,17 +128,51 @@ function formatReport(r: EvalReport): string {
     `top-1 ${pct(r.top1)}   top-3 ${pct(r.top3)}`,
     `gate: dogs passing ${pct(r.dogsPassingGate)}   non-dogs passing ${r.notDogsPassingGate !== null ? pct(r.notDogsPassingGate) : 'n/a (no non-dog photos)'}`,
     `views (top-1 / top-3): whole photo ${viewText(r.views.wholePhoto)}   crop only ${viewText(r.views.cropOnly)}   blended ${viewText(r.views.blended)}   (detector ${r.detector ?? 'none'}: a crop on ${r.dogPhotosWithCrop} of ${r.dogs} dog photos)`,
-    `calibration: ECE ${pct(r.calibration.eceBefore)} at T=1, ${pct(r.calibration.eceAfter)} at the manifest's T=${r.calibration.temperature}` +
-      (r.calibration.fitted
-        ? `; fitted here: T=${r.calibration.fitted.temperature.toFixed(3)}, ECE ${pct(r.calibration.fitted.ece)}`
-        : ''),
+    ...calibrationLines(r.calibration),
     `speed ${r.imagesPerSecond.toFixed(1)} images/s`,
   ];
   if (r.confusedPairs.length > 0) {
     lines.push('most confused (true → predicted):');
-    for (const p of r.confusedPairs) lines.push(`  ${p.label} → ${p.predicted}: ${p.count}`);
+    for (const p of r.confusedPairs) lines.push(`  ${p.labelName} → ${p.predictedName}: ${p.count}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The confused pairs with the names a person reads beside the ids. */
+function namedPairs(pairs: EvaluationSummary['confusedPairs'], breeds: readonly Breed[]): ConfusedPair[] {
+  const nameOf = new Map(breeds.map((b) => [b.id, b.name]));
+  return pairs.map((p) => ({
+    ...p,
+    labelName: nameOf.get(p.label) ?? p.label,
+    predictedName: nameOf.get(p.predicted) ?? p.predicted,
+  }));
+}
+
+/** Whether the main dog's stated % means what it says, at T=1, at the manifest's T and (when asked) at the best fit. */
+function calibrationOf(
+  samples: readonly CalibrationSample[],
+  temperature: number,
+  fit: boolean,
+): EvalReport['calibration'] {
+  const fitted = fit ? fitTemperature(samples) : undefined;
+  return {
+    eceBefore: expectedCalibrationError(samples, 1),
+    eceAfter: expectedCalibrationError(samples, temperature),
+    temperature,
+    nll: meanNegativeLogLikelihood(samples, temperature),
+    meanStatedAtT1: reliability(samples, 1).meanStated,
+    reliability: reliability(samples, temperature),
+    ...(fitted !== undefined
+      ? {
+          fitted: {
+            temperature: fitted,
+            ece: expectedCalibrationError(samples, fitted),
+            nll: meanNegativeLogLikelihood(samples, fitted),
+            meanStated: reliability(samples, fitted).meanStated,
+          },
+        }
+      : {}),
+  };
 }
 
 export async function evaluate(csvPath: string, flags: EvalFlags, context: CliContext): Promise<EvalReport> {
@@ -151,25 +231,17 @@ export async function evaluate(csvPath: string, flags: EvalFlags, context: CliCo
   }
   const seconds = (performance.now() - started) / 1000;
   const summary = tally.summary();
-  const temperature = classifier.breedModel.manifest.temperature;
-  const fitted = flags.fitTemperature ? fitTemperature(samples) : undefined;
   return {
     model: classifier.breedModel.id,
     gateModel: classifier.gateModel?.id ?? null,
     detector: classifier.detector?.id ?? null,
     flipAverage: flags.flip ?? context.config.FLIP_AVERAGE,
     ...summary,
+    confusedPairs: namedPairs(summary.confusedPairs, classifier.breeds),
     notDogsPassingGate: summary.notDogs > 0 ? summary.notDogsPassingGate : null,
     views: { wholePhoto: views.wholePhoto.score(), cropOnly: views.cropOnly.score(), blended: views.blended.score() },
     dogPhotosWithCrop,
-    calibration: {
-      eceBefore: expectedCalibrationError(samples, 1),
-      eceAfter: expectedCalibrationError(samples, temperature),
-      temperature,
-      ...(fitted !== undefined
-        ? { fitted: { temperature: fitted, ece: expectedCalibrationError(samples, fitted) } }
-        : {}),
-    },
+    calibration: calibrationOf(samples, classifier.breedModel.manifest.temperature, flags.fitTemperature ?? false),
     imagesPerSecond: summary.images / seconds,
   };
 }
