@@ -154,8 +154,8 @@ export class BreedSearch {
     if (nearest.size > 1) return { kind: 'closest', ids: [...nearest].slice(0, CLOSEST) };
     // 2. Words of one name ("german shepherd" of "German Shepherd Dog"), each exact or with a typo for long words.
     const words = query.split(' ');
-    const wordMatches = (form: NameForm) =>
-      words.every((w) =>
+    const wordMatches = (form: NameForm, typedWords = words) =>
+      typedWords.every((w) =>
         form.words.some(
           (fw) => fw[0] === w[0] && editDistance(w, fw, editsAllowed(fw.length)) <= editsAllowed(fw.length),
         ),
@@ -166,9 +166,13 @@ export class BreedSearch {
     if (words.length >= 2 && containing.length === 1) return { kind: 'breed', id: containing[0] as string };
     if (containing.length > 0 && words.some((w) => w.length >= 4))
       return { kind: 'closest', ids: containing.slice(0, CLOSEST) };
-    // 3. Only offered, never stored: what fuse.js finds close enough.
+    // 3. Only offered, never stored: names sharing a long word typed ("australian shepherd": the Australian Terrier,
+    // the German Shepherd), then what fuse.js finds close enough.
+    const long = words.filter((w) => w.length >= 4);
+    const sharing = this.forms.filter((f) => words.length >= 2 && long.some((w) => wordMatches(f, [w])));
     const offered = [
       ...new Set([
+        ...sharing.map((f) => f.id),
         ...near,
         ...this.search(query, CLOSEST)
           .filter((m) => m.score <= OFFER_SCORE && query.length >= 5)

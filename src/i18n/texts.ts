@@ -195,7 +195,7 @@ export class Texts {
 
   help(locale: Locale, kept: KeptSettings): string {
     return [
-      this.t(locale, 'help-how'),
+      this.t(locale, 'help-how', { count: this.breeds.length }),
       '',
       this.t(locale, 'help-privacy'),
       this.t(locale, 'help-kept-answers', { days: kept.historyDays }),
@@ -238,7 +238,10 @@ export class Texts {
   }
 
   breedsPage(locale: Locale, page: number, pages: number, names: readonly string[]): string {
-    return [this.t(locale, 'breeds-page', { page, pages }), ...names.map((n) => `• ${escapeHtml(n)}`)].join('\n');
+    return [
+      this.t(locale, 'breeds-page', { page, pages, count: this.breeds.length }),
+      ...names.map((n) => `• ${escapeHtml(n)}`),
+    ].join('\n');
   }
 
   stats(locale: Locale, s: ServiceStats): string {

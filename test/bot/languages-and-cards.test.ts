@@ -1,7 +1,8 @@
 /**
  * Languages and breed cards end to end: a Russian-speaking person gets Russian answers with Russian breed names,
  * /language switches (and the worker follows the stored choice), and cards come from the ℹ️ button and from
- * `/breed <name>` with typos or in Russian.
+ * `/breed <name>` with typos or in Russian — a card only for a name that is clearly one breed, close names offered as
+ * buttons otherwise — and the default model's 121 breeds (the Dalmatian too) in the cards and /breeds.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -118,6 +119,69 @@ describe('breed cards', () => {
     await p.replyTo(unknown.message_id, /don't know a breed called “qwxz zzkv”/);
     const alone = p.text('/breed');
     await p.replyTo(alone.message_id, /Reply to a photo with \/breed/);
+  });
+
+  test('/breed dalmatian, dalmation (a typo) and далматин: the Dalmatian card, which the default model knows', async () => {
+    const p = person(h);
+    const asked = p.text('/breed dalmatian');
+    const card = await p.replyTo(asked.message_id, /Group:/);
+    assert.match(
+      card.text ?? '',
+      /^ℹ️ Dalmatian\nGroup: Scent Hounds and Related Breeds \(FCI group 6\)\nSize: large\n/,
+    );
+    const link = card.entities?.find((e) => e.type === 'text_link');
+    assert.equal(link?.type === 'text_link' ? link.url : undefined, 'https://en.wikipedia.org/wiki/Dalmatian_dog');
+    const typo = p.text('/breed dalmation');
+    assert.match((await p.replyTo(typo.message_id, /Group:/)).text ?? '', /^ℹ️ Dalmatian\n/);
+    const ru = person(h, 'ru');
+    const asked2 = ru.text('/breed далматин');
+    assert.match((await ru.replyTo(asked2.message_id, /Группа:/)).text ?? '', /^ℹ️ Далматин\n/);
+  });
+
+  test('/breed australian shepherd: unknown, with close names as buttons; tapping one shows its card', async () => {
+    const p = person(h);
+    const asked = p.text('/breed australian shepherd');
+    const offer = await p.replyTo(asked.message_id, /don't know a breed called exactly “australian shepherd”/);
+    const offered = buttons(offer);
+    assert.ok(offered.includes('card:australian_terrier') && offered.includes('card:german_shepherd'), `${offered}`);
+    assert.ok(offered.length <= 3);
+    assert.equal(buttonText(offer, 'card:german_shepherd'), 'ℹ️ German Shepherd');
+    assert.doesNotMatch(offer.text ?? '', /Group:/, 'no card is shown for a name that is no breed');
+    p.press(offer.message_id, 'card:german_shepherd');
+    const card = await p.replyTo(offer.message_id, /Group:/);
+    assert.match(card.text ?? '', /^ℹ️ German Shepherd\n/);
+  });
+
+  test('/breed poodle offers the three poodles; /breed labradoodle is unknown (no Labrador card)', async () => {
+    const p = person(h);
+    const poodle = p.text('/breed poodle');
+    const offer = await p.replyTo(poodle.message_id, /“poodle”/);
+    assert.deepEqual(buttons(offer).sort(), ['card:miniature_poodle', 'card:standard_poodle', 'card:toy_poodle']);
+    const labradoodle = p.text('/breed labradoodle');
+    const unknown = await p.replyTo(labradoodle.message_id, /don't know a breed called “labradoodle”/);
+    assert.match(unknown.text ?? '', /\/breeds lists the 121 I know/);
+    assert.deepEqual(buttons(unknown), []);
+  });
+
+  test('/breeds lists the 121 breeds of the default model, the Dalmatian among them', async () => {
+    const p = person(h);
+    p.text('/breeds');
+    const list = await waitFor(h.standIn, () =>
+      h.standIn.botMessagesIn(p.chat.id).find((m) => /breeds I know/.test(m.text ?? '')),
+    );
+    assert.match(list.text ?? '', /^The 121 breeds I know \(page 1\/5\):/);
+    const pages = [list.text ?? ''];
+    for (let page = 2; page <= 5; page++) {
+      p.press(list.message_id, `breeds:${page}`);
+      const shown = await waitFor(h.standIn, () => {
+        const text = p.message(list.message_id)?.text ?? '';
+        return text.includes(`(page ${page}/5)`) ? text : undefined;
+      });
+      pages.push(shown);
+    }
+    const names = pages.flatMap((text) => text.split('\n').filter((line) => line.startsWith('• ')));
+    assert.equal(names.length, 121);
+    assert.ok(names.includes('• Dalmatian'));
   });
 
   test('/breed with a long name ending in an emoji: the name is cut between characters, never inside the emoji', async () => {

@@ -5,14 +5,13 @@
  * pending correction expiring and ending with a command.
  */
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { type BreedSearch, breedSearchFor } from '../../src/i18n/breed-search.ts';
 import { loadTexts } from '../../src/i18n/texts.ts';
 import { AWAITING_SECONDS } from '../../src/store/awaiting-breed.ts';
 import { AwaitingBreedName, type PersonalData } from '../../src/store/index.ts';
-import { loadBreeds } from '../../src/vision/index.ts';
+import { loadManifest, loadModelBreeds } from '../../src/vision/index.ts';
 import { type Harness, REDIS_URL, startHarness } from '../support/app-harness.ts';
 import { MODELS_DIR } from '../support/paths.ts';
 import { poll } from '../support/poll.ts';
@@ -78,12 +77,15 @@ const TYPOS: [string, string][] = [
   ['доберманн', 'doberman'],
   ['чихуа-хуа', 'chihuahua'],
   ['ши тцу', 'shih-tzu'],
+  ['dalmation', 'dalmatian'],
+  ['далматин', 'dalmatian'],
 ];
 
 let search: BreedSearch;
 
 before(async () => {
-  const breeds = await loadBreeds(path.join(MODELS_DIR, 'breeds.json'));
+  // The default model's breeds, as the bot has them: the 120 and the Dalmatian.
+  const breeds = await loadModelBreeds(await loadManifest('mobilenetv2-imagenet', MODELS_DIR));
   search = breedSearchFor(await loadTexts(MODELS_DIR, breeds));
 });
 
@@ -127,6 +129,17 @@ describe('the matcher: what a typed correction is', () => {
     assert.equal(terrier.kind, 'closest');
     assert.ok(terrier.kind === 'closest' && terrier.ids.length >= 2 && terrier.ids.length <= 3);
     assert.deepEqual(search.resolve('husky'), { kind: 'closest', ids: ['siberian_husky'] });
+  });
+
+  test('a name that is no breed is never one: australian shepherd offers names sharing its words, poodle the three', () => {
+    const shepherd = search.resolve('australian shepherd');
+    assert.equal(shepherd.kind, 'closest', 'never the Australian Terrier by itself');
+    assert.ok(shepherd.kind === 'closest' && shepherd.ids.includes('australian_terrier'));
+    assert.ok(shepherd.kind === 'closest' && shepherd.ids.includes('german_shepherd'));
+    assert.deepEqual(search.resolve('labradoodle'), { kind: 'none' });
+    const poodle = search.resolve('poodle');
+    assert.ok(poodle.kind === 'closest');
+    assert.deepEqual([...poodle.ids].sort(), ['miniature_poodle', 'standard_poodle', 'toy_poodle']);
   });
 });
 
@@ -199,6 +212,16 @@ describe('typed corrections end to end', () => {
         (await stored.feedback.get(p.from.id, p.chat.id, answer.message_id))?.correctBreed === chosen.slice(5) ||
         undefined,
     );
+  });
+
+  test('a name that is no breed (australian shepherd, labradoodle) is not stored; close names are offered', async () => {
+    const { p, answer } = await correcting();
+    await p.replyTo(p.text('labradoodle').message_id, /don't know a breed called “labradoodle”/);
+    await p.replyTo(p.text('australian shepherd').message_id, /Did you mean/);
+    const offered = await p.keyboard(answer.message_id, (data) => data.includes('fb:b:german_shepherd'));
+    assert.ok(buttons(offered).includes('fb:b:australian_terrier'));
+    assert.equal((await stored.feedback.get(p.from.id, p.chat.id, answer.message_id))?.correctBreed, undefined);
+    assert.ok(await stored.awaiting.get(p.from.id, p.chat.id), 'still waiting for a breed');
   });
 
   for (const command of ['/breed', '/help', '/breeds', '/start']) {

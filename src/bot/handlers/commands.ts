@@ -27,7 +27,10 @@ function breedsPage(texts: Texts, locale: Locale, page: number): { text: string;
 export function commands(deps: CommandsDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   composer.command('start', (ctx) =>
-    ctx.reply(ctx.t('start', { name: escapeHtml(ctx.from?.first_name ?? '🐾') }), HTML),
+    ctx.reply(
+      ctx.t('start', { name: escapeHtml(ctx.from?.first_name ?? '🐾'), count: deps.texts.breeds.length }),
+      HTML,
+    ),
   );
   composer.command('help', (ctx) => ctx.reply(deps.texts.help(ctx.locale, deps.kept), HTML));
   composer.command('breeds', (ctx) => {

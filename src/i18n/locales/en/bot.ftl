@@ -87,7 +87,7 @@ feedback-typed-closest = 🤔 Did you mean { $guesses }? Tap the breed under my 
 card-title = ℹ️ <b><a href="{ $url }">{ $name }</a></b>
 card-group = Group: { $group }
 card-size = Size: { $size }
-card-unknown = 🤔 I don't know a breed called “{ $text }”. /breeds lists the 120 I know.
+card-unknown = 🤔 I don't know a breed called “{ $text }”. /breeds lists the { $count } I know.
 size-toy = toy
 size-small = small
 size-medium = medium
@@ -112,12 +112,12 @@ group-wild = A wild canid, not a kennel-club breed
 start = Hi { $name }! 🐶 Send me a photo of a dog and I'll tell you its three most likely breeds, with how sure I am.
 
     Send it as a photo or as a file (files keep full quality). Albums work too.
-    /breeds lists the 120 breeds I know. /help says more.
+    /breeds lists the { $count } breeds I know. /help says more.
 help-how = <b>How to use me</b>
     • Send a photo of a dog (or an image file, or an album). I reply with the three most likely breeds.
     • Under an answer, 👍 or 👎 tell me whether I was right — after 👎, tap the right breed or type its name. ℹ️ shows a card about the breed.
     • In groups, reply to a photo with /breed, or mention me in the photo's caption.
-    • /breeds — the 120 breeds I know; /breed &lt;name&gt; — a card about one of them.
+    • /breeds — the { $count } breeds I know; /breed &lt;name&gt; — a card about one of them.
     • /history — your last answers here; tap one to see it again.
     • /language — English or Russian.
 help-privacy = <b>Privacy</b>: your photos are not kept. I download each photo only to look at it, then forget it. What I do keep:
@@ -137,7 +137,7 @@ help-limits = <b>Limits</b>: up to { $limit } photos { $window ->
         [60] a minute
        *[other] every { $window } seconds
     } per person (more wait their turn), files up to 20 MB.
-breeds-page = <b>The 120 breeds I know</b> (page { $page }/{ $pages }):
+breeds-page = <b>The { $count } breeds I know</b> (page { $page }/{ $pages }):
 previous = ◀️ Previous
 next = Next ▶️
 
@@ -199,8 +199,11 @@ stats-no-workers = none running
 ## The command menu (plain text)
 
 command-help = How to use the bot
-command-breeds = The 120 breeds it knows
+command-breeds = The breeds it knows
 command-breed = A breed card (or reply to a photo)
 command-language = English or Russian
 command-history = Your last answers, to see again
 command-forget = Delete what the bot keeps about you
+
+## /breed with a name that is not clearly one breed: the close ones, as buttons that show their cards
+card-closest = 🤔 I don't know a breed called exactly “{ $text }”. Close ones I know:
