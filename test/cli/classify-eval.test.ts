@@ -1,7 +1,7 @@
 /**
  * The command line as a person runs it (a real process, the real models): `classify --json` names each dog of a photo
  * composed of two, with its box; `--no-detector` gives the whole-photo answer; `eval --json` scores the main dog from
- * each view and reports the calibration; a shell glob's worth of photos (a long command line) is classified whole.
+ * each view and reports the calibration (reliability bands, confused pairs by name); a shell glob's worth of photos (a long command line) is classified whole.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -133,5 +133,17 @@ describe('dog-breeds eval --json', () => {
     assert.equal(report.calibration.eceAfter, report.calibration.eceBefore);
     assert.ok(report.calibration.fitted.temperature > 0 && report.calibration.fitted.temperature !== 1);
     assert.ok(report.calibration.fitted.nll <= report.calibration.nll);
+    // The reliability bands hold each dog photo once; the mistakes carry breed names beside the ids.
+    const bins: { count: number }[] = report.calibration.reliability.bins;
+    assert.equal(
+      bins.reduce((n, b) => n + b.count, 0),
+      3,
+    );
+    assert.equal(report.calibration.reliability.samples, 3);
+    assert.ok(report.confusedPairs.length > 0);
+    for (const p of report.confusedPairs) {
+      assert.ok(p.label.length > 0 && /^[A-Z]/.test(p.labelName) && /^[A-Z]/.test(p.predictedName), JSON.stringify(p));
+    }
+    assert.ok(report.confusedPairs.some((p: { label: string }) => p.label === 'maltese_dog'));
   });
 });

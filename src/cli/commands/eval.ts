@@ -20,10 +20,13 @@ import type { CliContext, ModelFlags } from '../context.ts';
 import { openClassifier } from '../context.ts';
 import { readInputPhoto } from '../input-photo.ts';
 import { readLabelsCsv, refuseUnknownLabels } from '../labelled-files.ts';
+import { writeReliabilityPlot } from './eval-plot.ts';
 
 export interface EvalFlags extends ModelFlags {
   json?: boolean;
   fitTemperature?: boolean;
+  /** Write the reliability diagram as a PNG here. */
+  plot?: string;
 }
 
 /** Top-1 / top-3 of one view of the main dog, over the dog photos. */
@@ -248,6 +251,8 @@ export async function evaluate(csvPath: string, flags: EvalFlags, context: CliCo
 
 export async function evalCommand(csvPath: string, flags: EvalFlags, context: CliContext): Promise<number> {
   const report = await evaluate(csvPath, flags, context);
+  if (flags.plot)
+    await writeReliabilityPlot(flags.plot, report.calibration.reliability, { model: report.model, set: csvPath });
   context.out.write(flags.json ? `${JSON.stringify(report)}\n` : formatReport(report));
   return report.dogs + report.notDogs > 0 ? 0 : 1;
 }
