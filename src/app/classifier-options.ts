@@ -9,15 +9,19 @@ import type { Config } from '../config/index.ts';
 import type { Logger } from '../ops/index.ts';
 import { Classifier, type ClassifierOptions, type DecodeLimits, photoSideNeeded } from '../vision/index.ts';
 
-/** The photos accepted, as the configuration sets it (MAX_INPUT_PIXELS); below 16 px a side there is nothing to see. */
 /** How answers are worded from a classification: the worker's answers and /history's replays alike. */
-export function answerWordingOf(config: Pick<Config, 'UNSURE_THRESHOLD' | 'GROUP_LEAD_SHARE'>): {
-  unsureThreshold: number;
-  groupLeadShare: number;
-} {
-  return { unsureThreshold: config.UNSURE_THRESHOLD, groupLeadShare: config.GROUP_LEAD_SHARE };
+export function answerWordingOf(
+  config: Pick<Config, 'SURE_THRESHOLD' | 'UNSURE_THRESHOLD' | 'MIX_PAIR_SHARE' | 'MIX_MIN_SHARE' | 'GROUP_LEAD_SHARE'>,
+) {
+  return {
+    sureThreshold: config.SURE_THRESHOLD,
+    unsureThreshold: config.UNSURE_THRESHOLD,
+    mix: { pairShare: config.MIX_PAIR_SHARE, minShare: config.MIX_MIN_SHARE },
+    groupLeadShare: config.GROUP_LEAD_SHARE,
+  };
 }
 
+/** The photos accepted, as the configuration sets it (MAX_INPUT_PIXELS); below 16 px a side there is nothing to see. */
 export function decodeLimitsOf(config: Pick<Config, 'MAX_INPUT_PIXELS'>): DecodeLimits {
   return { maxInputPixels: config.MAX_INPUT_PIXELS, minSide: 16 };
 }

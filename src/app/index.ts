@@ -1,4 +1,8 @@
 /** Assembly: a process's roles over the services they share, and the vision core as the configuration sets it up. */
+
+// How a share is shown to people (never 100 %), for the command line and the playground's console, which reach i18n
+// only through here.
+export { shownPercent } from '../i18n/index.ts';
 export { classifierOptions, decodeLimitsOf, openClassifier } from './classifier-options.ts';
 export {
   MissingTokenError,

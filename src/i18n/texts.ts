@@ -25,15 +25,23 @@ export interface KeptSettings {
   rateLimit: { limit: number; windowSeconds: number };
 }
 
+/**
+ * How sure an answer is of its top breed, by the stated share (the settings SURE_THRESHOLD and UNSURE_THRESHOLD):
+ * named plainly, named as "probably", or not named as the answer ("I can't tell the breed", the guesses still listed).
+ */
+export type Tier = 'sure' | 'likely' | 'unsure';
+
 /** What a dog's guesses leave open, as the answer says it. */
 export interface Doubt {
-  /** The top guess is below the unsure threshold. */
-  unsure: boolean;
-  /** The top two are close: it may be a mix of these two breeds (ids). */
+  tier: Tier;
+  /** The two leading breeds (ids) hold most of the probability between them: it may be a mix of these two. */
   mix?: [string, string];
-  /** The breed group (`fci-3`) sure enough to lead the answer when no breed is. */
+  /** Below the unsure tier: the breed group (`fci-3`) that leads the answer instead of a breed. */
   group?: string;
 }
+
+/** How much of each dog a caption about several says: all of it, only the top guess, or that without its doubt. */
+export type CaptionDetail = 'full' | 'compact' | 'bare';
 
 /** One dog of an answer about several. */
 export interface DogLines {
@@ -57,8 +65,15 @@ type Vars = Record<string, string | number>;
 
 const seconds = (ms: number | null): string => (ms === null ? '—' : `${(ms / 1000).toFixed(2)} s`);
 
-/** Whole percents for HTML messages; a share that would round to 0 reads "<1%" (a 0% guess would not be listed). */
-export const percent = (p: number): string => (p < 0.005 ? '&lt;1%' : `${Math.round(p * 100)}%`);
+/**
+ * The one way a share is shown to people (answers, captions, the not-a-dog guess, /history, the CLI's lines), as plain
+ * text: whole percents, at most "99%" (no answer of a model is certain: 0.996 reads "99%", never "100%") and at least
+ * "<1%" (a listed guess is never nothing: under 0.5 % reads "<1%", never "0%").
+ */
+export const shownPercent = (p: number): string => (p < 0.005 ? '<1%' : `${Math.min(99, Math.round(p * 100))}%`);
+
+/** shownPercent for HTML messages. */
+export const percent = (p: number): string => escapeHtml(shownPercent(p));
 
 export class Texts {
   private readonly breedsById: ReadonlyMap<string, Breed>;
@@ -101,65 +116,35 @@ export class Texts {
   }
 
   /**
-   * The answer about one dog (or the whole photo): the top guess linked, the others numbered, and what the guesses do
-   * not settle — a breed group that is sure when no breed is (leading), a likely mix, or plain doubt.
+   * The answer about one dog (or the whole photo), worded by its tier: sure, the top breed plainly; likely, "probably"
+   * it; unsure, a lead that says so (the breed group when one leads, else "I can't tell the breed"). The top-3 listed
+   * in every case, the first linked; a likely mix of the leading two said last.
    */
   answer(locale: Locale, guesses: readonly Guess[], doubt: Doubt): string {
     const [first, ...rest] = guesses;
     if (first === undefined) return this.t(locale, 'answer-nothing');
     const name = (id: string) => escapeHtml(this.breedName(locale, id));
-    const group = doubt.group === undefined ? undefined : this.groupLead(locale, doubt.group);
     const lines = [
-      ...(group === undefined ? [] : [this.t(locale, 'answer-group-lead', { group })]),
-      this.t(locale, 'answer-top', {
-        url: this.wikipedia(first.breed),
-        name: name(first.breed),
-        percent: percent(first.p),
-      }),
+      ...(doubt.tier === 'unsure' ? [this.unsureLead(locale, 'answer', doubt)] : []),
+      this.t(locale, doubt.tier === 'likely' ? 'answer-top-likely' : 'answer-top', this.topVars(locale, first)),
       ...rest.map((g, i) =>
         this.t(locale, 'answer-other', { rank: i + 2, name: name(g.breed), percent: percent(g.p) }),
       ),
     ];
     if (doubt.mix) {
       lines.push('', this.t(locale, 'answer-mix', { first: name(doubt.mix[0]), second: name(doubt.mix[1]) }));
-    } else if (doubt.unsure && group === undefined) {
-      lines.push('', this.t(locale, 'answer-unsure'));
     }
     return lines.join('\n');
   }
 
   /**
    * The answer about several dogs (the caption of the photo with their numbered boxes): per number its top guesses,
-   * then how many more dogs were found and not named. `compact` keeps only each dog's top guess (a caption holds 1024
-   * characters).
+   * worded by tier as one dog's answer is, then how many more dogs were found and not named. A caption holds 1024
+   * characters: `compact` keeps only each dog's top guess, 🤔 before a guess that is not sure; `bare`, not even that.
    */
-  severalDogs(locale: Locale, dogs: readonly DogLines[], moreDogs: number, compact = false): string {
-    const name = (id: string) => escapeHtml(this.breedName(locale, id));
-    const guess = (g: Guess) => this.t(locale, 'dogs-guess', { name: name(g.breed), percent: percent(g.p) });
+  severalDogs(locale: Locale, dogs: readonly DogLines[], moreDogs: number, detail: CaptionDetail = 'full'): string {
     const lines = [this.t(locale, 'dogs-intro', { count: dogs.length + moreDogs })];
-    for (const dog of dogs) {
-      const who = { mark: dog.mark, number: dog.number };
-      const [first, ...rest] = dog.guesses;
-      lines.push('');
-      if (!dog.isDog || first === undefined) {
-        lines.push(this.t(locale, 'dogs-not-a-dog', who));
-        continue;
-      }
-      const top = { ...who, url: this.wikipedia(first.breed), name: name(first.breed), percent: percent(first.p) };
-      const group = dog.doubt.group === undefined || compact ? undefined : this.groupLead(locale, dog.doubt.group);
-      if (group !== undefined) {
-        lines.push(this.t(locale, 'dogs-group-lead', { ...who, group }), this.t(locale, 'dogs-guesses', top));
-      } else {
-        lines.push(this.t(locale, 'dogs-top', top));
-      }
-      if (compact) continue;
-      if (rest.length > 0) lines.push(this.t(locale, 'dogs-others', { guesses: rest.map(guess).join(', ') }));
-      if (dog.doubt.mix) {
-        lines.push(this.t(locale, 'dogs-mix', { first: name(dog.doubt.mix[0]), second: name(dog.doubt.mix[1]) }));
-      } else if (dog.doubt.unsure && group === undefined) {
-        lines.push(this.t(locale, 'dogs-unsure'));
-      }
-    }
+    for (const dog of dogs) lines.push('', ...this.dogLines(locale, dog, detail));
     if (moreDogs > 0) lines.push('', this.t(locale, 'dogs-more', { count: moreDogs }));
     return lines.join('\n');
   }
@@ -263,6 +248,49 @@ export class Texts {
               `${escapeHtml(w.model)}${w.gateModel && w.gateModel !== w.model ? ` (gate ${escapeHtml(w.gateModel)})` : ''} on ${escapeHtml(w.device)}`,
           )),
     ].join('\n');
+  }
+
+  /** One dog's lines of an answer about several. */
+  private dogLines(locale: Locale, dog: DogLines, detail: CaptionDetail): string[] {
+    const who = { mark: dog.mark, number: dog.number };
+    const [first, ...rest] = dog.guesses;
+    if (!dog.isDog || first === undefined) return [this.t(locale, 'dogs-not-a-dog', who)];
+    const top = { ...who, ...this.topVars(locale, first) };
+    const { tier, mix } = dog.doubt;
+    if (detail !== 'full') {
+      return [this.t(locale, tier === 'sure' || detail === 'bare' ? 'dogs-top' : 'dogs-top-doubt', top)];
+    }
+    const lines =
+      tier === 'unsure'
+        ? [this.unsureLead(locale, 'dogs', dog.doubt, who), this.t(locale, 'dogs-guesses', top)]
+        : [this.t(locale, tier === 'likely' ? 'dogs-top-likely' : 'dogs-top', top)];
+    const name = (id: string) => escapeHtml(this.breedName(locale, id));
+    const guess = (g: Guess) => this.t(locale, 'dogs-guess', { name: name(g.breed), percent: percent(g.p) });
+    if (rest.length > 0) lines.push(this.t(locale, 'dogs-others', { guesses: rest.map(guess).join(', ') }));
+    if (mix) lines.push(this.t(locale, 'dogs-mix', { first: name(mix[0]), second: name(mix[1]) }));
+    return lines;
+  }
+
+  /** The first line of an answer below the unsure tier: the breed group that leads, or "I can't tell the breed". */
+  private unsureLead(locale: Locale, prefix: 'answer' | 'dogs', doubt: Doubt, who: Vars = {}): string {
+    const group = doubt.group === undefined ? undefined : this.groupLead(locale, doubt.group);
+    return group === undefined
+      ? this.t(locale, `${prefix}-cant-tell`, who)
+      : this.t(locale, `${prefix}-group-lead`, { ...who, group });
+  }
+
+  /**
+   * The variables of a top guess's line: its linked name, its share, and the name's first letter (English picks "a"
+   * or "an" by it in the .ftl).
+   */
+  private topVars(locale: Locale, guess: Guess): Vars {
+    const name = this.breedName(locale, guess.breed);
+    return {
+      url: this.wikipedia(guess.breed),
+      name: escapeHtml(name),
+      percent: percent(guess.p),
+      initial: name.charAt(0).toLowerCase(),
+    };
   }
 
   private wikipedia(id: string): string {

@@ -7,6 +7,7 @@ import { openSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { shownPercent } from '../app/index.ts';
 import type { Config } from '../config/index.ts';
 
 export interface PlaygroundLog {
@@ -79,7 +80,7 @@ function answerLine(record: LogRecord): string {
   if (record.outcome !== 'answered' || typeof record.top1 !== 'string') return `answered: not a dog${seconds}`;
   // The breed's id as a name (golden_retriever → Golden retriever): the console has no breed list at hand.
   const breed = record.top1.charAt(0).toUpperCase() + record.top1.slice(1).replaceAll('_', ' ');
-  const p = typeof record.p === 'number' ? ` ${Math.round(record.p * 100)}%` : '';
+  const p = typeof record.p === 'number' ? ` ${shownPercent(record.p)}` : '';
   const dogs = typeof record.dogs === 'number' && record.dogs > 1 ? `, ${record.dogs} dogs` : '';
   return `answered: ${breed}${p}${dogs}${seconds}`;
 }

@@ -4,23 +4,29 @@
  * answer. Several dogs: the caption of the photo with their numbered boxes, and a row of buttons per dog.
  */
 import type { InlineKeyboardMarkup } from 'grammy/types';
-import type { DogLines, Doubt, Texts } from '../i18n/index.ts';
+import type { DogLines, Doubt, Texts, Tier } from '../i18n/index.ts';
 import { htmlTextLength, type Locale } from '../i18n/index.ts';
 import type { DogContext, PredictionRecord } from '../store/index.ts';
 import { type Classification, type DogAnswer, type Guess, guessesOf, type ImageInputProblem } from '../vision/index.ts';
 import { type DogMark, markColour } from './dog-marks.ts';
 import { answerKeyboard, severalDogsKeyboard } from './keyboards.ts';
 
+/** How an answer is worded from its numbers (the settings SURE_THRESHOLD … MIX_MIN_SHARE; the schema says why each). */
 export interface AnswerOptions {
-  /** Top-1 probability below which the answer says it is unsure. */
+  /** From this stated top-1 % up the breed is named plainly; below it, "probably" (SURE_THRESHOLD). */
+  sureThreshold: number;
+  /** Below this stated top-1 % the answer says it cannot tell the breed, the top-3 still listed (UNSURE_THRESHOLD). */
   unsureThreshold: number;
-  /** When the second guess is at least this share of the first, say it may be a mix of the two. */
-  mixRatio?: number;
+  /**
+   * "Could be a mix of A and B" only when the two leading breeds together hold at least `pairShare` and the second
+   * alone at least `minShare` (MIX_PAIR_SHARE, MIX_MIN_SHARE). Absent: never.
+   */
+  mix?: { pairShare: number; minShare: number };
   /** Below the dog threshold, the best guess is still shown when the dog score reaches this. */
   showGuessFromDogScore?: number;
   /**
-   * When the top breed is below unsureThreshold but one breed group holds at least this share of the probability,
-   * the answer leads with the group (GROUP_LEAD_SHARE). Absent: it never does.
+   * Below the unsure tier, the answer leads with a breed group (FCI group) that holds at least this share of the
+   * probability (GROUP_LEAD_SHARE). Absent: it never does.
    */
   groupLeadShare?: number;
 }
@@ -36,21 +42,37 @@ export type AnswerFacts = Pick<Classification, 'isDog' | 'dogScore' | 'group' | 
   top: readonly Guess[];
 };
 
-/** What one dog's guesses leave open: a sure group when no breed is sure, a likely mix, or doubt. */
+/** The tier of a stated top-1 share: named plainly, "probably", or "I can't tell". */
+export function tierOf(p: number, options: Pick<AnswerOptions, 'sureThreshold' | 'unsureThreshold'>): Tier {
+  if (p >= options.sureThreshold) return 'sure';
+  return p >= options.unsureThreshold ? 'likely' : 'unsure';
+}
+
+/**
+ * What one dog's guesses leave open: how sure the top breed is, a likely mix of the two leading breeds, and below the
+ * unsure tier the breed group that leads.
+ */
 export function doubtOf(dog: Pick<DogAnswer, 'group'> & { top: readonly Guess[] }, options: AnswerOptions): Doubt {
   const [first, second] = dog.top;
-  const unsure = (first?.p ?? 0) < options.unsureThreshold;
-  // Close top two: say it may be a mix of both rather than pretend to be sure of the first.
-  const mixRatio = options.mixRatio ?? 0.6;
+  const tier = tierOf(first?.p ?? 0, options);
+  // A mix only when the pair holds most of the probability and the second is substantial: two breeds close together
+  // in a flat spread (27 % / 26 %, the rest elsewhere) say nothing about a mix, only that the bot cannot tell.
   const mix: [string, string] | undefined =
-    first !== undefined && second !== undefined && second.p >= first.p * mixRatio
+    options.mix !== undefined &&
+    first !== undefined &&
+    second !== undefined &&
+    first.p + second.p >= options.mix.pairShare &&
+    second.p >= options.mix.minShare
       ? [first.breed, second.breed]
       : undefined;
   const group =
-    unsure && options.groupLeadShare !== undefined && dog.group !== null && dog.group.p >= options.groupLeadShare
+    tier === 'unsure' &&
+    options.groupLeadShare !== undefined &&
+    dog.group !== null &&
+    dog.group.p >= options.groupLeadShare
       ? dog.group.group
       : undefined;
-  return { unsure, ...(mix ? { mix } : {}), ...(group === undefined ? {} : { group }) };
+  return { tier, ...(mix ? { mix } : {}), ...(group === undefined ? {} : { group }) };
 }
 
 /** Several dogs get the numbered photo; one dog, or dogs none of which is sure to be a dog, a text answer. */
@@ -65,7 +87,10 @@ export function dogsWithButtons(result: Classification): DogContext[] {
   );
 }
 
-/** The caption about several dogs, within Telegram's caption limit (only each dog's top guess when all do not fit). */
+/**
+ * The caption about several dogs, within Telegram's caption limit: in full, else only each dog's top guess, else that
+ * without the 🤔 of the guesses that are not sure (sixteen dogs of the longest names).
+ */
 function severalDogsCaption(
   result: Pick<Classification, 'dogs' | 'moreDogs'>,
   options: AnswerOptions,
@@ -79,8 +104,10 @@ function severalDogsCaption(
     guesses: dog.top,
     doubt: doubtOf(dog, options),
   }));
-  const full = texts.severalDogs(locale, dogs, result.moreDogs);
-  return htmlTextLength(full) <= MAX_CAPTION_LENGTH ? full : texts.severalDogs(locale, dogs, result.moreDogs, true);
+  const captions = (['full', 'compact', 'bare'] as const).map((detail) =>
+    texts.severalDogs(locale, dogs, result.moreDogs, detail),
+  );
+  return captions.find((caption) => htmlTextLength(caption) <= MAX_CAPTION_LENGTH) ?? (captions[2] as string);
 }
 
 /** The answer's words: the text about one dog, or the caption about several. */

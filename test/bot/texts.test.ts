@@ -1,8 +1,8 @@
 /**
  * The words: both languages have every message, every breed has a Russian name and a card, the cards file is
- * validated, answers say "may be a mix" when the top two are close (in both languages), lead with a breed group when
- * only the group is sure, name several dogs by number (valid Telegram HTML, within a caption), and typed names are
- * found.
+ * validated, answers lead with a breed group when only the group is sure, name several dogs by number (valid Telegram
+ * HTML, within a caption), and typed names are found. The words by confidence (tiers, the mix line, never 100 %):
+ * test/reply/answer-words.test.ts.
  */
 import assert from 'node:assert/strict';
 import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -16,7 +16,7 @@ import { loadTexts, type Texts } from '../../src/i18n/texts.ts';
 import { formatted } from '../../src/playground/bot-api/formatting.ts';
 import { CALLBACK } from '../../src/reply/keyboards.ts';
 import { type AnswerOptions, formatAnswer, MAX_CAPTION_LENGTH, renderReply } from '../../src/reply/render.ts';
-import { type Breed, type BreedGuess, loadBreeds } from '../../src/vision/index.ts';
+import { type Breed, loadBreeds } from '../../src/vision/index.ts';
 import { MODELS_DIR } from '../support/paths.ts';
 import { tempDirs } from '../support/temp-dirs.ts';
 import { classification, dog, guess as guessOf, oneDog } from './classifications.ts';
@@ -86,7 +86,7 @@ describe('translations', () => {
       ...{ name: 'N', url: 'U', percent: '5%', rank: 2, first: 'A', second: 'B', text: 'T', group: 'G', size: 'S' },
       ...{ seconds: 30, days: 7, hours: 24, limit: 10, window: 60, page: 1, pages: 4, p50: '1 s', p95: '2 s' },
       ...{ answers: 2, feedback: 1, jobs: 0, language: 'yes', waiting: 0, active: 0, delayed: 0, failed: 0 },
-      ...{ mark: '🔴', number: 2, count: 3, guesses: 'A — 5%', when: 'W' },
+      ...{ mark: '🔴', number: 2, count: 3, guesses: 'A — 5%', when: 'W', initial: 'a' },
     };
     for (const id of await messageIds('en')) {
       for (const locale of ['en', 'ru'] as const) {
@@ -167,44 +167,9 @@ describe('breed cards', () => {
 /** Telegram HTML as the stand-in parses it (strictly, as Telegram does): the visible text, or a thrown error. */
 const parsedHtml = (html: string) => formatted({ text: html, parse_mode: 'HTML' }, 'text', 'entities');
 
-describe('mixed breeds', () => {
-  const guess = (breed: string, p: number) => guessOf(breeds, breed, p);
-  const result = (top: BreedGuess[]) => oneDog(top);
-  const options = { unsureThreshold: 0.3 };
-
-  test('close top two: "could be a mix of both", in English and Russian', () => {
-    const close = result([guess('golden_retriever', 0.5), guess('labrador_retriever', 0.4), guess('kuvasz', 0.1)]);
-    assert.match(
-      formatAnswer(close, options, texts, 'en'),
-      /\n\n🤔 Could be a mix of Golden Retriever and Labrador Retriever\.$/,
-    );
-    assert.match(
-      formatAnswer(close, options, texts, 'ru'),
-      /\n\n🤔 Возможно, это помесь: Золотистый ретривер и Лабрадор-ретривер\.$/,
-    );
-  });
-
-  test('a clear winner: no mix, no doubt', () => {
-    const clear = result([guess('boxer', 0.8), guess('bull_mastiff', 0.1), guess('pug', 0.05)]);
-    const text = formatAnswer(clear, options, texts, 'en');
-    assert.doesNotMatch(text, /mix|not sure/);
-    assert.match(
-      text,
-      /^🐶 <b><a href="https:\/\/en.wikipedia.org\/wiki\/Boxer_\(dog\)">Boxer<\/a><\/b> — 80%\n2\. Bullmastiff — 10%\n3\. Pug — 5%$/,
-    );
-  });
-
-  test('a weak winner far ahead of the rest: unsure, without naming a mix', () => {
-    const weak = result([guess('boxer', 0.25), guess('bull_mastiff', 0.1), guess('pug', 0.002)]);
-    const text = formatAnswer(weak, options, texts, 'en');
-    assert.match(text, /I'm not sure about this one/);
-    assert.match(text, /3\. Pug — &lt;1%/);
-  });
-});
-
 describe('a sure group when no breed is sure', () => {
   const guess = (breed: string, p: number) => guessOf(breeds, breed, p);
-  const options: AnswerOptions = { unsureThreshold: 0.5, groupLeadShare: 0.6 };
+  const options: AnswerOptions = { sureThreshold: 0.7, unsureThreshold: 0.5, groupLeadShare: 0.6 };
   const terriers = () => [guess('cairn', 0.3), guess('norfolk_terrier', 0.15), guess('australian_terrier', 0.1)];
 
   test('leads with the group, in English and Russian, and still lists the top-3', () => {
@@ -214,7 +179,7 @@ describe('a sure group when no breed is sure', () => {
       en,
       /^🤔 Probably a terrier \(FCI group 3\), though I can't tell the breed for sure:\n🐶 <b><a href="[^"]+">Cairn Terrier<\/a><\/b> — 30%\n2\. Norfolk Terrier — 15%\n3\. Australian Terrier — 10%$/,
     );
-    assert.doesNotMatch(en, /not sure about this one/, 'the lead says it already');
+    assert.doesNotMatch(en, /I can't tell the breed —/, 'the group leads instead');
     const ru = formatAnswer(result, options, texts, 'ru');
     assert.match(ru, /^🤔 Скорее всего, это терьер \(группа FCI 3\), но какая именно порода — сказать трудно:\n🐶 /);
     assert.match(ru, /\n3\. .+ — 10%$/);
@@ -247,15 +212,25 @@ describe('a sure group when no breed is sure', () => {
     assert.doesNotMatch(formatAnswer(sure, options, texts, 'en'), /Probably/);
     const spread = formatAnswer(oneDog(terriers(), { group: 'fci-3', p: 0.55 }), options, texts, 'en');
     assert.doesNotMatch(spread, /Probably/);
-    assert.match(spread, /^🐶 .+\n.+\n.+\n\n🤔 I'm not sure about this one/);
-    const unset = formatAnswer(oneDog(terriers(), { group: 'fci-3', p: 0.8 }), { unsureThreshold: 0.5 }, texts, 'en');
+    assert.match(spread, /^🤔 I can't tell the breed .+\n🐶 .+\n.+\n.+$/);
+    const unset = formatAnswer(
+      oneDog(terriers(), { group: 'fci-3', p: 0.8 }),
+      { sureThreshold: 0.7, unsureThreshold: 0.5 },
+      texts,
+      'en',
+    );
     assert.doesNotMatch(unset, /Probably/);
   });
 });
 
 describe('several dogs', () => {
   const guess = (breed: string, p: number) => guessOf(breeds, breed, p);
-  const options: AnswerOptions = { unsureThreshold: 0.5, groupLeadShare: 0.6 };
+  const options: AnswerOptions = {
+    sureThreshold: 0.7,
+    unsureThreshold: 0.5,
+    mix: { pairShare: 0.6, minShare: 0.25 },
+    groupLeadShare: 0.6,
+  };
   const somewhere = { left: 0, top: 0, width: 10, height: 10 };
   const beagle = () =>
     dog([guess('beagle', 0.84), guess('walker_hound', 0.09), guess('english_foxhound', 0.04)], {
@@ -313,7 +288,7 @@ describe('several dogs', () => {
     );
   });
 
-  test('per dog: a sure group leads, a close pair is a possible mix, a doubtful view says so', () => {
+  test('per dog: a sure group leads, a likely pair is a possible mix, a doubtful view says it cannot tell', () => {
     const terrier = dog(
       [guess('cairn', 0.3), guess('norfolk_terrier', 0.15), guess('australian_terrier', 0.1)],
       somewhere,
@@ -335,7 +310,10 @@ describe('several dogs', () => {
       text,
       /\n🔵 <b>2<\/b> · .+Golden Retriever.+\n.+\n {6}🤔 could be a mix of Golden Retriever and Labrador Retriever\n/,
     );
-    assert.match(text, /\n🟡 <b>3<\/b> · .+\n.+\n {6}🤔 I'm not sure about this one\n/);
+    assert.match(
+      text,
+      /\n🟡 <b>3<\/b> · 🤔 I can't tell the breed — maybe a mix:\n {6}<b><a href="[^"]+">Australian Kelpie<\/a><\/b> — 30%\n {6}or .+\n/,
+    );
     assert.match(text, /\n🟢 <b>4<\/b> · 🙂 this one may not be a dog$/);
     assert.match(
       formatAnswer(result, options, texts, 'ru'),

@@ -18,8 +18,8 @@ export interface HistoryDeps {
   texts: Texts;
   history: PredictionHistory;
   /**
-   * How the worker words its answers (UNSURE_THRESHOLD…), so an answer shown again reads as it did. Absent, the
-   * "not sure" line is left out: nothing else of the answer depends on it.
+   * How the worker words its answers (SURE_THRESHOLD…), so an answer shown again reads as it did. Absent (the bot
+   * always passes it), each answer names its top breed plainly with no mix line.
    */
   answer?: AnswerOptions;
 }
@@ -30,7 +30,7 @@ const PRESS = new RegExp(`${CALLBACK_PATTERN.history.source}${OWNER_SUFFIX}$`);
 
 export function history(deps: HistoryDeps): Composer<BotContext> {
   const { texts } = deps;
-  const options = deps.answer ?? { unsureThreshold: 0 };
+  const options = deps.answer ?? { sureThreshold: 0, unsureThreshold: 0 };
   const composer = new Composer<BotContext>();
 
   composer.command('history', async (ctx) => {

@@ -1,4 +1,5 @@
 /** `dog-breeds classify <files or folders…>`: one line per photo, human-readable or JSON. */
+import { shownPercent } from '../../app/index.ts';
 import { type Classification, type DogAnswer, summarizeDogs } from '../../vision/index.ts';
 import { forEachConcurrently, photosInFlight } from '../concurrency.ts';
 import type { CliContext, ModelFlags } from '../context.ts';
@@ -11,7 +12,8 @@ export interface ClassifyFlags extends ModelFlags {
   json?: boolean;
 }
 
-const percent = (p: number): string => `${(p * 100).toFixed(1)}%`;
+// As the bot shows a share (whole percents, never 100 %): the command line states no more than the answers do.
+const percent = shownPercent;
 
 const guessesText = (answer: Pick<DogAnswer, 'top'>): string =>
   answer.top.map((g) => `${g.name} ${percent(g.p)}`).join(', ');

@@ -23,10 +23,21 @@ group-hint = Reply to a photo with /breed and I will look at it. /breed followed
 
 ## The answer
 
+# The answer by how sure it is of its top breed: named plainly (sure), "probably" (likely), or a lead that says it
+# cannot tell (unsure: answer-cant-tell, or answer-group-lead when one breed group leads), the top-3 listed in each.
+# $initial: the breed name's first letter, for "a" or "an" (a term cannot take it: Fluent passes terms literals only).
 answer-top = 🐶 <b><a href="{ $url }">{ $name }</a></b> — { $percent }
+answer-top-likely = 🐶 Probably { $initial ->
+        [a] an
+        [e] an
+        [i] an
+        [o] an
+        [u] an
+       *[other] a
+    } <b><a href="{ $url }">{ $name }</a></b> — { $percent }
+answer-cant-tell = 🤔 I can't tell the breed — maybe a mix, or a breed I don't know. My best guesses:
 answer-other = { $rank }. { $name } — { $percent }
 answer-mix = 🤔 Could be a mix of { $first } and { $second }.
-answer-unsure = 🤔 I'm not sure about this one — it could be a mix, or the photo is hard to read.
 answer-nothing = 🤷 I could not tell anything about this photo.
 not-a-dog = 🙂 I don't see a dog in this photo. If there is one, try a closer, brighter shot of it.
 not-a-dog-guess = If it is a dog, it looks most like a { $name } ({ $percent }).
@@ -49,12 +60,21 @@ group-lead-wild = a wild canid, not a kennel-club breed
 
 dogs-intro = 🐶 I see { $count } dogs, numbered from left to right:
 dogs-top = { $mark } <b>{ $number }</b> · <b><a href="{ $url }">{ $name }</a></b> — { $percent }
+dogs-top-likely = { $mark } <b>{ $number }</b> · probably { $initial ->
+        [a] an
+        [e] an
+        [i] an
+        [o] an
+        [u] an
+       *[other] a
+    } <b><a href="{ $url }">{ $name }</a></b> — { $percent }
+dogs-top-doubt = { $mark } <b>{ $number }</b> · 🤔 <b><a href="{ $url }">{ $name }</a></b> — { $percent }
+dogs-cant-tell = { $mark } <b>{ $number }</b> · 🤔 I can't tell the breed — maybe a mix:
 dogs-group-lead = { $mark } <b>{ $number }</b> · 🤔 probably { $group }:
 dogs-guesses = {"      "}<b><a href="{ $url }">{ $name }</a></b> — { $percent }
 dogs-guess = { $name } — { $percent }
 dogs-others = {"      "}or { $guesses }
 dogs-mix = {"      "}🤔 could be a mix of { $first } and { $second }
-dogs-unsure = {"      "}🤔 I'm not sure about this one
 dogs-not-a-dog = { $mark } <b>{ $number }</b> · 🙂 this one may not be a dog
 dogs-more = { $count ->
         [one] …and one more I did not name.

@@ -24,9 +24,10 @@ group-hint = Ответьте на фото командой /breed, и я на 
 ## Ответ
 
 answer-top = 🐶 <b><a href="{ $url }">{ $name }</a></b> — { $percent }
+answer-top-likely = 🐶 Скорее всего, это <b><a href="{ $url }">{ $name }</a></b> — { $percent }
+answer-cant-tell = 🤔 Не могу определить породу — возможно, это помесь или порода, которой я не знаю. Ближе всего:
 answer-other = { $rank }. { $name } — { $percent }
 answer-mix = 🤔 Возможно, это помесь: { $first } и { $second }.
-answer-unsure = 🤔 Тут сложно сказать наверняка — возможно, это помесь, или по фото трудно судить.
 answer-nothing = 🤷 По этому фото ничего сказать не получается.
 not-a-dog = 🙂 На этом фото я не вижу собаки. Если она там есть, попробуйте снять её ближе и при хорошем свете.
 not-a-dog-guess = Если это собака, больше всего она похожа на породу { $name } ({ $percent }).
@@ -53,12 +54,14 @@ dogs-intro = 🐶 Вижу { $count } { $count ->
        *[many] собак
     }, номера — слева направо:
 dogs-top = { $mark } <b>{ $number }</b> · <b><a href="{ $url }">{ $name }</a></b> — { $percent }
+dogs-top-likely = { $mark } <b>{ $number }</b> · скорее всего, <b><a href="{ $url }">{ $name }</a></b> — { $percent }
+dogs-top-doubt = { $mark } <b>{ $number }</b> · 🤔 <b><a href="{ $url }">{ $name }</a></b> — { $percent }
+dogs-cant-tell = { $mark } <b>{ $number }</b> · 🤔 не могу определить породу — возможно, помесь:
 dogs-group-lead = { $mark } <b>{ $number }</b> · 🤔 скорее всего, { $group }:
 dogs-guesses = {"      "}<b><a href="{ $url }">{ $name }</a></b> — { $percent }
 dogs-guess = { $name } — { $percent }
 dogs-others = {"      "}или { $guesses }
 dogs-mix = {"      "}🤔 возможно, помесь: { $first } и { $second }
-dogs-unsure = {"      "}🤔 тут сложно сказать наверняка
 dogs-not-a-dog = { $mark } <b>{ $number }</b> · 🙂 возможно, это не собака
 dogs-more = …и ещё { $count } — столько сразу я не называю.
 
