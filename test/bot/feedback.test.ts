@@ -120,7 +120,7 @@ describe('feedback on an answer', () => {
     await feedbackOf(p.from.id, p.chat.id, answer.message_id, (r) => r.correctBreed === 'german_shepherd');
   });
 
-  test('"All breeds" pages through the 120 alphabetically; a breed from page 2 is stored', async () => {
+  test('"All breeds" pages through the breeds alphabetically; a breed from page 2 is stored', async () => {
     const p = person(h);
     const { answer } = await p.photo(BOXER);
     p.press(answer.message_id, 'fb:n');
@@ -135,6 +135,37 @@ describe('feedback on an answer', () => {
     const chosen = breedsOnPage[0] as string;
     p.press(answer.message_id, chosen);
     await feedbackOf(p.from.id, p.chat.id, answer.message_id, (r) => r.correctBreed === chosen.slice('fb:b:'.length));
+  });
+
+  test("the picker lists the default model's 121 breeds (13 pages, the Dalmatian among them), and takes the Dalmatian", async () => {
+    const p = person(h);
+    const { answer } = await p.photo(BOXER);
+    /** After 👎: "All breeds", then "next" page by page up to `last`; the breed buttons of each page. */
+    const pages = async (last: number): Promise<string[][]> => {
+      p.press(answer.message_id, 'fb:n');
+      await p.keyboard(answer.message_id, (data) => data.includes('fbp:1') && !data.includes('fbp:2'));
+      const seen: string[][] = [];
+      for (let k = 1; k <= last; k++) {
+        p.press(answer.message_id, `fbp:${k}`);
+        // Page k alone has the neighbours k-1 (if any) and k+1 (but the last page, 13).
+        const page = await p.keyboard(
+          answer.message_id,
+          (data) => data.includes(`fbp:${k - 1}`) === k > 1 && data.includes(`fbp:${k + 1}`) === k < 13,
+        );
+        seen.push(buttons(page).filter((d) => d.startsWith('fb:b:')));
+      }
+      return seen;
+    };
+    const all = await pages(13);
+    assert.equal(new Set(all.flat()).size, 121);
+    assert.equal(all.at(-1)?.length, 1);
+    const dalmatianPage = all.findIndex((breeds) => breeds.includes('fb:b:dalmatian')) + 1;
+    assert.ok(dalmatianPage > 0, 'the Dalmatian is listed');
+    p.press(answer.message_id, 'fb:back');
+    await p.keyboard(answer.message_id, (data) => data.includes('fb:n'));
+    await pages(dalmatianPage);
+    p.press(answer.message_id, 'fb:b:dalmatian');
+    await feedbackOf(p.from.id, p.chat.id, answer.message_id, (r) => r.correctBreed === 'dalmatian');
   });
 
   test('pressing again edits the record: still one per person and answer', async () => {

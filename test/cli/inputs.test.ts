@@ -145,7 +145,7 @@ describe('dog-breeds classify and eval on odd inputs', () => {
     await writeFile(csv, `file,breed\n${PHOTO},papillon\n\n${PHOTO},papilon\n${PHOTO},not_dog\n`);
     const run = await dogBreeds(['eval', '--no-detector', csv]);
     assert.equal(run.code, 2, 'an operator error');
-    assert.match(run.stderr, /labels\.csv:4: "papilon" is not one of the 120 breed ids or not_dog/);
+    assert.match(run.stderr, /labels\.csv:4: "papilon" is not one of the 121 breed ids or not_dog/);
     assert.equal(run.stdout, '');
   });
 

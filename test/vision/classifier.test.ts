@@ -41,9 +41,9 @@ function photo(relative: string): Promise<Buffer> {
   return readFile(image(relative));
 }
 
-/** All 120 breeds, so whole distributions can be compared. */
+/** All the model's breeds (121 for the default model, 120 for Xception), so whole distributions can be compared. */
 function classifyAll(classifier: Classifier, input: Buffer): Promise<Classification> {
-  return classifier.classify(input, { top: 120 });
+  return classifier.classify(input, { top: classifier.breeds.length });
 }
 
 function probabilities(result: Classification): Map<string, number> {
