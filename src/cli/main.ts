@@ -73,6 +73,11 @@ program
   .option(...flipOption)
   .option(...noDetectorOption)
   .option('--fit-temperature', 'also fit the temperature that makes the percentages calibrated on this set')
+  .option(
+    '--pairs <n>',
+    "instead, compose n photos of two or three of the set's dogs: are all found and named?",
+    positiveInt,
+  )
   .option('--plot <file.png>', 'also write the reliability diagram (stated % against how often right) as a PNG')
   .option('--json', 'print the summary as one JSON object')
   .action(action((csv: string, flags) => evalCommand(csv, flags, context())));

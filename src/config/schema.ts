@@ -94,6 +94,11 @@ export const configSchema = z
     THREAD_SPINNING: boolean.default(false),
     MAX_BATCH: int(1, 256).default(8),
     BATCH_WAIT_MS: int(0, 1000).default(5),
+    /**
+     * A photo, or a box's crop, is a dog when the gate model's dog score is at least this. 0.5 (more likely a dog than
+     * not) kept on ../shared/validation: every dog photo's crop scores 0.8 or more, and what passed wrongly was no
+     * threshold's doing (wolves counted among the dog classes, detector boxes overruling a gate sure of no dog).
+     */
     DOG_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
     /**
      * The answer's words by its top breed's stated share (after the temperature): from SURE_THRESHOLD up the breed is

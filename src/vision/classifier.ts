@@ -6,6 +6,7 @@
  * An ImageNet model is its own gate: one inference answers both questions.
  */
 import { performance } from 'node:perf_hooks';
+import { acceptDogs, gateSaysDog } from './candidates.ts';
 import type { Box, Classification, DogAnswer, GroupGuess } from './classification.ts';
 import { type Detection, Detector, padBox, scaleBox } from './detect/index.ts';
 import type { Breed } from './labels.ts';
@@ -95,7 +96,8 @@ interface ViewReading {
 interface Candidate {
   detection: Detection;
   view: ViewReading;
-  isDog: boolean;
+  /** The gate's dog score on the crop; null without a gate. */
+  dogScore: number | null;
 }
 
 export class Classifier {
@@ -176,6 +178,7 @@ export class Classifier {
     options: ClassifyOptions = {},
   ): Promise<Classification & { views?: MainDogViews }> {
     const started = performance.now();
+    const threshold = this.settings.dogThreshold;
     const photo = await decodePhoto(input, this.settings.decodeLimits);
     const decoded = performance.now();
     const [whole, detections] = await Promise.all([
@@ -184,11 +187,16 @@ export class Classifier {
     ]);
     // Enough candidates to find MAX_DOGS dogs when some are cats; the rest are only counted.
     const checked = detections.slice(0, this.settings.maxDogs * 2);
-    const candidates = await Promise.all(checked.map((detection) => this.readCandidate(photo, detection)));
-    // Best box first; a second, third… dog needs a surer box than the first: a part of one dog (its head, a dog
-    // behind a fence) scores lower than a whole one, and would be named as another dog.
-    const extraMinScore = this.detector?.manifest.candidates.extraMinScore ?? 1;
-    const passing = candidates.filter((c) => c.isDog).filter((c, i) => i === 0 || c.detection.score >= extraMinScore);
+    const candidates = await Promise.all(
+      checked.map(async (detection): Promise<Candidate> => {
+        const view = await this.readView(photo, detection.box);
+        return { detection, view, dogScore: view.gate?.dogScore ?? null };
+      }),
+    );
+    const passing = this.detector ? acceptDogs(candidates, this.detector.manifest.candidates, threshold, photo) : [];
+    // The whole photo is a second look at the one dog only when the gate sees one dog among the boxes: with more, it
+    // mixes their breeds into the one named (three dogs in a row read as one dog with the others' breeds in its top-3).
+    const oneDogSeen = candidates.filter((c) => gateSaysDog(c, threshold)).length <= 1;
     const named = passing.slice(0, this.settings.maxDogs).sort((a, b) => a.detection.box.left - b.detection.box.left);
     const top = options.top ?? 3;
 
@@ -222,14 +230,14 @@ export class Classifier {
     dogs = named.map((c, i) => {
       // One dog: the whole photo is a second look at it (measured: +3 points top-1). Several: the whole photo mixes
       // their breeds, so each is named from its crop alone.
-      const reading = i === main && named.length === 1 ? blend(c.view, whole) : c.view;
+      const reading = i === main && named.length === 1 && oneDogSeen ? blend(c.view, whole) : c.view;
       return this.answer(reading, c.detection, true, top, scale);
     });
     const mainCandidate = named[main] as Candidate;
     views = {
       whole: whole.breed,
       crop: mainCandidate.view.breed,
-      final: named.length === 1 ? blend(mainCandidate.view, whole).breed : mainCandidate.view.breed,
+      final: named.length === 1 && oneDogSeen ? blend(mainCandidate.view, whole).breed : mainCandidate.view.breed,
     };
     const moreDogs = passing.length - named.length + (detections.length - checked.length);
     const finished = performance.now();
@@ -302,15 +310,6 @@ export class Classifier {
       top: topK(probs, this.breeds, top),
       group,
     };
-  }
-
-  private async readCandidate(photo: RgbImage, detection: Detection): Promise<Candidate> {
-    const view = await this.readView(photo, detection.box);
-    const dogScore = view.gate?.dogScore ?? null;
-    const { dogClass, rescueMinScore } = this.detector?.manifest.candidates ?? { dogClass: '', rescueMinScore: 1 };
-    // A confident detector "dog" box may overrule a doubting gate; a box the detector calls a cat never does.
-    const rescued = detection.label === dogClass && detection.score >= rescueMinScore;
-    return { detection, view, isDog: rescued || dogScore === null || dogScore >= this.settings.dogThreshold };
   }
 
   /** What the breed model (and the gate, when it is another model) read in the whole photo or in one box of it. */

@@ -52,8 +52,13 @@ const outputSchema = z.discriminatedUnion('kind', [
   z.object({
     name: z.string().min(1),
     kind: z.literal('imagenet-1k-logits'),
+    /** The dog classes: from…to, less `except` (ImageNet's wolves and coyote lie among its dogs: 269–272). */
     dogClasses: z
-      .object({ from: z.number().int().min(0).max(999), to: z.number().int().min(0).max(999) })
+      .object({
+        from: z.number().int().min(0).max(999),
+        to: z.number().int().min(0).max(999),
+        except: z.array(z.number().int().min(0).max(999)).optional(),
+      })
       .refine((r) => r.from <= r.to, 'from must not be above to'),
     breedClasses: z.record(z.string(), z.number().int().min(0).max(999)),
   }),
@@ -136,17 +141,27 @@ export const detectorManifestSchema = z.object({
     classes: z.array(z.string().min(1)).min(1),
     /** Least objectness × class score for a candidate. */
     minScore: z.number().min(0).max(1),
-    /** Least score for a second, third… dog in the photo (parts of one dog score lower than whole dogs). */
+    /**
+     * Least detector score for a second, third… dog (whose crop the gate must also call a dog): parts of one dog, and
+     * things beside it, score lower than whole dogs.
+     */
     extraMinScore: z.number().min(0).max(1),
+    /** A box touching the photo's edge (often part of an animal) is named only when its crop's dog score is this sure. */
+    edgeMinDogScore: z.number().min(0).max(1),
     /** Boxes overlapping a better one by more than this intersection over union are the same animal. */
     nmsIou: z.number().min(0).max(1),
     /** A box with more than this share of its area inside a better box is part of that animal, not another one. */
     maxInsideShare: z.number().min(0).max(1),
     /** A box whose shorter side is below this share of the photo's shorter side is too small to name. */
     minSideShare: z.number().min(0).max(1),
-    /** A `dogClass` box at least this sure makes it a dog even when the gate model doubts it. */
+    /**
+     * A `dogClass` box at least `rescueMinScore` sure makes the first dog a dog although the gate doubts it, but only
+     * when the gate's dog score on its crop is at least `rescueMinDogScore` (the gate floor: a box never overrules a
+     * gate that is sure it sees no dog).
+     */
     dogClass: z.string().min(1),
     rescueMinScore: z.number().min(0).max(1),
+    rescueMinDogScore: z.number().min(0).max(1),
   }),
 });
 

@@ -68,6 +68,8 @@ export class OutputReader {
   readonly size: number;
   private readonly breedIndices: number[] | undefined;
   private readonly dogRange: { from: number; to: number } | undefined;
+  /** Classes inside the dog range that are no dogs (a wolf is no dog, however alike). */
+  private readonly notDogs: readonly number[] = [];
 
   constructor(
     private readonly spec: OutputSpec,
@@ -81,6 +83,7 @@ export class OutputReader {
         return index;
       });
       this.dogRange = spec.dogClasses;
+      this.notDogs = (spec.dogClasses.except ?? []).filter((i) => i >= spec.dogClasses.from && i <= spec.dogClasses.to);
     } else {
       this.size = breeds.length;
     }
@@ -95,7 +98,8 @@ export class OutputReader {
         let dogScore = 0;
         const range = this.dogRange as { from: number; to: number };
         for (let i = range.from; i <= range.to; i++) dogScore += all[i] as number;
-        return { breedProbs: softmax(row, this.breedIndices), dogScore: Math.min(1, dogScore) };
+        for (const i of this.notDogs) dogScore -= all[i] as number;
+        return { breedProbs: softmax(row, this.breedIndices), dogScore: Math.min(1, Math.max(0, dogScore)) };
       }
       case 'breed-logits':
         return { breedProbs: softmax(row), dogScore: null };

@@ -20,6 +20,7 @@ import type { CliContext, ModelFlags } from '../context.ts';
 import { openClassifier } from '../context.ts';
 import { readInputPhoto } from '../input-photo.ts';
 import { readLabelsCsv, refuseUnknownLabels } from '../labelled-files.ts';
+import { evalPairsCommand } from './eval-pairs.ts';
 import { writeReliabilityPlot } from './eval-plot.ts';
 
 export interface EvalFlags extends ModelFlags {
@@ -250,6 +251,7 @@ export async function evaluate(csvPath: string, flags: EvalFlags, context: CliCo
 }
 
 export async function evalCommand(csvPath: string, flags: EvalFlags, context: CliContext): Promise<number> {
+  if ('pairs' in flags) return evalPairsCommand(csvPath, flags, context);
   const report = await evaluate(csvPath, flags, context);
   if (flags.plot)
     await writeReliabilityPlot(flags.plot, report.calibration.reliability, { model: report.model, set: csvPath });

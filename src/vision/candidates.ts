@@ -1,0 +1,70 @@
+/**
+ * Which of the detector's candidate boxes are named as dogs. The gate model's verdict on each box's crop decides; the
+ * detector only settles a doubtful first dog, and a second or later dog also needs a sure box.
+ */
+import type { Box } from './classification.ts';
+import type { Detection } from './detect/index.ts';
+import type { ResolvedDetectorManifest } from './manifest.ts';
+
+export type CandidateRules = ResolvedDetectorManifest['candidates'];
+
+/** A box and the gate's dog score on its crop (null: no gate model, every box counts). */
+export interface SeenCandidate {
+  detection: Detection;
+  dogScore: number | null;
+}
+
+/**
+ * A box this close to the photo's edge (as a share of the photo's side) is cut by it: it holds a part of an animal
+ * more often than a whole one. 1 %: a box clipped to the photo lies exactly on the edge, one drawn a few pixels
+ * inside it is as cut.
+ */
+const EDGE_MARGIN = 0.01;
+
+export function touchesEdge(box: Box, photo: { width: number; height: number }): boolean {
+  const x = photo.width * EDGE_MARGIN;
+  const y = photo.height * EDGE_MARGIN;
+  return (
+    box.left <= x || box.top <= y || box.left + box.width >= photo.width - x || box.top + box.height >= photo.height - y
+  );
+}
+
+/** Whether the gate calls the crop a dog (no gate: it cannot say no). */
+export function gateSaysDog(candidate: SeenCandidate, dogThreshold: number): boolean {
+  return candidate.dogScore === null || candidate.dogScore >= dogThreshold;
+}
+
+/** The candidates named as dogs, in the order given (best box first). */
+export function acceptDogs<C extends SeenCandidate>(
+  candidates: readonly C[],
+  rules: CandidateRules,
+  dogThreshold: number,
+  photo: { width: number; height: number },
+): C[] {
+  const accepted: C[] = [];
+  for (const c of candidates) {
+    if (isAccepted(c, accepted.length === 0, rules, dogThreshold, photo)) accepted.push(c);
+  }
+  return accepted;
+}
+
+function isAccepted(
+  { detection, dogScore }: SeenCandidate,
+  first: boolean,
+  rules: CandidateRules,
+  dogThreshold: number,
+  photo: { width: number; height: number },
+): boolean {
+  const sureBox = first || detection.score >= rules.extraMinScore;
+  if (dogScore === null) return sureBox;
+  // A sliver of an animal at the edge reads as anything; only a crop the gate is sure of is named.
+  if (touchesEdge(detection.box, photo) && dogScore < rules.edgeMinDogScore) return false;
+  if (dogScore >= dogThreshold) return sureBox;
+  // A doubting gate: a sure "dog" box settles the first dog only, and only above the gate floor.
+  return (
+    first &&
+    detection.label === rules.dogClass &&
+    detection.score >= rules.rescueMinScore &&
+    dogScore >= rules.rescueMinDogScore
+  );
+}
