@@ -67,7 +67,8 @@ export class EvaluationTally {
         const [label = '', predicted = ''] = key.split('\u0000');
         return { label, predicted, count };
       })
-      .sort((a, b) => b.count - a.count || a.label.localeCompare(b.label))
+      // Ties in label and predicted order, so a run's order never depends on which photo finished first.
+      .sort((a, b) => b.count - a.count || a.label.localeCompare(b.label) || a.predicted.localeCompare(b.predicted))
       .slice(0, maxPairs);
     return {
       images: this.dogs + this.notDogs + this.failed,

@@ -1,12 +1,14 @@
 /**
  * Whether stated percentages mean what they say: the reliability bands (stated 0–50, 50–70, 70–90, 90–100 % → how
  * many, how often right), the mean stated against accuracy, the share of confident answers that are right, and the
- * likelihood the temperature fit minimises, over hand-made samples whose answers are worked out here.
+ * likelihood the temperature fit minimises, over hand-made samples whose answers are worked out here; the confused
+ * pairs' order.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   type CalibrationSample,
+  EvaluationTally,
   fitTemperature,
   meanNegativeLogLikelihood,
   RELIABILITY_EDGES,
@@ -89,5 +91,35 @@ describe('meanNegativeLogLikelihood and fitTemperature', () => {
     const at = (x: number) => meanNegativeLogLikelihood(SAMPLES, x);
     assert.ok(t > 1, `T ${t}`);
     for (const other of [1, t * 0.9, t * 1.1]) assert.ok(at(t) <= at(other), `NLL at ${t} vs ${other}`);
+  });
+});
+
+describe('EvaluationTally confused pairs', () => {
+  it('orders mistakes by count, then true and predicted breed, whatever order the photos finished in', () => {
+    const guess = (breed: string) => ({ isDog: true, top: [{ breed }] });
+    const orders = [
+      [
+        ['briard', 'irish_terrier'],
+        ['briard', 'collie'],
+        ['akita', 'beagle'],
+        ['akita', 'beagle'],
+        ['akita', 'akita'],
+      ],
+      [
+        ['briard', 'collie'],
+        ['akita', 'beagle'],
+        ['briard', 'irish_terrier'],
+        ['akita', 'beagle'],
+      ],
+    ];
+    for (const order of orders) {
+      const tally = new EvaluationTally();
+      for (const [label, predicted] of order) tally.add(label as string, guess(predicted as string));
+      assert.deepEqual(tally.summary().confusedPairs, [
+        { label: 'akita', predicted: 'beagle', count: 2 },
+        { label: 'briard', predicted: 'collie', count: 1 },
+        { label: 'briard', predicted: 'irish_terrier', count: 1 },
+      ]);
+    }
   });
 });
