@@ -174,6 +174,14 @@ describe('tiers', () => {
   });
 });
 
+describe('the settings', () => {
+  test('UNSURE_THRESHOLD above SURE_THRESHOLD is refused at start', () => {
+    const parsed = configSchema.safeParse({ SURE_THRESHOLD: '0.4', UNSURE_THRESHOLD: '0.6' });
+    assert.equal(parsed.success, false);
+    assert.match(JSON.stringify(parsed.error?.issues), /UNSURE_THRESHOLD.*must not be above SURE_THRESHOLD/);
+  });
+});
+
 describe('the mix line', () => {
   test('the leading two hold most of the probability, the second substantial: "could be a mix", any tier', () => {
     const pair = oneDog([guess('golden_retriever', 0.5), guess('labrador_retriever', 0.4), guess('kuvasz', 0.1)]);
@@ -244,7 +252,7 @@ describe('the default pipeline on validation photos the model never saw', () => 
     assert.match(en, /^🐶 Probably a Kerry Blue Terrier — \d+%\n2\. .+\n3\. .+/);
   });
 
-  test('unsure: a Rottweiler at about 22 %, no group leading: "I can\'t tell the breed", the top-3 listed', async () => {
+  test('unsure and flat: a Rottweiler at about 22 %: "I can\'t tell the breed", the top-3 listed, no mix', async () => {
     const { result, en } = await answer('dogs/rottweiler-6649e070f4fa.jpg'); // stated 0.22, its likeliest group 0.39
     assert.equal(tierOf(result.top[0]?.p ?? 0, options), 'unsure', JSON.stringify(result.top));
     assert.match(
@@ -254,6 +262,17 @@ describe('the default pipeline on validation photos the model never saw', () => 
     assert.ok(
       result.top.some((g) => g.breed === 'rottweiler'),
       'the right breed still among those listed',
+    );
+    assert.doesNotMatch(en, /mix of/, 'a flat answer (about 22 % / 13 % / 10 %) is no mix');
+  });
+
+  test('likely with a close second: a Standard Poodle at about 63 %, the Miniature at 30 %, could be a mix', async () => {
+    const { result, en } = await answer('dogs/standard_poodle-34b3b2026b1b.jpg'); // stated 0.63 and 0.30
+    assert.equal(tierOf(result.top[0]?.p ?? 0, options), 'likely', JSON.stringify(result.top));
+    assert.deepEqual(doubtOf(result, options).mix, ['standard_poodle', 'miniature_poodle']);
+    assert.match(
+      en,
+      /^🐶 Probably a Standard Poodle — \d+%\n[\s\S]*\n\n🤔 Could be a mix of Standard Poodle and Miniature Poodle\.$/,
     );
   });
 });
