@@ -42,10 +42,14 @@ export type AnswerFacts = Pick<Classification, 'isDog' | 'dogScore' | 'group' | 
   top: readonly Guess[];
 };
 
-/** The tier of a stated top-1 share: named plainly, "probably", or "I can't tell". */
+/**
+ * The tier of a stated top-1 share: named plainly, "probably", or "I can't tell". Judged on the whole percent shown,
+ * so the words never disagree with the number beside them (0.697 reads "70%" and is named plainly at 0.7).
+ */
 export function tierOf(p: number, options: Pick<AnswerOptions, 'sureThreshold' | 'unsureThreshold'>): Tier {
-  if (p >= options.sureThreshold) return 'sure';
-  return p >= options.unsureThreshold ? 'likely' : 'unsure';
+  const shown = Math.round(p * 100);
+  if (shown >= Math.round(options.sureThreshold * 100)) return 'sure';
+  return shown >= Math.round(options.unsureThreshold * 100) ? 'likely' : 'unsure';
 }
 
 /**

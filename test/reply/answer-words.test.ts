@@ -69,6 +69,11 @@ describe('tiers', () => {
     assert.equal(tierOf(0.69, options), 'likely');
     assert.equal(tierOf(0.5, options), 'likely');
     assert.equal(tierOf(0.49, options), 'unsure');
+    // By the whole percent shown beside the words: "70%" is never "probably", "50%" never "I can't tell".
+    assert.equal(tierOf(0.697, options), 'sure');
+    assert.equal(tierOf(0.694, options), 'likely');
+    assert.equal(tierOf(0.496, options), 'likely');
+    assert.equal(tierOf(0.494, options), 'unsure');
   });
 
   test('sure: the breed plainly, then the other two', () => {
