@@ -21,6 +21,13 @@ export interface SeenCandidate {
  */
 const EDGE_MARGIN = 0.01;
 
+/** A box touching the photo's edge and small beside the photo: a part of an animal cut by the edge. */
+export function isEdgePart(box: Box, photo: { width: number; height: number }, maxSideShare: number): boolean {
+  return (
+    touchesEdge(box, photo) && Math.min(box.width, box.height) < maxSideShare * Math.min(photo.width, photo.height)
+  );
+}
+
 export function touchesEdge(box: Box, photo: { width: number; height: number }): boolean {
   const x = photo.width * EDGE_MARGIN;
   const y = photo.height * EDGE_MARGIN;
@@ -58,7 +65,7 @@ function isAccepted(
   const sureBox = first || detection.score >= rules.extraMinScore;
   if (dogScore === null) return sureBox;
   // A sliver of an animal at the edge reads as anything; only a crop the gate is sure of is named.
-  if (touchesEdge(detection.box, photo) && dogScore < rules.edgeMinDogScore) return false;
+  if (isEdgePart(detection.box, photo, rules.edgePartMaxSideShare) && dogScore < rules.edgeMinDogScore) return false;
   if (dogScore >= dogThreshold) return sureBox;
   // A doubting gate: a sure "dog" box settles the first dog only, and only above the gate floor.
   return (

@@ -146,7 +146,12 @@ export const detectorManifestSchema = z.object({
      * things beside it, score lower than whole dogs.
      */
     extraMinScore: z.number().min(0).max(1),
-    /** A box touching the photo's edge (often part of an animal) is named only when its crop's dog score is this sure. */
+    /**
+     * A box touching the photo's edge whose shorter side is under `edgePartMaxSideShare` of the photo's shorter side is
+     * cut by the edge, a part of an animal more often than a whole one: it is named only when its crop's dog score is at
+     * least `edgeMinDogScore`. (A large box at the edge is a dog filling the photo, or one of several in a row.)
+     */
+    edgePartMaxSideShare: z.number().min(0).max(1),
     edgeMinDogScore: z.number().min(0).max(1),
     /** Boxes overlapping a better one by more than this intersection over union are the same animal. */
     nmsIou: z.number().min(0).max(1),

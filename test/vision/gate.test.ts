@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { acceptDogs, type CandidateRules, touchesEdge } from '../../src/vision/candidates.ts';
+import { acceptDogs, type CandidateRules, isEdgePart, touchesEdge } from '../../src/vision/candidates.ts';
 import { Classifier } from '../../src/vision/classifier.ts';
 import type { Detection } from '../../src/vision/detect/index.ts';
 import { loadDetectorManifest } from '../../src/vision/manifest.ts';
@@ -18,8 +18,8 @@ import { testClassifierOptions } from '../support/vision-options.ts';
 const PHOTO = { width: 1000, height: 600 };
 const DOG_THRESHOLD = 0.5;
 
-function candidate(label: string, score: number, dogScore: number | null, left = 300, top = 100) {
-  const detection: Detection = { box: { left, top, width: 200, height: 200 }, label, score };
+function candidate(label: string, score: number, dogScore: number | null, left = 300, top = 100, side = 200) {
+  const detection: Detection = { box: { left, top, width: side, height: side }, label, score };
   return { detection, dogScore };
 }
 
@@ -52,14 +52,20 @@ describe('candidate rules (the shipped yolox-nano-coco settings)', () => {
     assert.deepEqual(accepted([first, candidate('dog', 0.9, rules.rescueMinDogScore, 600)]), ['dog']);
   });
 
-  it('a box cut by the edge is named only when the gate is sure of its crop', () => {
-    const atEdge = (dogScore: number) => candidate('dog', 0.8, dogScore, PHOTO.width - 150);
+  it('a small box cut by the edge is named only when the gate is sure of its crop; a large one as any', () => {
+    const small = Math.floor(rules.edgePartMaxSideShare * PHOTO.height) - 1;
+    const atEdge = (dogScore: number, side = small) => candidate('dog', 0.8, dogScore, PHOTO.width - side, 100, side);
     assert.ok(touchesEdge(atEdge(1).detection.box, PHOTO));
+    assert.ok(isEdgePart(atEdge(1).detection.box, PHOTO, rules.edgePartMaxSideShare));
     assert.ok(!touchesEdge(candidate('dog', 0.8, 1).detection.box, PHOTO));
     assert.deepEqual(accepted([atEdge(rules.edgeMinDogScore - 0.01)]), []);
     assert.deepEqual(accepted([atEdge(rules.edgeMinDogScore)]), ['dog']);
     const first = candidate('dog', 0.9, 0.99, 100);
     assert.deepEqual(accepted([first, atEdge(0.8)]), ['dog']);
+    // A dog filling the side of the photo, or one of several in a row, touches the edge too.
+    const large = Math.ceil(rules.edgePartMaxSideShare * PHOTO.height) + 1;
+    assert.ok(!isEdgePart(atEdge(0.8, large).detection.box, PHOTO, rules.edgePartMaxSideShare));
+    assert.deepEqual(accepted([first, atEdge(0.8, large)]), ['dog', 'dog']);
   });
 
   it('without a gate model every box the detector is sure enough of counts', () => {
