@@ -104,8 +104,8 @@ export const configSchema = z
      * The answer's words by its top breed's stated share (after the temperature): from SURE_THRESHOLD up the breed is
      * named plainly, from UNSURE_THRESHOLD up as "probably", below that "I can't tell the breed" (the top-3 listed in
      * every case). Chosen on ../shared/validation (75 ImageNet validation dog photos the model never saw, T = 1):
-     * answers stated at 70 % or more were right 45 of 50 times (90 %, issue 23's target for them); below 70 % the
-     * bands were right about half the time (14 of 25), with no lower edge the data could tell apart.
+     * answers stated at 70 % or more were right 46 of 51 times (90 %, issue 23's target for them); below 70 % the
+     * bands were right about half the time (13 of 24), with no lower edge the data could tell apart.
      * @defaultValue 0.7
      */
     SURE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.7),
