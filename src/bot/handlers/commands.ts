@@ -4,7 +4,8 @@ import type { KeptSettings, Locale, Texts } from '../../i18n/index.ts';
 import { escapeHtml } from '../../i18n/index.ts';
 import type { BotContext } from '../context.ts';
 
-const BREEDS_PER_PAGE = 30;
+/** Most names on one /breeds page; the pages are then filled evenly (121 breeds: 31, 31, 31, 28), never one lone name. */
+const MAX_BREEDS_PER_PAGE = 32;
 const HTML = { parse_mode: 'HTML', link_preview_options: { is_disabled: true } } as const;
 
 export interface CommandsDeps {
@@ -15,9 +16,10 @@ export interface CommandsDeps {
 
 function breedsPage(texts: Texts, locale: Locale, page: number): { text: string; keyboard: InlineKeyboard } {
   const breeds = texts.sortedBreeds(locale);
-  const pages = Math.ceil(breeds.length / BREEDS_PER_PAGE);
+  const pages = Math.ceil(breeds.length / MAX_BREEDS_PER_PAGE);
+  const perPage = Math.ceil(breeds.length / pages);
   const current = Math.min(Math.max(page, 1), pages);
-  const names = breeds.slice((current - 1) * BREEDS_PER_PAGE, current * BREEDS_PER_PAGE).map((b) => b.name);
+  const names = breeds.slice((current - 1) * perPage, current * perPage).map((b) => b.name);
   const keyboard = new InlineKeyboard();
   if (current > 1) keyboard.text(texts.t(locale, 'previous'), `breeds:${current - 1}`);
   if (current < pages) keyboard.text(texts.t(locale, 'next'), `breeds:${current + 1}`);
