@@ -48,19 +48,32 @@ def load_breed_ids(path: Path = REPO / "models" / "breeds.json") -> list[str]:
     return ids
 
 
+def further_breed_ids(path: Path = REPO / "models" / "breeds.json") -> set[str]:
+    """Breeds an ImageNet model names beyond the 120 (the Dalmatian): people may correct to them, the 120-way model has no class."""
+    return {breed["id"] for breed in json.loads(path.read_text()).get("moreImageNetBreeds", [])}
+
+
 def kaggle_samples(root: Path, breeds: list[str]) -> list[Sample]:
-    """`<root>/labels.csv` (id,breed) + `<root>/train/<id>.jpg`."""
+    """`<root>/labels.csv` (id,breed) + `<root>/train/<id>.jpg`; photos of a further breed are left out, and counted."""
     index = {breed: i for i, breed in enumerate(breeds)}
+    further = further_breed_ids()
+    left_out: Counter[str] = Counter()
     samples: list[Sample] = []
     with open(root / "labels.csv", newline="") as handle:
         for row in csv.DictReader(handle):
             breed = row["breed"]
+            if breed in further:
+                left_out[breed] += 1
+                continue
             if breed not in index:
                 raise ValueError(f"labels.csv: breed {breed!r} (image {row['id']}) is not in breeds.json")
             path = root / "train" / f"{row['id']}.jpg"
             if not path.is_file():
                 raise FileNotFoundError(f"labels.csv names {row['id']}, but {path} does not exist")
             samples.append(Sample(path, index[breed]))
+    if left_out:
+        counts = ", ".join(f"{count} {breed}" for breed, count in sorted(left_out.items()))
+        print(f"labels.csv: left out photos of breeds the 120-way model has no class for: {counts}", file=sys.stderr)
     return samples
 
 
