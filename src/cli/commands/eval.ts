@@ -104,7 +104,7 @@ const points = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} point
 function calibrationLines(c: EvalReport['calibration']): string[] {
   const r = c.reliability;
   const lines = [
-    `stated top-1 (T=${c.temperature}): mean ${pct(r.meanStated)} against ${pct(r.accuracy)} right (${points(r.meanStated - r.accuracy)}; at T=1 mean ${pct(c.meanStatedAtT1)})`,
+    `stated top-1 (T=${c.temperature}): mean ${pct(r.meanStated)} against ${pct(r.accuracy)} right (${points(r.meanStated - r.accuracy)}${c.temperature === 1 ? '' : `; at T=1 mean ${pct(c.meanStatedAtT1)}`})`,
     `reliability over ${r.samples} dog photos (stated → right):`,
   ];
   for (const b of r.bins) {
