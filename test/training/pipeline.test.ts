@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -173,6 +173,25 @@ describe('training pipeline (issue 7)', () => {
     const other = (await python('data.py', ['--data', kaggle, '--seed', '6'])).result;
     assert.deepEqual(again.valFiles, a.valFiles, 'same seed, same split');
     assert.notDeepEqual(other.valFiles, a.valFiles, 'another seed, another split');
+  });
+
+  it("leaves out (and counts) feedback photos of a breed beyond the 120, such as the default model's Dalmatian", async () => {
+    const kaggle = path.join(tmp, 'kaggle');
+    const withDalmatian = path.join(tmp, 'kaggle-dalmatian');
+    await cp(kaggle, withDalmatian, { recursive: true });
+    const labels = path.join(withDalmatian, 'labels.csv');
+    const [header, first, ...rest] = (await readFile(labels, 'utf8')).trim().split('\n');
+    const firstId = (first ?? '').split(',')[0];
+    await writeFile(labels, [header, `${firstId},dalmatian`, ...rest, ''].join('\n'));
+    const { code, stdout, stderr } = await run(PYTHON, [path.join(TRAINING, 'data.py'), '--data', withDalmatian]);
+    assert.equal(code, 0, stderr);
+    const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Json;
+    assert.equal((summary.train as number) + (summary.val as number), 29, 'the Dalmatian photo is left out');
+    assert.match(stderr, /left out photos of breeds the 120-way model has no class for: 1 dalmatian/);
+    await writeFile(labels, [header, `${firstId},wolfdog`, ...rest, ''].join('\n'));
+    const unknown = await run(PYTHON, [path.join(TRAINING, 'data.py'), '--data', withDalmatian]);
+    assert.notEqual(unknown.code, 0, 'a breed no file knows is still refused');
+    assert.match(unknown.stderr, /breed 'wolfdog'.*is not in breeds\.json/);
   });
 
   it('trains on the CPU, exports the serving contract, and the service answers what PyTorch answers', async (t) => {
