@@ -6,7 +6,7 @@
  * An ImageNet model is its own gate: one inference answers both questions.
  */
 import { performance } from 'node:perf_hooks';
-import { acceptDogs, gateSaysDog } from './candidates.ts';
+import { acceptDogs, gateSaysDog, groupSplitDogs, unionBox } from './candidates.ts';
 import type { Box, Classification, DogAnswer, GroupGuess } from './classification.ts';
 import { type Detection, Detector, padBox, scaleBox } from './detect/index.ts';
 import type { Breed } from './labels.ts';
@@ -193,7 +193,9 @@ export class Classifier {
         return { detection, view, dogScore: view.gate?.dogScore ?? null };
       }),
     );
-    const passing = this.detector ? acceptDogs(candidates, this.detector.manifest.candidates, threshold, photo) : [];
+    const passing = this.detector
+      ? this.joinHalves(acceptDogs(candidates, this.detector.manifest.candidates, threshold, photo))
+      : [];
     // The whole photo is a second look at the one dog only when the gate sees one dog among the boxes: with more, it
     // mixes their breeds into the one named (three dogs in a row read as one dog with the others' breeds in its top-3).
     const oneDogSeen = candidates.filter((c) => gateSaysDog(c, threshold)).length <= 1;
@@ -287,6 +289,21 @@ export class Classifier {
   }
 
   /**
+   * Accepted candidates that are halves of one dog (groupSplitDogs) as one: the union of their boxes, named from the
+   * best box's crop (as before the join: reading the union lost a Sussex spaniel's breed from the top-3 on
+   * ../shared/validation, and costs an inference).
+   */
+  private joinHalves(accepted: Candidate[]): Candidate[] {
+    const rules = (this.detector as Detector).manifest.candidates;
+    const groups = groupSplitDogs(accepted, (c) => topBreed(c.view.breed.breedProbs, this.breeds), rules.dogClass);
+    return groups.map((group) => {
+      const [best] = group as [Candidate];
+      if (group.length === 1) return best;
+      return { ...best, detection: { ...best.detection, box: unionBox(group.map((c) => c.detection.box)) } };
+    });
+  }
+
+  /**
    * A view's readings → what people are told about that dog. `rescued`: a detector box already made it a dog;
    * `scale`: the photo's pixels per decoded pixel.
    */
@@ -335,6 +352,13 @@ export class Classifier {
 }
 
 const area = (box: Box): number => box.width * box.height;
+
+/** The breed a reading ranks first. */
+function topBreed(probs: Float64Array, breeds: readonly Breed[]): string | undefined {
+  let best = 0;
+  for (let i = 1; i < probs.length; i++) if ((probs[i] as number) > (probs[best] as number)) best = i;
+  return breeds[best]?.id;
+}
 
 const roundBox = (box: Box): Box => ({
   left: Math.round(box.left),

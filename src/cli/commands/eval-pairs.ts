@@ -1,6 +1,6 @@
 /**
- * `dog-breeds eval <labels.csv> --pairs N`: several dogs in one photo. Composes N photos from the set's dog photos
- * (two dogs side by side, every third photo three), classifies each, and counts the photos where every placed dog is
+ * `dog-breeds eval <labels.csv> --pairs N`: several dogs in one photo. Composes N photos of two of the set's dogs side
+ * by side (issue 23's "both found in k of 12") and ⌈N/3⌉ of three, reported on their own line; classifies each, and counts the photos where every placed dog is
  * found (dogs named == dogs placed) and where each placed dog's breed is in the top-3 of the dog whose box covers it.
  */
 import sharp from 'sharp';
@@ -143,10 +143,13 @@ export async function evaluatePairs(
     const dogs = (await readLabelsCsv(csvPath)).filter((item) => item.label !== NOT_DOG && known.has(item.label));
     if (new Set(dogs.map((d) => d.label)).size < 3)
       throw new OperatorError(`${csvPath}: fewer than 3 breeds to compose from`);
-    const random = seededRandom(SEED);
+    // Pairs and trios each from their own seeded stream: `--pairs 12` composes the first 12 pairs of `--pairs 60`.
+    const streams = [seededRandom(SEED), seededRandom(SEED + 1)];
     const photos: ComposedResult[] = [];
-    for (let k = 0; k < count; k++) {
-      const drawn = drawDogs(dogs, k % 3 === 2 ? 3 : 2, random);
+    for (let k = 0; k < count + Math.ceil(count / 3); k++) {
+      const trio = k >= count;
+      const random = streams[trio ? 1 : 0] as () => number;
+      const drawn = drawDogs(dogs, trio ? 3 : 2, random);
       const heights = drawn.map(() => between(random, MIN_HEIGHT, MAX_HEIGHT));
       const gaps = drawn.map(() => between(random, MIN_GAP, MAX_GAP));
       const inputs = await Promise.all(
