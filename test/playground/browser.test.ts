@@ -268,7 +268,7 @@ describe('the playground in Chromium', () => {
     await tabTo('document.activeElement?.id === "text"');
     await page.keyboard.type('/breeds');
     await page.keyboard.press('Enter');
-    const pager = page.locator('.msg.from-bot', { hasText: 'The 120 breeds I know (page 1/4)' });
+    const pager = page.locator('.msg.from-bot', { hasText: 'The 121 breeds I know (page 1/4)' });
     await pager.waitFor({ timeout: ANSWER_MS });
     assert.equal(await page.inputValue('#text'), '', 'the box is cleared after sending');
     await tabTo('document.activeElement?.textContent?.includes("Next")', true);
@@ -279,7 +279,7 @@ describe('the playground in Chromium', () => {
     assert.match(focused, /Next/);
     await page.keyboard.press('Enter');
     await page.locator('.msg.from-bot', { hasText: '(page 3/4)' }).waitFor({ timeout: ANSWER_MS });
-    assert.equal(await page.locator('.msg.from-bot', { hasText: 'The 120 breeds' }).count(), 1, 'edited in place');
+    assert.equal(await page.locator('.msg.from-bot', { hasText: 'The 121 breeds' }).count(), 1, 'edited in place');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'playground-breeds.png') });
   });
 
