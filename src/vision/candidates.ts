@@ -134,3 +134,43 @@ export function unionBox(boxes: readonly Box[]): Box {
   const bottom = Math.max(...boxes.map((b) => b.top + b.height));
   return { left, top, width: right - left, height: bottom - top };
 }
+
+/**
+ * The widest band of the photo (full height, or full width) that no box touches, when it is at least
+ * `minShare` of the photo's side; else null. A dog the detector does not see at all (a komondor, a shih-tzu beside
+ * another dog: no box above 0.1) lies in such a band.
+ */
+export function widestFreeBand(
+  boxes: readonly Box[],
+  photo: { width: number; height: number },
+  minShare: number,
+): Box | null {
+  const across = freeRun(
+    boxes.map((b) => [b.left, b.left + b.width]),
+    photo.width,
+  );
+  const down = freeRun(
+    boxes.map((b) => [b.top, b.top + b.height]),
+    photo.height,
+  );
+  const bands: Box[] = [];
+  if (across.length >= minShare * photo.width)
+    bands.push({ left: across.from, top: 0, width: across.length, height: photo.height });
+  if (down.length >= minShare * photo.height)
+    bands.push({ left: 0, top: down.from, width: photo.width, height: down.length });
+  return bands.sort((a, b) => b.width * b.height - a.width * a.height)[0] ?? null;
+}
+
+/** The longest run of [0, size) outside every span. */
+function freeRun(spans: readonly number[][], size: number): { from: number; length: number } {
+  const sorted = [...spans].sort((a, b) => (a[0] as number) - (b[0] as number));
+  let best = { from: 0, length: 0 };
+  let at = 0;
+  for (const [start = 0, end = 0] of [...sorted, [size, size]]) {
+    const from = Math.max(0, Math.floor(at));
+    const length = Math.min(size, Math.ceil(start)) - from;
+    if (length > best.length) best = { from, length };
+    at = Math.max(at, end);
+  }
+  return best;
+}
