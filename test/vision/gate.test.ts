@@ -7,7 +7,15 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { acceptDogs, type CandidateRules, isEdgePart, touchesEdge } from '../../src/vision/candidates.ts';
+import {
+  acceptDogs,
+  type CandidateRules,
+  groupSplitDogs,
+  isEdgePart,
+  touchesEdge,
+  unionBox,
+  widestFreeBand,
+} from '../../src/vision/candidates.ts';
 import { Classifier } from '../../src/vision/classifier.ts';
 import type { Detection } from '../../src/vision/detect/index.ts';
 import { loadDetectorManifest } from '../../src/vision/manifest.ts';
@@ -70,6 +78,48 @@ describe('candidate rules (the shipped yolox-nano-coco settings)', () => {
 
   it('without a gate model every box the detector is sure enough of counts', () => {
     assert.deepEqual(accepted([candidate('cat', 0.3, null, 100), candidate('dog', 0.2, null, 600)]), ['cat']);
+  });
+});
+
+describe('halves of one dog, and room for a dog the detector missed (made-up boxes)', () => {
+  const box = (label: string, left: number, width: number, breed: string) => ({
+    detection: { box: { left, top: 100, width, height: 200 }, label, score: 0.5 },
+    dogScore: 0.99,
+    breed,
+  });
+  const groups = (cs: ReturnType<typeof box>[]) =>
+    groupSplitDogs(cs, (c) => c.breed, 'dog').map((g) => g.map((c) => c.detection.box.left));
+
+  it('a box called another animal touching one named the same breed is its other half', () => {
+    // 4 px apart, 100 px wide: within SPLIT_REACH (a tenth of each box).
+    assert.deepEqual(groups([box('dog', 100, 100, 'a'), box('sheep', 204, 100, 'a')]), [[100, 204]]);
+    assert.deepEqual(groups([box('horse', 100, 100, 'a'), box('horse', 190, 100, 'a')]), [[100, 190]]);
+    assert.deepEqual(unionBox([box('dog', 100, 100, 'a'), box('sheep', 204, 100, 'a')].map((c) => c.detection.box)), {
+      left: 100,
+      top: 100,
+      width: 204,
+      height: 200,
+    });
+  });
+
+  it('two "dog" boxes, two breeds, or boxes apart stay two dogs', () => {
+    assert.deepEqual(groups([box('dog', 100, 100, 'a'), box('dog', 204, 100, 'a')]), [[100], [204]]);
+    assert.deepEqual(groups([box('dog', 100, 100, 'a'), box('sheep', 204, 100, 'b')]), [[100], [204]]);
+    assert.deepEqual(groups([box('dog', 100, 100, 'a'), box('sheep', 230, 100, 'a')]), [[100], [230]]);
+  });
+
+  it('the widest band free of the boxes, when it is at least the share asked of the photo', () => {
+    const photo = { width: 600, height: 300 };
+    const found = [{ left: 350, top: 50, width: 200, height: 200 }];
+    assert.deepEqual(widestFreeBand(found, photo, 1 / 3), { left: 0, top: 0, width: 350, height: 300 });
+    assert.equal(widestFreeBand([{ left: 150, top: 0, width: 300, height: 300 }], photo, 1 / 3), null);
+    // A band across the photo, under a dog at its top.
+    assert.deepEqual(widestFreeBand([{ left: 0, top: 0, width: 600, height: 100 }], photo, 1 / 3), {
+      left: 0,
+      top: 100,
+      width: 600,
+      height: 200,
+    });
   });
 });
 
