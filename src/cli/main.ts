@@ -75,7 +75,7 @@ program
   .option('--fit-temperature', 'also fit the temperature that makes the percentages calibrated on this set')
   .option(
     '--pairs <n>',
-    "instead, compose n photos of two or three of the set's dogs: are all found and named?",
+    "instead, compose n photos of two of the set's dogs side by side (and n/3 of three): are all found and named?",
     positiveInt,
   )
   .option('--plot <file.png>', 'also write the reliability diagram (stated % against how often right) as a PNG')

@@ -1,11 +1,2 @@
-/** A small deterministic generator (mulberry32), so a failure can be replayed with the printed seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The tests' seeded generator is the command line's (mulberry32), so a failure can be replayed with the printed seed. */
+export { seededRandom } from '../../src/cli/seeded-random.ts';

@@ -10,6 +10,7 @@ import type { CliContext, ModelFlags } from '../context.ts';
 import { openClassifier } from '../context.ts';
 import { readInputPhoto } from '../input-photo.ts';
 import { type LabelledFile, readLabelsCsv } from '../labelled-files.ts';
+import { seededRandom } from '../seeded-random.ts';
 
 export interface EvalPairsFlags extends ModelFlags {
   json?: boolean;
@@ -50,18 +51,6 @@ export interface PairsReport {
   byCount: { dogs: number; photos: number; allFound: number; allNamed: number }[];
   allFound: number;
   allNamed: number;
-}
-
-/** mulberry32: a small seeded generator, so the composed set is the same on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const between = (random: () => number, min: number, max: number) => min + Math.floor(random() * (max - min + 1));
