@@ -82,6 +82,28 @@ describe('dog-breeds eval on the validation set', () => {
     }
   });
 
+  it("the default pipeline keeps issue 23's figures on unseen photos, within a photo or two (README, Measurements)", () => {
+    // Published: top-1 59 and top-3 72 of 75, all 75 dogs and 2 of 299 non-dogs passing, mean stated 0.6 points under
+    // accuracy, 46 of 51 answers stated >= 70 % right. The floors leave a photo or two for float differences between
+    // CPUs and batch sizes; a change that costs more is a regression to look at, not noise.
+    const [dogs, notDogs] = numbers(/^images \d+: (\d+) dogs, (\d+) not dogs/);
+    const [top1, top3] = numbers(/^top-1 ([\d.]+)% {3}top-3 ([\d.]+)%/);
+    const [dogsPassing, notDogsPassing] = numbers(/^gate: dogs passing ([\d.]+)% {3}non-dogs passing ([\d.]+)%/);
+    const [, , points] = numbers(
+      /^stated top-1 \(T=[\d.]+\): mean ([\d.]+)% against ([\d.]+)% right \(([+-][\d.]+) points/,
+    );
+    const [confidentRight] = numbers(/^stated ≥ 70%: ([\d.]+)% right/);
+    const photos = (share: number | undefined, of: number | undefined) => Math.round(((share ?? 0) / 100) * (of ?? 0));
+    assert.equal(dogs, 75);
+    assert.equal(notDogs, 299);
+    assert.ok(photos(top1, dogs) >= 58, `top-1 ${top1}%`);
+    assert.ok(photos(top3, dogs) >= 71, `top-3 ${top3}%`);
+    assert.ok(photos(dogsPassing, dogs) >= 74, `dogs passing ${dogsPassing}%`);
+    assert.ok(photos(notDogsPassing, notDogs) <= 3, `non-dogs passing ${notDogsPassing}% (at most 1 %: 3 of 299)`);
+    assert.ok(Math.abs(points ?? 99) <= 3, `mean stated ${points} points from accuracy`);
+    assert.ok((confidentRight ?? 0) >= 86, `stated >= 70 %: ${confidentRight}% right`);
+  });
+
   it('--plot writes the reliability diagram as a PNG: a real image of the drawn size, not blank', async () => {
     const meta = await sharp(plot).metadata();
     assert.equal(meta.format, 'png');
