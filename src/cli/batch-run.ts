@@ -21,6 +21,9 @@ import {
   connectRedis,
   createBatchQueue,
   enqueueBatch,
+  RedisOutageReport,
+  redisErrorListener,
+  safeRedisUrl,
 } from '../queue/index.ts';
 import { listWorkers } from '../store/index.ts';
 import { createTelegramApi } from '../telegram/index.ts';
@@ -103,6 +106,7 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRunSummar
     prefix: config.QUEUE_PREFIX,
   });
   const stops: (() => Promise<unknown>)[] = [() => events.close(), () => queue.close()];
+  const say = options.say ?? sayOnStderr;
   const started = Date.now();
   const clock = new WorkClock(started);
   const pending = new Map(items.map((item) => [batchJobId(modelId, item.data.key), item]));
@@ -126,6 +130,7 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRunSummar
   };
 
   try {
+    watchRedis(options, { redis, queue, events }, say, () => reconcile(queue, modelId, pending, settle, say));
     if (options.local) stops.unshift(await startLocalWorker(options, redis));
     events.on('active', ({ jobId }) => {
       if (pending.has(jobId)) clock.began();
@@ -142,21 +147,14 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRunSummar
     await events.waitUntilReady();
     bar.start(items.length, 0, { failed: 0, rate: '0.0' });
     if (items.length === 0) allDone();
-    if (!options.local && items.length > 0) stops.unshift(watchForWorkers(options, queue, redis));
+    if (!options.local && items.length > 0) stops.unshift(watchForWorkers(options, queue, redis, say));
     await enqueueBatch(
       queue,
       modelId,
       items.map((i) => i.data),
     );
     // Jobs that finished before we listened (an earlier, interrupted run): collect their results now.
-    for (const jobId of [...pending.keys()]) {
-      const job = await queue.getJob(jobId);
-      if (job?.finishedOn === undefined) continue;
-      if (job.returnvalue) await settle(jobId, job.returnvalue);
-      else if (job.failedReason && job.attemptsMade >= (job.opts.attempts ?? 1)) {
-        await settle(jobId, { ok: false, problem: 'failed', message: job.failedReason });
-      }
-    }
+    for (const jobId of [...pending.keys()]) await collectFinished(queue, jobId, settle);
     const stopped = await Promise.race([
       done.then(() => false),
       (options.interrupted ?? new Promise(() => undefined)).then(() => true),
@@ -175,6 +173,66 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRunSummar
   }
 }
 
+type Settle = (jobId: string, result: BatchJobResult) => Promise<void>;
+
+/** A job's result when it has finished (for good: a failure with attempts left is not); whether it was there at all. */
+async function collectFinished(queue: BatchQueue, jobId: string, settle: Settle): Promise<boolean> {
+  const job = await queue.getJob(jobId);
+  if (job === undefined) return false;
+  if (job.finishedOn === undefined) return true;
+  if (job.returnvalue) await settle(jobId, job.returnvalue);
+  else if (job.failedReason && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+    await settle(jobId, { ok: false, problem: 'failed', message: job.failedReason });
+  }
+  return true;
+}
+
+/**
+ * After Redis comes back: the results of jobs that finished meanwhile, and the jobs Redis no longer has (restarted
+ * without its data) queued again — otherwise the run would wait for them for ever.
+ */
+async function reconcile(
+  queue: BatchQueue,
+  modelId: string,
+  pending: ReadonlyMap<string, BatchItem>,
+  settle: Settle,
+  say: (line: string) => void,
+): Promise<void> {
+  const lost: BatchJobData[] = [];
+  for (const [jobId, item] of [...pending]) {
+    if (!(await collectFinished(queue, jobId, settle))) lost.push(item.data);
+  }
+  if (lost.length === 0) return;
+  await enqueueBatch(queue, modelId, lost);
+  say(`Redis had lost ${lost.length} of the queued photos (restarted without its data?): they are queued again.`);
+}
+
+/**
+ * Redis going away mid-run: one note each way for the person instead of BullMQ's stack traces on every reconnect try
+ * (ioredis reconnects, commands wait), and what finished or was lost meanwhile put right when it is back.
+ */
+function watchRedis(
+  options: BatchRunOptions,
+  parts: { redis: Redis; queue: BatchQueue; events: QueueEvents },
+  say: (line: string) => void,
+  whenBack: () => Promise<void>,
+): void {
+  const { redis, queue, events } = parts;
+  const where = safeRedisUrl(options.config.REDIS_URL);
+  RedisOutageReport.watch(redis, {
+    lost: () => say(`Redis (${where}) is unreachable: waiting for it; the queued photos wait too.`),
+    back: () => {
+      say(`Redis (${where}) is back.`);
+      whenBack().catch((error: unknown) => options.logger.warn({ err: error }, 'could not check the batch jobs'));
+    },
+  });
+  const log = (error: Error) => options.logger.warn({ err: error }, 'batch queue error');
+  queue.on('error', redisErrorListener(redis, log));
+  events.on('error', redisErrorListener(redis, log));
+}
+
+const sayOnStderr = (line: string) => void process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${line}\n`);
+
 function progressBar(): cliProgress.SingleBar {
   return new cliProgress.SingleBar(
     {
@@ -191,9 +249,12 @@ function progressBar(): cliProgress.SingleBar {
  * keeps waiting rather than exiting: its jobs are in Redis already, and a worker started now (in another terminal, a
  * container) takes them, so the person only has to start one; exiting would leave them queued all the same.
  */
-function watchForWorkers(options: BatchRunOptions, queue: BatchQueue, redis: Redis): () => Promise<void> {
-  const say =
-    options.say ?? ((line: string) => void process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${line}\n`));
+function watchForWorkers(
+  options: BatchRunOptions,
+  queue: BatchQueue,
+  redis: Redis,
+  say: (line: string) => void,
+): () => Promise<void> {
   const name = batchQueueName(options.modelId);
   let listening: boolean | undefined;
   const check = async () => {
