@@ -11,7 +11,7 @@ import { GrammyError } from 'grammy';
 import { type Role, ShutdownSteps, StartUpAborted, startApp } from './app/index.ts';
 import { loadConfig } from './config/index.ts';
 import { OperatorError } from './operator-error.ts';
-import { createLogger } from './ops/index.ts';
+import { createLogger, logProcessWarnings } from './ops/index.ts';
 
 const ROLES: Record<string, Role[]> = { bot: ['bot'], worker: ['worker'], all: ['bot', 'worker'] };
 
@@ -41,6 +41,7 @@ const logger = createLogger({
   name: `dog-breeds-${roleName}`,
   ...(playgroundLog ? { destination: playgroundLog.destination } : {}),
 });
+logProcessWarnings(logger);
 
 // Signals are handled from the start. One that comes while the process starts aborts the start-up where it is (the
 // wait for Redis or Telegram, the model loading) and closes what was opened; a running process stops taking work,

@@ -39,3 +39,13 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     (options.destination ?? process.stdout) as DestinationStream,
   );
 }
+
+/**
+ * Node's own warnings (a listener leak, a deprecation) as log lines of `logger`, instead of Node's plain text on
+ * stderr: a service writes JSON lines only, which the log pipeline parses and the token scrubber sees. Node prints
+ * them through a 'warning' listener of its own (absent under --no-warnings), replaced here.
+ */
+export function logProcessWarnings(logger: Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => logger.warn({ err: warning }, `node warning: ${warning.name}`));
+}
