@@ -25,11 +25,12 @@ const MODELS = [
 /**
  * What the full run needs from the machine: a check, and the Debian package that provides it. The browser test drives
  * Debian's Chromium (playwright-core downloads none); the container test runs its own dockerd and debootstraps its base
- * image; docker-compose (v1: Debian has no compose v2 plugin) and caddy check docker-compose.yml; the training test
- * runs Debian's PyTorch under the system Python.
+ * image; ffmpeg reads videos (and the tests make theirs with it); docker-compose (v1: Debian has no compose v2 plugin)
+ * and caddy check docker-compose.yml; the training test runs Debian's PyTorch under the system Python.
  */
 const SYSTEM = [
   { what: 'redis-server', ok: () => onPath('redis-server') && onPath('redis-cli'), packages: ['redis-server'] },
+  { what: 'ffmpeg', ok: () => onPath('ffmpeg') && onPath('ffprobe'), packages: ['ffmpeg'] },
   { what: 'chromium', ok: () => existsSync('/usr/bin/chromium'), packages: ['chromium'] },
   { what: 'the emoji font', ok: () => dpkgHas('fonts-noto-color-emoji'), packages: ['fonts-noto-color-emoji'] },
   { what: 'dockerd', ok: () => onPath('dockerd') && onPath('docker'), packages: ['docker.io'] },

@@ -48,3 +48,4 @@ export { pullModelFile, verifyModelFile } from './model-file.ts';
 export { type PhotoSideModels, photoSideNeeded } from './photo-side.ts';
 export { type BreedGuess, type Guess, guessesOf, type NamedGuess, topK } from './postprocess.ts';
 export type { DecodeLimits, ImageSource } from './preprocess/index.ts';
+export * from './video/index.ts';
