@@ -334,9 +334,7 @@ async function processPhoto(
   });
   for (;;) {
     try {
-      const result = await answerPhoto(job, { options, log, sent });
-      sent.forget(job);
-      return result;
+      return await answerPhoto(job, { options, log, sent });
     } catch (error) {
       if (token === undefined) throw error;
       if (isRedisUnavailable(error)) {
@@ -383,7 +381,7 @@ export function startPhotoWorker(options: PhotoWorkerOptions): Worker<PhotoJobPr
   const worker: Worker<PhotoJobProgress, PhotoJobResult> = new Worker<PhotoJobProgress, PhotoJobResult>(
     PHOTO_QUEUE,
     (job, token): Promise<PhotoJobResult> =>
-      processPhoto(job, token, options, sent, () => worker.closing !== undefined),
+      sent.oneRunAtATime(job, () => processPhoto(job, token, options, sent, () => worker.closing !== undefined)),
     {
       connection: options.connection,
       prefix: options.prefix,

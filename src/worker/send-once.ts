@@ -27,9 +27,29 @@ const RECORD_RETRY_MAX_MS = 2000;
 /** Answers sent but perhaps not recorded in Redis, remembered by this process; the oldest forgotten past this many. */
 const SENT_MEMORY = 10_000;
 
-/** Answer message ids by job id, in this process: a retry here never sends again, even if Redis lost the record. */
+/**
+ * Answer message ids by job id, in this process: a retry here never sends again, even if Redis lost the record. Kept
+ * after the job completes (bounded): a second run of the job in this process — its lock lapsed while Redis was away,
+ * and this worker took it again while the first run was still going — must still find the answer sent.
+ */
 export class SentAnswers {
   private readonly byJob = new Map<string, number>();
+  /** The run of each job in hand in this process: a second run of the same job waits for the first to end. */
+  private readonly running = new Map<string, Promise<unknown>>();
+
+  /** Runs `run` once no other run of the same job is going in this process. */
+  async oneRunAtATime<T>(job: PhotoJob, run: () => Promise<T>): Promise<T> {
+    const id = job.id ?? '';
+    const before = this.running.get(id);
+    const mine = (before ?? Promise.resolve()).catch(() => undefined).then(run);
+    const settled = mine.catch(() => undefined);
+    this.running.set(id, settled);
+    try {
+      return await mine;
+    } finally {
+      if (this.running.get(id) === settled) this.running.delete(id);
+    }
+  }
 
   get(job: PhotoJob): number | undefined {
     return job.data.answerMessageId ?? this.byJob.get(job.id ?? '');
