@@ -14,4 +14,5 @@ export {
 export { ShutdownSteps } from './shutdown-steps.ts';
 export { type Role, type RunningApp, type StartOptions, startApp } from './start-app.ts';
 export { StartUpAborted } from './start-up.ts';
+export { NO_VIDEO_DECODER_NOTE, openVideoReader, videoReaderOptions } from './video-reader.ts';
 export { NothingToServeError, startBatchRole, startWorkerRole, type WorkerRole } from './worker-role.ts';

@@ -141,6 +141,23 @@ export const configSchema = z
      */
     GROUP_LEAD_SHARE: z.coerce.number().min(0).max(1).default(0.6),
     MAX_INPUT_PIXELS: int(1).default(100_000_000),
+    // Videos (video, animation/GIF and round video-note messages): frames sampled with ffmpeg, each classified
+    /** Most frames sampled from one clip, spread over it: more reads a long clip better, each costs a photo's work. */
+    VIDEO_MAX_FRAMES: int(1, 32).default(8),
+    /** Longest clip read, in seconds; longer ones get a kind message asking for a shorter clip. */
+    VIDEO_MAX_SECONDS: int(1).default(600),
+    /** Most pixels of one frame as the file declares it (4K is 8 294 400): more is refused unread (decompression bombs). */
+    VIDEO_MAX_PIXELS: int(1).default(8_294_400),
+    /** Time for reading one clip, probe and every frame together: ffmpeg is killed past it (frames read are used). */
+    VIDEO_TIMEOUT_MS: int(1000).default(30_000),
+    /** Address-space limit of each ffmpeg process, in MiB: a bomb fails inside ffmpeg, never in the worker. */
+    VIDEO_MAX_MEMORY_MB: int(64).default(1024),
+    /**
+     * The ffmpeg and ffprobe binaries (a name on PATH or a path): Debian's `ffmpeg` package has both. Missing, the
+     * worker says so once at start, answers photos as usual and videos with a kind note.
+     */
+    FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
+    FFPROBE_PATH: z.string().min(1).default('ffprobe'),
     // History of chat answers (for /stats and `dog-breeds reprocess`); never the photos
     /** Days answers are kept; 0 turns the history off. */
     HISTORY_RETENTION_DAYS: z.coerce.number().min(0).max(365).default(7),

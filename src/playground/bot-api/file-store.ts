@@ -15,10 +15,10 @@ export class FileStore {
     const n = this.fileCounter++;
     const mimeType = opts.mimeType ?? 'application/octet-stream';
     const fileName = opts.fileName ?? `file_${n}.${extensionFor(mimeType)}`;
-    const folder = mimeType.startsWith('image/') ? 'photos' : 'documents';
+    const folder = mimeType.startsWith('image/') ? 'photos' : mimeType.startsWith('video/') ? 'videos' : 'documents';
     const extension = /\.([A-Za-z0-9]{1,8})$/.exec(fileName)?.[1] ?? extensionFor(mimeType);
     // Prefixes like Telegram's, so ids look familiar in logs.
-    const idPrefix = folder === 'photos' ? 'AgACAgIAAxkBAA' : 'BQACAgIAAxkBAA';
+    const idPrefix = { photos: 'AgACAgIAAxkBAA', videos: 'BAACAgIAAxkBAA', documents: 'BQACAgIAAxkBAA' }[folder];
     const record: FileRecord = {
       file_id: `${idPrefix}${randomBytes(33).toString('base64url')}`,
       file_unique_id: `AQAD${randomBytes(9).toString('base64url')}`,

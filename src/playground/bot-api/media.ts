@@ -98,6 +98,10 @@ export function extensionFor(mimeType: string): string {
     'image/png': 'png',
     'image/webp': 'webp',
     'image/gif': 'gif',
+    'video/mp4': 'mp4',
+    'video/quicktime': 'mov',
+    'video/webm': 'webm',
+    'video/x-matroska': 'mkv',
     'application/pdf': 'pdf',
   };
   return known[mimeType] ?? 'dat';

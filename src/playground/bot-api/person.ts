@@ -1,6 +1,6 @@
 /**
  * The person's side of the chat: the users and chats a test (or the playground's page) plays,
- * and what they do — send text, photos, albums, documents and stickers, press inline buttons —
+ * and what they do — send text, photos, albums, documents, videos, GIFs, video notes and stickers, press inline buttons —
  * including group privacy mode, which decides whether the bot hears of it at all.
  */
 import { detectEntities } from './formatting.ts';
@@ -15,6 +15,8 @@ import type {
   SendDocumentInput,
   SendPhotoInput,
   SendTextInput,
+  SendVideoInput,
+  StoredFile,
   Update,
   User,
   UserChat,
@@ -66,6 +68,56 @@ export class PersonActions {
       },
       ...captionOf(caption),
     });
+  }
+
+  /** A video message: `message.video`, as Telegram's clients send a clip. */
+  sendVideo(input: SendVideoInput): Message {
+    const { stored, fileName, mimeType, caption } = this.storeVideo(input, 'video.mp4');
+    return this.userMessage(input.chat, input.from, input.replyTo, {
+      video: { ...videoFields(stored, input), file_name: fileName, mime_type: mimeType },
+      ...captionOf(caption),
+    });
+  }
+
+  /**
+   * A GIF as Telegram delivers it: an MP4 "animation". Like Telegram, the message carries the same file as
+   * `message.document` too (the Bot API keeps that for older bots).
+   */
+  sendAnimation(input: SendVideoInput): Message {
+    const { stored, fileName, mimeType, caption } = this.storeVideo(input, 'animation.gif.mp4');
+    const document = {
+      file_id: stored.file_id,
+      file_unique_id: stored.file_unique_id,
+      file_name: fileName,
+      mime_type: mimeType,
+      file_size: stored.file_size,
+    };
+    return this.userMessage(input.chat, input.from, input.replyTo, {
+      animation: { ...videoFields(stored, input), file_name: fileName, mime_type: mimeType },
+      document,
+      ...captionOf(caption),
+    });
+  }
+
+  /** A round video note: square (`length` is its side, default 240), no caption, no file name. */
+  sendVideoNote(input: Omit<SendVideoInput, 'caption' | 'fileName' | 'height'>): Message {
+    const { stored } = this.storeVideo(input, 'video_note.mp4');
+    return this.userMessage(input.chat, input.from, input.replyTo, {
+      video_note: {
+        file_id: stored.file_id,
+        file_unique_id: stored.file_unique_id,
+        length: input.width ?? 240,
+        duration: input.duration ?? 5,
+        file_size: stored.file_size,
+      },
+    });
+  }
+
+  private storeVideo(input: SendVideoInput, defaultName: string) {
+    const mimeType = input.mimeType ?? 'video/mp4';
+    const fileName = input.fileName ?? defaultName;
+    const stored = this.state.files.fromInput(input.file, { mimeType, fileName });
+    return { stored, fileName, mimeType, caption: input.caption };
   }
 
   sendSticker({ chat, from }: { chat: UserChat; from: User }): Message {
@@ -168,6 +220,18 @@ export class PersonActions {
       return e.type === 'bot_command' && (!part.includes('@') || part.endsWith(`@${name}`));
     });
   }
+}
+
+/** What a video and an animation share: Telegram's ids, the clip's size and length as the client says, the bytes. */
+function videoFields(stored: StoredFile, input: SendVideoInput) {
+  return {
+    file_id: stored.file_id,
+    file_unique_id: stored.file_unique_id,
+    width: input.width ?? 640,
+    height: input.height ?? 360,
+    duration: input.duration ?? 5,
+    file_size: stored.file_size,
+  };
 }
 
 // -----------------------------------------------------------------------------

@@ -39,6 +39,7 @@ import type {
   SendDocumentInput,
   SendPhotoInput,
   SendTextInput,
+  SendVideoInput,
   StandInOptions,
   StoredFile,
   Update,
@@ -146,6 +147,21 @@ export class BotApiStandIn {
 
   sendDocument(input: SendDocumentInput): Message {
     return this.person.sendDocument(input);
+  }
+
+  /** A video message (`message.video`); a video sent as a file is `sendDocument` with a video MIME type. */
+  sendVideo(input: SendVideoInput): Message {
+    return this.person.sendVideo(input);
+  }
+
+  /** A GIF as Telegram turns it into: an MP4 `message.animation` (and, as Telegram does, `message.document`). */
+  sendAnimation(input: SendVideoInput): Message {
+    return this.person.sendAnimation(input);
+  }
+
+  /** A round video note (`message.video_note`): square, `width` its side (default 240), no caption. */
+  sendVideoNote(input: Omit<SendVideoInput, 'caption' | 'fileName' | 'height'>): Message {
+    return this.person.sendVideoNote(input);
   }
 
   sendSticker(input: { chat: UserChat; from: User }): Message {

@@ -83,6 +83,26 @@ export interface SendDocumentInput extends UserAction {
   replyTo?: number;
 }
 
+/**
+ * A video the person sends (`sendVideo`, `sendAnimation`, `sendVideoNote`): the bytes are an MP4 (Telegram turns a
+ * GIF into an MP4 "animation" itself; the caller does that here). Width, height and duration are what the client says
+ * of the clip — Telegram does not check them — with sensible defaults.
+ */
+export interface SendVideoInput extends UserAction {
+  file: FileInput;
+  caption?: string;
+  replyTo?: number;
+  /** Default 640 × 360 (a note: 240, its one side). */
+  width?: number;
+  height?: number;
+  /** Seconds; default 5. */
+  duration?: number;
+  /** Default video/mp4. */
+  mimeType?: string;
+  /** Default video.mp4 (a video), animation.gif.mp4 (an animation); a video note has none. */
+  fileName?: string;
+}
+
 export interface SendAlbumInput extends UserAction {
   files: FileInput[];
   /** Caption of the first photo, as Telegram clients do. */
