@@ -92,6 +92,14 @@ LABEL org.opencontainers.image.title="dog-breeds (gpu worker)" \
 COPY --from=build /usr/local/bin/node /usr/local/bin/node
 RUN groupadd --gid 1000 node \
     && useradd --uid 1000 --gid node --create-home --shell /usr/sbin/nologin node
+# ffmpeg and ffprobe: the worker reads videos, GIFs and round video notes through them (src/vision/video); without them
+# it answers those with a kind note and says why once at start. The distribution's build (Ubuntu's here), without
+# recommends; the downloaded packages and apt lists are dropped so the layer keeps only the programs. A large layer
+# (Debian's: ~480 MB, 200 packages: the codecs, and the SDL, Mesa and LLVM of ffplay, which the package brings and no
+# lighter Debian package leaves out).
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ffmpeg \
+    && apt-get clean && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production \
     DEVICE=cuda \
@@ -118,6 +126,10 @@ ENV NODE_ENV=production \
     DEVICE=cpu \
     OPS_HOST=0.0.0.0 \
     OPS_PORT=9090
+# ffmpeg and ffprobe for videos, as in the gpu image: Debian's build (bookworm: 5.1), without recommends, apt cleaned.
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ffmpeg \
+    && apt-get clean && rm -rf /var/lib/apt/lists/*
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/package.json ./

