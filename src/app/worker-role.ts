@@ -12,11 +12,12 @@ import { OperatorError } from '../operator-error.ts';
 import type { Logger, Metrics } from '../ops/index.ts';
 import { announceWorker } from '../store/index.ts';
 import { createTelegramApi } from '../telegram/index.ts';
-import type { Classifier } from '../vision/index.ts';
+import type { Classifier, VideoReader } from '../vision/index.ts';
 import { PhotoReplies, type SourceAccess, startBatchWorker, startPhotoWorker } from '../worker/index.ts';
 import { answerWordingOf, openClassifier } from './classifier-options.ts';
 import type { ProcessServices, TelegramAccess } from './services.ts';
 import type { ShutdownSteps } from './shutdown-steps.ts';
+import { openVideoReader } from './video-reader.ts';
 
 export interface WorkerRole {
   classifier: Classifier;
@@ -48,6 +49,8 @@ export function startBatchRole(options: {
   classifier: Classifier;
   concurrency: number;
   access: SourceAccess;
+  /** Video jobs; undefined where ffmpeg is missing (see openVideoReader). */
+  videoReader: VideoReader | undefined;
   logger: Logger;
   metrics: Metrics;
   locks?: { lockDuration: number; stalledInterval: number };
@@ -59,6 +62,7 @@ export function startBatchRole(options: {
     concurrency: options.concurrency,
     ...(options.locks ? { locks: options.locks } : {}),
     access: options.access,
+    videoReader: options.videoReader,
     logger: options.logger.child({ role: 'batch-worker' }),
     metrics: options.metrics,
   });
@@ -89,6 +93,8 @@ export async function startWorkerRole(services: ProcessServices): Promise<Worker
     'model loaded',
   );
   const api = telegram ? createTelegramApi(telegram) : undefined;
+  // Without ffmpeg the worker still serves photos: it says so once, and videos get a kind note.
+  const videoReader = await openVideoReader(config, logger);
   const batchWorker =
     config.BATCH_WORKER_CONCURRENCY > 0
       ? startBatchRole({
@@ -98,11 +104,15 @@ export async function startWorkerRole(services: ProcessServices): Promise<Worker
           concurrency: config.BATCH_WORKER_CONCURRENCY,
           locks: services.locks,
           access: telegram && api ? { telegram: { api, ...telegram } } : {},
+          videoReader,
           logger,
           metrics,
         })
       : undefined;
-  const worker = telegram && api && replies ? startChatPhotos(services, telegram, api, classifier, replies) : undefined;
+  const worker =
+    telegram && api && replies
+      ? startChatPhotos(services, { telegram, api, classifier, replies, videoReader })
+      : undefined;
   if (worker === undefined) logger.warn({ batchConcurrency: config.BATCH_WORKER_CONCURRENCY }, NO_TOKEN_PHOTOS_NOTE);
   const unannounce = announceWorker(redis, config.QUEUE_PREFIX, {
     model: classifier.breedModel.id,
@@ -128,11 +138,15 @@ export async function startWorkerRole(services: ProcessServices): Promise<Worker
 
 function startChatPhotos(
   services: ProcessServices,
-  telegram: TelegramAccess,
-  api: Api,
-  classifier: Classifier,
-  replies: PhotoReplies,
+  parts: {
+    telegram: TelegramAccess;
+    api: Api;
+    classifier: Classifier;
+    replies: PhotoReplies;
+    videoReader: VideoReader | undefined;
+  },
 ): Worker {
+  const { telegram, api, classifier, replies, videoReader } = parts;
   const { config } = services;
   return startPhotoWorker({
     connection: services.redis,
@@ -145,6 +159,7 @@ function startChatPhotos(
     telegram,
     answer: answerWordingOf(config),
     replies,
+    videoReader,
     logger: services.logger.child({ role: 'worker' }),
     metrics: services.metrics,
     history: services.history,

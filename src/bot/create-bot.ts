@@ -101,9 +101,11 @@ function failureReporter(options: BotOptions): (error: BotError<BotContext>) => 
     if (chatId !== undefined && error.ctx.chat?.type === 'private') {
       // The locale is unset when resolving it was what failed.
       const locale = error.ctx.locale ?? localeFromLanguageCode(error.ctx.from?.language_code);
-      // "I could not look at this photo" only where a photo came; a command or a typed name gets the plain apology.
+      // "I could not look at this photo" only where a photo came ("…watch this video" where a video came); a command
+      // or a typed name gets the plain apology.
       const message = error.ctx.msg;
-      const key = message?.photo || message?.document ? 'failed' : 'failed-other';
+      const video = message?.video || message?.animation || message?.video_note;
+      const key = video ? 'failed-video' : message?.photo || message?.document ? 'failed' : 'failed-other';
       await error.ctx.api.sendMessage(chatId, options.texts.t(locale, key)).catch(() => undefined);
     }
   };

@@ -1,8 +1,10 @@
 /**
  * Which file of a message is the photo to classify: of the sizes Telegram offers, the smallest that is large enough for
- * the models; or an image sent as a file, as it is.
+ * the models; or an image sent as a file, as it is. Or the video to classify: a video, a GIF (Telegram's MP4
+ * "animation"), a round video note, or a video sent as a file (`findVideo`).
  */
 import type { Message, PhotoSize } from 'grammy/types';
+import type { VideoKind } from '../queue/index.ts';
 import { MAX_DOWNLOAD_BYTES } from '../telegram/index.ts';
 
 export interface PhotoRef {
@@ -16,6 +18,13 @@ export type PhotoLookup =
   | { kind: 'too-big' }
   | { kind: 'not-an-image' } // a document that is not an image
   | { kind: 'none' }; // no file at all
+
+/** A video found in a message, or why it cannot be taken (over the Bot API's 20 MB download limit). */
+export type VideoLookup = { kind: 'video'; ref: PhotoRef; videoKind: VideoKind } | { kind: 'video-too-big' };
+
+/** Containers people's video files come with; ffmpeg has the last word on what the bytes are. */
+const VIDEO_MIME = /^video\/(mp4|quicktime|webm|x-matroska|x-m4v|3gpp)$/i;
+const VIDEO_EXTENSION = /\.(mp4|m4v|mov|webm|mkv|3gp)$/i;
 
 /** MIME types people's image files come with; the decoder has the last word on what the bytes are. */
 const IMAGE_MIME = /^image\/(jpeg|jpg|pjpeg|png|webp|gif|avif|heic|heif|tiff|bmp)$/i;
@@ -54,4 +63,33 @@ function checkSize(ref: PhotoRef): PhotoLookup {
     kind: 'photo',
     ref: ref.fileSize === undefined ? { fileId: ref.fileId, fileUniqueId: ref.fileUniqueId } : ref,
   };
+}
+
+/**
+ * The video in `message`, if it holds one: a video, an animation (checked before the document Telegram sends beside
+ * it), a video note, or a document whose MIME type (or, without one, file name) says video. Undefined: no video, look
+ * for a photo.
+ */
+export function findVideo(message: Message): VideoLookup | undefined {
+  const found = videoOf(message);
+  if (found === undefined) return undefined;
+  const [file, videoKind] = found;
+  if (file.file_size !== undefined && file.file_size > MAX_DOWNLOAD_BYTES) return { kind: 'video-too-big' };
+  const ref: PhotoRef = { fileId: file.file_id, fileUniqueId: file.file_unique_id };
+  if (file.file_size !== undefined) ref.fileSize = file.file_size;
+  return { kind: 'video', ref, videoKind };
+}
+
+type VideoFile = { file_id: string; file_unique_id: string; file_size?: number };
+
+function videoOf(message: Message): [VideoFile, VideoKind] | undefined {
+  if (message.animation) return [message.animation, 'animation'];
+  if (message.video) return [message.video, 'video'];
+  if (message.video_note) return [message.video_note, 'video-note'];
+  const document = message.document;
+  const looksLikeVideo =
+    document !== undefined &&
+    ((document.mime_type !== undefined && VIDEO_MIME.test(document.mime_type)) ||
+      (document.mime_type === undefined && VIDEO_EXTENSION.test(document.file_name ?? '')));
+  return looksLikeVideo ? [document, 'video'] : undefined;
 }

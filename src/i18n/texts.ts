@@ -156,8 +156,9 @@ export class Texts {
     return text === `{${key}}` ? undefined : text;
   }
 
-  notADog(locale: Locale, bestGuess?: Guess): string {
-    const lines = [this.t(locale, 'not-a-dog')];
+  /** "I don't see a dog in this photo" (or `video`), and the best guess when it may be a dog after all. */
+  notADog(locale: Locale, bestGuess?: Guess, media: 'photo' | 'video' = 'photo'): string {
+    const lines = [this.t(locale, media === 'video' ? 'not-a-dog-video' : 'not-a-dog')];
     if (bestGuess) {
       const name = escapeHtml(this.breedName(locale, bestGuess.breed));
       lines.push(this.t(locale, 'not-a-dog-guess', { name, percent: percent(bestGuess.p) }));

@@ -1,12 +1,17 @@
 /**
  * The job contract between the bot (producer) and the worker (consumer). A job carries references only — never the
  * photo's bytes: the worker fetches the file from Telegram itself, so Redis stays small and photos are not kept.
+ * A "photo job" may carry a video (`media: 'video'`): same queue, same limits, same answer-once path; the names stay
+ * "photo" because the queue, its keys and its metrics are shared with every job already in Redis.
  */
 import type { Guess } from '../vision/index.ts';
 
 export const PHOTO_QUEUE = 'photos';
 
-/** One photo to classify and answer. */
+/** How a video came: a video, a GIF (Telegram's MP4 "animation"), or a round video note. Its answer says which. */
+export type VideoKind = 'video' | 'animation' | 'video-note';
+
+/** One photo (or video) to classify and answer. */
 export interface PhotoJobData {
   chatId: number;
   /** The person's message holding the photo. */
@@ -24,10 +29,17 @@ export interface PhotoJobData {
    * the worker need not ask Redis again; absent in jobs queued by a bot older than this field.
    */
   locale?: string;
+  /** A video (sampled frame by frame) rather than a photo; absent in a photo's job, and in jobs older than videos. */
+  media?: 'video';
+  /** For a video: what kind of message brought it (the answer's wording: "your GIF", "your video note"). */
+  videoKind?: VideoKind;
 }
 
-/** `expired`: the photo waited past PHOTO_MAX_AGE_SECONDS (Telegram or the workers away) and got an apology. */
-export type PhotoOutcome = 'answered' | 'not-a-dog' | 'bad-input' | 'file-unavailable' | 'expired';
+/**
+ * `expired`: the photo waited past PHOTO_MAX_AGE_SECONDS (Telegram or the workers away) and got an apology.
+ * `no-video-decoder`: a video came to a worker without ffmpeg, and got a kind note (the operator's to fix).
+ */
+export type PhotoOutcome = 'answered' | 'not-a-dog' | 'bad-input' | 'file-unavailable' | 'expired' | 'no-video-decoder';
 
 export interface PhotoJobResult {
   outcome: PhotoOutcome;

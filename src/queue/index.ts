@@ -12,6 +12,7 @@ export {
   type PhotoJobResult,
   type PhotoOutcome,
   photoJobId,
+  type VideoKind,
 } from './contract.ts';
 export {
   createPhotoQueue,

@@ -8,3 +8,4 @@ export * from './dog-marks.ts';
 export * from './history.ts';
 export * from './keyboards.ts';
 export * from './render.ts';
+export * from './video.ts';

@@ -114,13 +114,19 @@ function severalDogsCaption(
   return captions.find((caption) => htmlTextLength(caption) <= MAX_CAPTION_LENGTH) ?? (captions[2] as string);
 }
 
-/** The answer's words: the text about one dog, or the caption about several. */
-export function formatAnswer(result: AnswerFacts, options: AnswerOptions, texts: Texts, locale: Locale): string {
+/** The answer's words: the text about one dog, or the caption about several; `media` says what was looked at. */
+export function formatAnswer(
+  result: AnswerFacts,
+  options: AnswerOptions,
+  texts: Texts,
+  locale: Locale,
+  media: 'photo' | 'video' = 'photo',
+): string {
   if (namesSeveralDogs(result)) return severalDogsCaption(result, options, texts, locale);
   const [first] = result.top;
   if (!result.isDog) {
     const likely = first !== undefined && (result.dogScore ?? 0) >= (options.showGuessFromDogScore ?? 0.15);
-    return texts.notADog(locale, likely ? first : undefined);
+    return texts.notADog(locale, likely ? first : undefined, media);
   }
   return texts.answer(locale, result.top, doubtOf(result, options));
 }
@@ -145,8 +151,9 @@ export function renderReply(
   texts: Texts,
   locale: Locale,
   withFeedback: boolean,
+  media: 'photo' | 'video' = 'photo',
 ): Reply {
-  const text = formatAnswer(result, options, texts, locale);
+  const text = formatAnswer(result, options, texts, locale, media);
   if (namesSeveralDogs(result)) {
     const dogs = dogsWithButtons(result);
     const keyboard = severalDogsKeyboard(texts, locale, dogs, withFeedback);

@@ -18,6 +18,8 @@ export interface PredictionRecord {
   fileUniqueId: string;
   model: string;
   outcome: string;
+  /** A video's answer (read from its frames; `fileId` is the video's); absent for a photo's, and in older records. */
+  media?: 'video';
   isDog: boolean;
   dogScore: number | null;
   top: Guess[];

@@ -3,10 +3,24 @@
  * and the answer's context stored for its buttons. The rendering itself is src/reply's, pure.
  */
 import { isLocale, type Locale, localeFromLanguageCode, type Texts } from '../i18n/index.ts';
-import type { PhotoJobData } from '../queue/index.ts';
-import { type AnswerOptions, badImageKey, type Reply, renderReply } from '../reply/index.ts';
+import type { PhotoJobData, VideoKind } from '../queue/index.ts';
+import {
+  type AnswerOptions,
+  badImageKey,
+  type Reply,
+  renderReply,
+  renderVideoReply,
+  type VideoReply,
+  videoProblemText,
+} from '../reply/index.ts';
 import { type DogContext, feedbackEnabled, type PersonalData } from '../store/index.ts';
-import { type Classification, guessesOf, type ImageInputProblem } from '../vision/index.ts';
+import {
+  type Classification,
+  guessesOf,
+  type ImageInputProblem,
+  type VideoClassification,
+  type VideoInputProblem,
+} from '../vision/index.ts';
 
 /** What the worker says, in whose language, with which buttons. */
 export class PhotoReplies {
@@ -38,6 +52,22 @@ export class PhotoReplies {
 
   answer(result: Classification, locale: Locale, options: AnswerOptions): Reply {
     return renderReply(result, options, this.texts, locale, feedbackEnabled(this.personal));
+  }
+
+  /** A video's answer; `withFeedback` false leaves 👍/👎 off (an answer in text, about the video itself). */
+  videoAnswer(
+    result: VideoClassification,
+    kind: VideoKind,
+    locale: Locale,
+    options: AnswerOptions,
+    withFeedback = true,
+  ): VideoReply {
+    const feedback = withFeedback && feedbackEnabled(this.personal);
+    return renderVideoReply(result, kind, options, this.texts, locale, feedback);
+  }
+
+  videoProblem(locale: Locale, problem: VideoInputProblem, limits: { maxDurationS: number }): string {
+    return videoProblemText(this.texts, locale, problem, limits);
   }
 
   /**

@@ -9,6 +9,9 @@
  * Several dogs: the answer is the photo with the dogs' numbered boxes, the answer as its caption; its buttons are added
  * once the context they need is stored.
  *
+ * A video (a job with `media: 'video'`) is downloaded the same way and read frame by frame; its answer is the frame
+ * the vision core was surest of, as a photo (video-answer.ts).
+ *
  * Outcomes: a person's bad file is answered kindly and the job completes (retrying cannot fix it); Telegram away puts
  * the job back to wait without spending an attempt, until it is back (a photo older than PHOTO_MAX_AGE_SECONDS then
  * gets a short apology instead of a late answer: never silence); Redis away or refusing writes holds the job until it
@@ -17,8 +20,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, Worker } from 'bullmq';
-import { type Api, GrammyError, InputFile } from 'grammy';
-import type { InlineKeyboardMarkup } from 'grammy/types';
+import type { Api } from 'grammy';
 import type { Redis } from 'ioredis';
 import type { Locale } from '../i18n/index.ts';
 import type { Logger, Metrics } from '../ops/index.ts';
@@ -32,18 +34,14 @@ import {
 } from '../queue/index.ts';
 import type { AnswerOptions, Reply } from '../reply/index.ts';
 import { drawDogMarks } from '../reply/index.ts';
-import type { DogContext, PredictionHistory } from '../store/index.ts';
-import {
-  downloadTelegramFile,
-  FileDownloadError,
-  ignoreNotModified,
-  isTelegramAway,
-  keepTyping,
-} from '../telegram/index.ts';
-import type { Classification } from '../vision/index.ts';
+import type { PredictionHistory } from '../store/index.ts';
+import { downloadTelegramFile, FileDownloadError, isTelegramAway, keepTyping } from '../telegram/index.ts';
+import type { Classification, VideoClassification, VideoReader } from '../vision/index.ts';
 import { type Classifier, guessesOf, isImageInputError } from '../vision/index.ts';
+import { addButtons, type JobContext, replyInText, replyWithPhoto, unlessRedisAway } from './answer-sending.ts';
 import type { PhotoReplies } from './photo-replies.ts';
-import { type PhotoJob, type PhotoJobProgress, type SendContext, SentAnswers, sendOnce } from './send-once.ts';
+import { type PhotoJob, type PhotoJobProgress, SentAnswers } from './send-once.ts';
+import { lookAtVideo, sendVideoAnswer, videoLogFields } from './video-answer.ts';
 
 export interface PhotoWorkerOptions {
   connection: Redis;
@@ -53,8 +51,10 @@ export interface PhotoWorkerOptions {
   locks: { lockDuration: number; stalledInterval: number };
   /** A photo not answered within this long (Telegram away, no worker) gets an apology instead (PHOTO_MAX_AGE_SECONDS). */
   maxAgeMs: number;
-  /** The vision core (only `classify` is used). */
-  classifier: Pick<Classifier, 'classify'>;
+  /** The vision core (`classify`; a video's frames are read over `breeds` too). */
+  classifier: Pick<Classifier, 'classify' | 'breeds'>;
+  /** Reads videos; absent where ffmpeg is missing (a video then gets a kind note, photos are answered as usual). */
+  videoReader?: Pick<VideoReader, 'read' | 'options'> | undefined;
   api: Api;
   telegram: { token: string; apiRoot: string };
   answer: AnswerOptions;
@@ -74,31 +74,6 @@ export const TELEGRAM_AWAY_RETRY_MS = 5000;
 const MAX_STALLED = 3;
 /** BullMQ's pause before it fetches or finishes a job again after Redis failed it. */
 const REDIS_RETRY_MS = 1000;
-const HTML = { parse_mode: 'HTML', link_preview_options: { is_disabled: true } } as const;
-
-/** What a job's handling needs besides the job: the options, its log, and what this process sent. */
-interface JobContext {
-  options: PhotoWorkerOptions;
-  log: Logger;
-  sent: SentAnswers;
-}
-
-function sendContext({ log, options, sent }: JobContext): SendContext {
-  return { log, metrics: options.metrics, sent };
-}
-
-/** The job's reply in text (an answer, or why there is none), sent once. */
-function replyInText(job: PhotoJob, context: JobContext, text: string): Promise<number> {
-  const { chatId, messageId } = job.data;
-  return sendOnce(job, sendContext(context), async () => {
-    const sent = await context.options.api.sendMessage(chatId, text, {
-      ...HTML,
-      reply_parameters: { message_id: messageId, allow_sending_without_reply: true },
-    });
-    return sent.message_id;
-  });
-}
-
 /**
  * Sends the answer about several dogs: the numbered photo (once), the context its buttons need, then the buttons.
  * Returns the photo's message id, or undefined when Telegram refused the photo itself (the caller answers in text).
@@ -110,29 +85,11 @@ async function sendSeveralDogs(
   result: Classification,
   reply: Extract<Reply, { kind: 'several-dogs' }>,
 ): Promise<number | undefined> {
-  const { api } = context.options;
-  const data = job.data;
-  let messageId: number;
-  try {
-    messageId = await sendOnce(job, sendContext(context), async () => {
-      const annotated = await drawDogMarks(bytes, reply.marks, result.photo);
-      const sent = await api.sendPhoto(data.chatId, new InputFile(annotated, 'dogs.jpg'), {
-        caption: reply.caption,
-        parse_mode: 'HTML',
-        reply_parameters: { message_id: data.messageId, allow_sending_without_reply: true },
-      });
-      return sent.message_id;
-    });
-  } catch (error) {
-    // A 400 for the photo (say, a panorama beyond Telegram's proportions) will not pass on a retry either.
-    if (error instanceof GrammyError && error.error_code === 400) {
-      context.log.warn({ detail: error.description }, 'the numbered photo was refused: answering in text');
-      return undefined;
-    }
-    throw error;
-  }
-  await addButtons(job, context, result, { messageId, markup: reply.markup, dogs: reply.dogs });
-  return messageId;
+  const annotated = () => drawDogMarks(bytes, reply.marks, result.photo);
+  const sent = await replyWithPhoto(job, context, annotated, reply.caption, 'dogs.jpg');
+  if (sent === undefined) return undefined;
+  await addButtons(job, context, result, { messageId: sent.messageId, markup: reply.markup, dogs: reply.dogs });
+  return sent.messageId;
 }
 
 /** The answer, in text (one dog, or the whole photo) or as the numbered photo (several dogs). */
@@ -155,38 +112,6 @@ async function sendAnswer(
   await addButtons(job, context, result, { messageId, markup: reply.markup, dogs });
 }
 
-/**
- * Stores what the buttons under answer message `messageId` need, then adds `markup` (when given) to it: buttons
- * appear only once their context is stored. A context that could not be stored is logged; the answer stands.
- */
-async function addButtons(
-  job: PhotoJob,
-  { options, log }: JobContext,
-  result: Classification,
-  answer: { messageId: number; markup?: InlineKeyboardMarkup | undefined; dogs?: DogContext[] | undefined },
-): Promise<void> {
-  const { chatId } = job.data;
-  await options.replies
-    .remember(job.data, result, answer.messageId, answer.dogs)
-    .catch(unlessRedisAway((error) => log.warn({ err: error }, 'could not store the answer context')));
-  if (answer.markup) {
-    await ignoreNotModified(
-      options.api.editMessageReplyMarkup(chatId, answer.messageId, { reply_markup: answer.markup }),
-    );
-  }
-}
-
-/**
- * For a write whose loss costs the person nothing essential: its failure is only logged — unless Redis is away or
- * refusing writes, which the job waits out (holdUntilRedisTakesWrites) before it tries again, the answer not resent.
- */
-function unlessRedisAway(log: (error: unknown) => void): (error: unknown) => void {
-  return (error) => {
-    if (isRedisUnavailable(error)) throw error;
-    log(error);
-  };
-}
-
 /** The main dog's answer in the history (for /stats and `reprocess`); losing it must not cost the person the answer. */
 async function recordAnswer(
   job: PhotoJob,
@@ -197,6 +122,7 @@ async function recordAnswer(
   const data = job.data;
   await options.history
     .add({
+      ...(data.media === 'video' ? { media: 'video' } : {}),
       jobId: job.id ?? '',
       chatId: data.chatId,
       userId: data.userId,
@@ -213,25 +139,34 @@ async function recordAnswer(
     .catch(unlessRedisAway((error) => log.warn({ err: error }, 'could not record the answer in the history')));
 }
 
-/** What looking at the photo came to: its classification, or the reason there is none (the reply says it). */
-type LookedAt =
+/** What looking at the photo (or video) came to: its classification, or the reason there is none (the reply says it). */
+export type LookedAt =
   | { kind: 'classified'; bytes: Buffer; result: Classification }
-  | { kind: 'refused'; outcome: 'file-unavailable' | 'bad-input'; text: string };
+  | { kind: 'video'; result: VideoClassification }
+  | { kind: 'refused'; outcome: 'file-unavailable' | 'bad-input' | 'no-video-decoder'; text: string };
 
 /** Downloads and classifies the photo; a person's bad file is a refusal, anything transient throws (a retry). */
-async function lookAtPhoto(data: PhotoJobData, { options, log }: JobContext, locale: Locale): Promise<LookedAt> {
+async function lookAtPhoto(data: PhotoJobData, context: JobContext, locale: Locale): Promise<LookedAt> {
+  const { options, log } = context;
+  const video = data.media === 'video';
+  if (video && options.videoReader === undefined) {
+    log.warn({ videoKind: data.videoKind }, 'a video came, and this worker has no ffmpeg: answered with a kind note');
+    return { kind: 'refused', outcome: 'no-video-decoder', text: options.replies.text(locale, 'video-unavailable') };
+  }
   let bytes: Buffer;
   try {
     bytes = await downloadTelegramFile(options.api, options.telegram, data.fileId);
   } catch (error) {
     if (error instanceof FileDownloadError && error.reason !== 'transient') {
-      log.warn({ reason: error.reason, detail: error.message }, 'photo file unavailable');
+      log.warn({ reason: error.reason, detail: error.message, video }, 'photo file unavailable');
       // The job does not say whether a photo or a file came: "send a smaller one" fits both.
-      const key = error.reason === 'too-big' ? 'photo-too-big' : 'file-unavailable';
+      const tooBig = video ? 'video-too-big' : 'photo-too-big';
+      const key = error.reason === 'too-big' ? tooBig : 'file-unavailable';
       return { kind: 'refused', outcome: 'file-unavailable', text: options.replies.text(locale, key) };
     }
     throw error;
   }
+  if (video && options.videoReader) return lookAtVideo(bytes, options.videoReader, context, locale);
   try {
     return { kind: 'classified', bytes, result: await options.classifier.classify(bytes) };
   } catch (error) {
@@ -291,10 +226,11 @@ async function answerPhoto(job: PhotoJob, context: JobContext): Promise<PhotoJob
     return finished(job, options, looked.outcome);
   }
 
-  const { bytes, result } = looked;
+  const { result } = looked;
   options.metrics.preprocessSeconds.observe({ model: result.model }, result.ms.preprocess / 1000);
   options.metrics.inferenceSeconds.observe({ model: result.model }, result.ms.inference / 1000);
-  await sendAnswer(job, context, bytes, result, locale);
+  if (looked.kind === 'video') await sendVideoAnswer(job, context, looked.result, locale);
+  else await sendAnswer(job, context, looked.bytes, result, locale);
   const outcome = result.isDog ? 'answered' : 'not-a-dog';
   const top = guessesOf(result.top);
   await recordAnswer(job, context, result, outcome);
@@ -308,8 +244,9 @@ async function answerPhoto(job: PhotoJob, context: JobContext): Promise<PhotoJob
       moreDogs: result.moreDogs,
       classifyMs: Math.round(result.ms.total),
       jobMs: Date.now() - started,
+      ...(looked.kind === 'video' ? videoLogFields(looked.result) : {}),
     },
-    'photo answered',
+    looked.kind === 'video' ? 'video answered' : 'photo answered',
   );
   return finished(job, options, outcome, { top, dogScore: result.dogScore, model: result.model });
 }
@@ -404,9 +341,13 @@ export function startPhotoWorker(options: PhotoWorkerOptions): Worker<PhotoJobPr
     options.replies
       .localeFor(job.data)
       .then((locale) =>
-        options.api.sendMessage(chatId, options.replies.text(locale, 'failed'), {
-          reply_parameters: { message_id: messageId, allow_sending_without_reply: true },
-        }),
+        options.api.sendMessage(
+          chatId,
+          options.replies.text(locale, job.data.media === 'video' ? 'failed-video' : 'failed'),
+          {
+            reply_parameters: { message_id: messageId, allow_sending_without_reply: true },
+          },
+        ),
       )
       .catch((sendError: unknown) =>
         options.logger.error({ jobId: job.id, err: sendError }, 'could not send the apology'),

@@ -1,6 +1,8 @@
 /**
- * Photos in, jobs out. In private chats every photo (or image file, or album item) is answered; in groups only when
- * asked — `/breed` as a reply to a photo, or a caption mentioning the bot — which works with privacy mode on.
+ * Photos and videos in, jobs out. In private chats every photo (or image file, or album item) and every video (a
+ * video, a GIF, a round video note, a video file) is answered; in groups only when asked — `/breed` as a reply to one,
+ * or a caption mentioning the bot — which works with privacy mode on. A video goes the photo's way: queued by reference
+ * as a photo job marked `media: 'video'`, under the same limit, answered once.
  * The bot never runs the model: it queues a job that the worker answers and shows "typing…" (a chat action). Photos
  * past the person's limit are queued to wait for their slot, or, past that, told they were skipped (`rate-limit.ts`).
  */
@@ -10,7 +12,7 @@ import type { Logger, Metrics } from '../../ops/index.ts';
 import { enqueuePhoto, hasPhotoJob, type PhotoQueue } from '../../queue/index.ts';
 import { sendTyping } from '../../telegram/index.ts';
 import type { BotContext } from '../context.ts';
-import { findPhoto } from '../photo-ref.ts';
+import { findPhoto, findVideo, type PhotoLookup, type VideoLookup } from '../photo-ref.ts';
 import type { PhotoRateLimiter } from '../rate-limit.ts';
 
 export interface PhotoHandlerDeps {
@@ -34,23 +36,40 @@ function mentionsBot(message: Message, username: string): boolean {
   );
 }
 
-/** Queues one photo message for the worker (at the place and time the limit gives it), then shows "typing…". */
-async function acceptPhoto(ctx: BotContext, photoMessage: Message, deps: PhotoHandlerDeps): Promise<void> {
+/** The video of a message, else its photo: what the bot would queue for it. */
+function findMedia(message: Message, photoSide: number): VideoLookup | PhotoLookup {
+  return findVideo(message) ?? findPhoto(message, photoSide);
+}
+
+/** The Fluent key of the kind refusal for a message with nothing the bot can queue. */
+function refusalKey(lookup: Exclude<VideoLookup | PhotoLookup, { kind: 'photo' | 'video' }>, message: Message): string {
+  switch (lookup.kind) {
+    case 'none':
+      return 'group-hint';
+    case 'not-an-image':
+      return 'not-an-image-file';
+    case 'video-too-big':
+      return 'video-too-big';
+    case 'too-big':
+      // Only an image sent as a file can be sent again as a photo (Telegram then makes it smaller).
+      return message.photo ? 'photo-too-big' : 'file-too-big';
+  }
+}
+
+/**
+ * Queues one photo or video message for the worker (at the place and time the limit gives it), then shows "typing…".
+ */
+async function acceptMedia(ctx: BotContext, photoMessage: Message, deps: PhotoHandlerDeps): Promise<void> {
   const chatId = photoMessage.chat.id;
   const reply = { reply_parameters: { message_id: photoMessage.message_id, allow_sending_without_reply: true } };
-  const lookup = findPhoto(photoMessage, deps.photoSide);
+  const lookup = findMedia(photoMessage, deps.photoSide);
   const count = (action: string) => deps.metrics.updates.inc({ action });
-  if (lookup.kind === 'none' || lookup.kind === 'not-an-image') {
+  if (lookup.kind !== 'photo' && lookup.kind !== 'video') {
     count('refused');
-    await ctx.api.sendMessage(chatId, ctx.t(lookup.kind === 'none' ? 'group-hint' : 'not-an-image-file'), reply);
+    await ctx.api.sendMessage(chatId, ctx.t(refusalKey(lookup, photoMessage)), reply);
     return;
   }
-  if (lookup.kind === 'too-big') {
-    count('refused');
-    // Only an image sent as a file can be sent again as a photo (Telegram then makes it smaller).
-    await ctx.api.sendMessage(chatId, ctx.t(photoMessage.photo ? 'photo-too-big' : 'file-too-big'), reply);
-    return;
-  }
+  const media = lookup.kind === 'video' ? ({ media: 'video', videoKind: lookup.videoKind } as const) : {};
   if (await hasPhotoJob(deps.queue, chatId, photoMessage.message_id)) {
     count('duplicate');
     deps.logger.info({ chatId, messageId: photoMessage.message_id }, 'photo already queued (update delivered again)');
@@ -80,6 +99,7 @@ async function acceptPhoto(ctx: BotContext, photoMessage: Message, deps: PhotoHa
       userId,
       ...(ctx.from?.language_code ? { languageCode: ctx.from.language_code } : {}),
       locale: ctx.locale,
+      ...media,
     },
     decision,
   );
@@ -97,7 +117,7 @@ async function acceptPhoto(ctx: BotContext, photoMessage: Message, deps: PhotoHa
     return;
   }
   count('queued');
-  deps.logger.info({ chatId, messageId: photoMessage.message_id, userId, priority }, 'photo queued');
+  deps.logger.info({ chatId, messageId: photoMessage.message_id, userId, priority, ...media }, 'photo queued');
   // Telegram failing here costs the "typing…" only.
   await sendTyping(ctx.api, chatId).catch((error: unknown) =>
     deps.logger.warn({ err: error, chatId, messageId: photoMessage.message_id }, 'chat action not sent; queued anyway'),
@@ -106,19 +126,23 @@ async function acceptPhoto(ctx: BotContext, photoMessage: Message, deps: PhotoHa
 
 export function photos(deps: PhotoHandlerDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
-  // A photo, or a document (image check inside): in private chats always, in groups when the caption mentions us.
-  composer.on(['message:photo', 'message:document'], async (ctx, next) => {
-    if (isPrivate(ctx) || mentionsBot(ctx.msg, ctx.me.username)) return acceptPhoto(ctx, ctx.msg, deps);
-    return next();
-  });
-  // `/breed` as a reply to a photo (groups; works in private chats too).
+  // A photo, a video, a GIF, a video note, or a document (image or video check inside): in private chats always, in
+  // groups when the caption mentions us (a video note has no caption: `/breed` as a reply to it).
+  composer.on(
+    ['message:photo', 'message:document', 'message:video', 'message:animation', 'message:video_note'],
+    async (ctx, next) => {
+      if (isPrivate(ctx) || mentionsBot(ctx.msg, ctx.me.username)) return acceptMedia(ctx, ctx.msg, deps);
+      return next();
+    },
+  );
+  // `/breed` as a reply to a photo or a video (groups; works in private chats too).
   composer.command('breed', async (ctx) => {
     const target = ctx.msg.reply_to_message;
-    if (target === undefined || findPhoto(target, deps.photoSide).kind === 'none') {
+    if (target === undefined || findMedia(target, deps.photoSide).kind === 'none') {
       await ctx.reply(ctx.t('group-hint'), { reply_parameters: { message_id: ctx.msg.message_id } });
       return;
     }
-    await acceptPhoto(ctx, target, deps);
+    await acceptMedia(ctx, target, deps);
   });
   return composer;
 }

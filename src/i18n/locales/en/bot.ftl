@@ -21,6 +21,34 @@ photo-skipped = 🐢 That's too many photos at once, so I skipped this one. Send
 hint = 📷 Send me a photo of a dog and I will tell you its breed. /help explains more.
 group-hint = Reply to a photo with /breed and I will look at it. /breed followed by a name shows a card about that breed.
 
+## Videos (a video, a GIF — Telegram's MP4 "animation" — a round video note, or a video file)
+
+video-too-big = 📦 That video is over 20 MB, which is more than Telegram lets bots download. Could you send a shorter clip, or a photo of the dog?
+failed-video = 😞 Sorry, something went wrong on my side and I could not watch this video. Please try again in a minute.
+# The last line of an answer read from a video's frames, under the frame shown. $kind: video, animation or video-note.
+video-from-frames = 🎬 From { $frames ->
+        [one] { $frames } frame
+       *[other] { $frames } frames
+    } of your { $kind ->
+        [animation] GIF
+        [video-note] video note
+       *[video] video
+    }.
+video-empty = 😕 That video is empty — there is nothing in it to watch. Could you send it again, or a photo of the dog?
+video-not-a-video = 😕 I could not find any picture in that file — it may be sound only, or a video I cannot read. Could you send an MP4 video, or a photo of the dog?
+video-no-frames = 😕 I could not read a single frame of that video — it may be damaged or cut short. Could you send it again, or a photo of the dog?
+video-too-long = ⏱ That video is longer than { $unit ->
+        [minutes] { $count ->
+            [one] { $count } minute
+           *[other] { $count } minutes
+        }
+       *[seconds] { $count } seconds
+    }, more than I watch: send a shorter clip, or a photo of the dog.
+video-too-large = 😕 That video's picture is too large for me to open. Could you send a smaller video, or a photo of the dog?
+video-too-heavy = ⏱ That video took me too long to read. Could you send a shorter or smaller clip, or a photo of the dog?
+video-no-clear-frame = 🌫 Every frame I looked at in that video was too dark or blurred to see a dog. Could you send a brighter, steadier clip, or a photo?
+video-unavailable = 🎬 Sorry, I can't watch videos right now. A photo of the dog works: send me one!
+
 ## The answer
 
 # The answer by how sure it is of its top breed: named plainly (sure), "probably" (likely), or a lead that says it
@@ -40,6 +68,7 @@ answer-other = { $rank }. { $name } — { $percent }
 answer-mix = 🤔 Could be a mix of { $first } and { $second }.
 answer-nothing = 🤷 I could not tell anything about this photo.
 not-a-dog = 🙂 I don't see a dog in this photo. If there is one, try a closer, brighter shot of it.
+not-a-dog-video = 🙂 I don't see a dog in this video. If there is one, try a closer, brighter clip of it, or a photo.
 not-a-dog-guess = If it is a dog, it looks most like a { $name } ({ $percent }).
 answer-group-lead = 🤔 Probably { $group }, though I can't tell the breed for sure:
 group-lead-fci-1 = a sheepdog or cattle dog (FCI group 1)
