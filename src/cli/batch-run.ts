@@ -1,5 +1,5 @@
 /**
- * Runs photos through a model's batch queue and collects the results as they come: enqueue (idempotent ids), listen
+ * Runs photos and videos through a model's batch queue and collects the results as they come: enqueue (idempotent ids), listen
  * for completions, pick up jobs that finished while nobody was listening, report progress, and say at once when no
  * worker listens on the queue (and again when one comes). Shared by `batch` and `reprocess`. With `local`, the
  * command also runs a worker in its own process (no other worker needed).
@@ -8,7 +8,7 @@
 import { QueueEvents } from 'bullmq';
 import cliProgress from 'cli-progress';
 import type { Redis } from 'ioredis';
-import { openClassifier, startBatchRole } from '../app/index.ts';
+import { openClassifier, openVideoReader, startBatchRole } from '../app/index.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../ops/index.ts';
 import { Metrics } from '../ops/index.ts';
@@ -308,6 +308,7 @@ async function startLocalWorker(options: BatchRunOptions, redis: Redis): Promise
     classifier,
     concurrency: photosInFlight(config),
     access: telegram ? { telegram } : {},
+    videoReader: await openVideoReader(config, logger),
     logger,
     metrics: new Metrics({ defaultMetrics: false }),
   });

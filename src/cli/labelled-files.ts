@@ -1,11 +1,12 @@
 /**
- * Inputs of the CLI: files and folders of photos, and labelled sets in the format of `labels.csv` (Kaggle's
+ * Inputs of the CLI: files and folders of photos and clips, and labelled sets in the format of `labels.csv` (Kaggle's
  * dog-breed-identification `id,breed` or `file,breed[,…]`, paths relative to the csv).
  */
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { OperatorError } from '../operator-error.ts';
 import { CsvFileError, readCsvFile } from './csv.ts';
+import { VIDEO_EXTENSIONS } from './media-kind.ts';
 
 const IMAGE_EXTENSIONS = new Set([
   '.jpg',
@@ -20,8 +21,11 @@ const IMAGE_EXTENSIONS = new Set([
   '.tiff',
 ]);
 
+/** What a folder lists: photos, and clips (which `classify` and `batch` read as videos). */
+const LISTED_EXTENSIONS = new Set([...IMAGE_EXTENSIONS, ...VIDEO_EXTENSIONS]);
+
 /**
- * Expands folders (recursively, image files only, sorted); files are kept as given, whatever their extension.
+ * Expands folders (recursively, image and video files only, sorted); files are kept as given, whatever their extension.
  * Symlinked folders are followed once each: a folder is entered only if its real path was not entered before (a
  * self-link would otherwise repeat every photo, two would never end), and a photo reached twice is listed once.
  */
@@ -35,7 +39,7 @@ export async function expandImagePaths(inputs: readonly string[]): Promise<strin
   return out;
 }
 
-/** The image files below `root`, relative to it, sorted. */
+/** The image and video files below `root`, relative to it, sorted. */
 async function imagesInFolder(root: string): Promise<string[]> {
   const enteredFolders = new Set<string>();
   const listedPhotos = new Set<string>();
@@ -49,7 +53,7 @@ async function imagesInFolder(root: string): Promise<string[]> {
       const entry = path.join(relative, name);
       const info = await stat(path.join(root, entry)).catch(() => undefined);
       if (info?.isDirectory()) await walk(entry);
-      else if (IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase())) {
+      else if (LISTED_EXTENSIONS.has(path.extname(name).toLowerCase())) {
         const realPhoto = await realpath(path.join(root, entry)).catch(() => path.resolve(root, entry));
         if (listedPhotos.has(realPhoto)) continue;
         listedPhotos.add(realPhoto);

@@ -16,6 +16,19 @@ export interface BatchJobData {
   source: BatchSource;
   /** What the result is filed under: the path, URL or Telegram file_unique_id. */
   key: string;
+  /**
+   * 'video': a clip (video, GIF animation, round note), read by sampling frames. Said by whoever queues the job (the
+   * command line knows its files, a chat's history its messages); absent in older jobs: a photo.
+   */
+  media?: 'photo' | 'video';
+}
+
+/** What a batch result says of a video: what its answer was read from (the shown frame's pixels stay with the worker). */
+export interface BatchVideoFacts {
+  framesRead: number;
+  framesSampled: number;
+  durationS: number;
+  shownAtS: number;
 }
 
 export type BatchJobResult =
@@ -26,6 +39,8 @@ export type BatchJobResult =
       top: NamedGuess[];
       /** Every dog named, left to right (absent in results of workers older than the detector). */
       dogs?: DogSummary[];
+      /** Present when the job was a video. */
+      video?: BatchVideoFacts;
       model: string;
       ms: number;
     }

@@ -1,6 +1,6 @@
 /**
- * The consumer of `batch-<model>`: classifies photos named by path, URL or Telegram file id. A photo that cannot be
- * read is a result (ok: false) rather than a retry; network trouble is retried by the queue.
+ * The consumer of `batch-<model>`: classifies photos and videos named by path, URL or Telegram file id. A photo or
+ * video that cannot be read is a result (ok: false) rather than a retry; network trouble is retried by the queue.
  */
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -13,7 +13,15 @@ import {
   redisErrorListener,
 } from '../queue/index.ts';
 import { FileDownloadError } from '../telegram/index.ts';
-import { type Classifier, isImageInputError, summarizeDogs } from '../vision/index.ts';
+import {
+  type Classification,
+  type Classifier,
+  isImageInputError,
+  isVideoInputError,
+  summarizeDogs,
+  type VideoClassification,
+  type VideoReader,
+} from '../vision/index.ts';
 import { readBatchSource, type SourceAccess } from './batch-source.ts';
 
 export interface BatchWorkerOptions {
@@ -24,8 +32,23 @@ export interface BatchWorkerOptions {
   concurrency: number;
   locks?: { lockDuration: number; stalledInterval: number };
   access: SourceAccess;
+  /** Reads the video jobs; undefined where ffmpeg is missing (those jobs get a result saying so). */
+  videoReader: VideoReader | undefined;
   logger: Logger;
   metrics: Metrics;
+}
+
+/** A video job's result where this worker has no ffmpeg: the operator's to fix, said as the job's result. */
+const NO_DECODER_RESULT: BatchJobResult = {
+  ok: false,
+  problem: 'no-video-decoder',
+  message: 'this worker cannot read videos: ffmpeg is not installed where it runs',
+};
+
+function videoFacts(result: Classification | VideoClassification) {
+  if (!('video' in result)) return {};
+  const { framesRead, framesSampled, durationS, shownFrame } = result.video;
+  return { video: { framesRead, framesSampled, durationS, shownAtS: shownFrame.atS } };
 }
 
 export function startBatchWorker(options: BatchWorkerOptions): Worker<BatchJobData, BatchJobResult> {
@@ -36,8 +59,15 @@ export function startBatchWorker(options: BatchWorkerOptions): Worker<BatchJobDa
       const started = Date.now();
       const count = (outcome: string) => options.metrics.jobs.inc({ queue: queueName, outcome });
       try {
+        const video = job.data.media === 'video';
+        const reader = options.videoReader;
+        if (video && reader === undefined) {
+          count('no-video-decoder');
+          return NO_DECODER_RESULT;
+        }
         const bytes = await readBatchSource(job.data.source, options.access);
-        const result = await options.classifier.classify(bytes);
+        const result =
+          video && reader ? await reader.read(bytes, options.classifier) : await options.classifier.classify(bytes);
         count(result.isDog ? 'answered' : 'not-a-dog');
         return {
           ok: true,
@@ -45,11 +75,12 @@ export function startBatchWorker(options: BatchWorkerOptions): Worker<BatchJobDa
           dogScore: result.dogScore,
           top: result.top.map(({ breed, name, p }) => ({ breed, name, p })),
           dogs: summarizeDogs(result),
+          ...videoFacts(result),
           model: result.model,
           ms: Date.now() - started,
         };
       } catch (error) {
-        if (isImageInputError(error)) {
+        if (isImageInputError(error) || isVideoInputError(error)) {
           count('bad-input');
           return { ok: false, problem: error.problem, message: error.message };
         }

@@ -1,13 +1,16 @@
 /**
- * `dog-breeds batch <folder | labels.csv | files | URLs…> --out results.jsonl|results.csv`: classifies photos in
- * bulk through the queue. Resumable: a re-run skips what the results file already has, and collects what finished
- * while it was away.
+ * `dog-breeds batch <folder | labels.csv | files | URLs…> --out results.jsonl|results.csv`: classifies photos and
+ * videos in bulk through the queue. Resumable: a re-run skips what the results file already has, and collects what
+ * finished while it was away.
  */
 import path from 'node:path';
+import type { BatchJobData } from '../../queue/index.ts';
+import { MAX_DOWNLOAD_BYTES } from '../../telegram/index.ts';
 import { type EvaluationSummary, EvaluationTally, loadManifest } from '../../vision/index.ts';
 import { type BatchItem, type BatchRunSummary, runBatch } from '../batch-run.ts';
 import type { CliContext } from '../context.ts';
 import { expandImagePaths, readLabelsCsv } from '../labelled-files.ts';
+import { mediaKindOfFile, VIDEO_EXTENSIONS } from '../media-kind.ts';
 import { ResultFile } from '../result-file.ts';
 import { interruptSignal } from '../run-control.ts';
 
@@ -17,19 +20,26 @@ export interface BatchFlags {
   local?: boolean;
 }
 
+/** A file's job: a video's says so (the worker samples its frames), a photo's is as before videos. */
+async function fileJob(file: string): Promise<BatchJobData> {
+  const media = await mediaKindOfFile(file, MAX_DOWNLOAD_BYTES);
+  return { source: { kind: 'path', path: file }, key: file, ...(media === 'video' ? { media } : {}) };
+}
+
+/** A URL is a video when its path is named like a clip: its bytes are the worker's to fetch. */
+function urlJob(url: string): BatchJobData {
+  const named = path.extname(URL.canParse(url) ? new URL(url).pathname : '').toLowerCase();
+  return { source: { kind: 'url', url }, key: url, ...(VIDEO_EXTENSIONS.has(named) ? { media: 'video' } : {}) };
+}
+
 async function collectItems(inputs: readonly string[]): Promise<BatchItem[]> {
   const items: BatchItem[] = [];
   for (const input of inputs) {
-    if (/^https?:\/\//i.test(input)) items.push({ data: { source: { kind: 'url', url: input }, key: input } });
+    if (/^https?:\/\//i.test(input)) items.push({ data: urlJob(input) });
     else if (input.toLowerCase().endsWith('.csv')) {
-      for (const { file, label } of await readLabelsCsv(input)) {
-        items.push({ data: { source: { kind: 'path', path: file }, key: file }, label });
-      }
+      for (const { file, label } of await readLabelsCsv(input)) items.push({ data: await fileJob(file), label });
     } else {
-      for (const file of await expandImagePaths([input])) {
-        const absolute = path.resolve(file);
-        items.push({ data: { source: { kind: 'path', path: absolute }, key: absolute } });
-      }
+      for (const file of await expandImagePaths([input])) items.push({ data: await fileJob(path.resolve(file)) });
     }
   }
   // The same photo named twice is one job.

@@ -1,7 +1,7 @@
 /**
- * `dog-breeds reprocess --since 7d --model <id>`: re-runs the photos people sent (from the answer history: file ids,
- * never photos) through another model, and reports how many answers would change and which breeds moved — to judge
- * a new model before switching people to it.
+ * `dog-breeds reprocess --since 7d --model <id>`: re-runs the photos and videos people sent (from the answer history:
+ * file ids, never the files) through another model, and reports how many answers would change and which breeds
+ * moved — to judge a new model before switching people to it.
  */
 import { connectRedis } from '../../queue/index.ts';
 import { PredictionHistory, type PredictionRecord } from '../../store/index.ts';
@@ -105,8 +105,13 @@ export async function reprocessCommand(flags: ReprocessFlags, context: CliContex
   }
   // The latest answer per photo (the same photo may have been sent twice).
   const before = new Map(records.map((r) => [r.fileUniqueId, r]));
+  // A video's answer is re-read from its frames, as the chat worker read it.
   const items: BatchItem[] = [...before.values()].map((r) => ({
-    data: { source: { kind: 'telegram', fileId: r.fileId }, key: `tg:${r.fileUniqueId}` },
+    data: {
+      source: { kind: 'telegram', fileId: r.fileId },
+      key: `tg:${r.fileUniqueId}`,
+      ...(r.media === 'video' ? { media: 'video' } : {}),
+    },
   }));
   const after = new Map<string, { isDog: boolean; top: { breed: string }[] } | null>();
   const out = flags.out === undefined ? undefined : new ResultFile(flags.out);
