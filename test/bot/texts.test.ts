@@ -87,6 +87,7 @@ describe('translations', () => {
       ...{ seconds: 30, days: 7, hours: 24, limit: 10, window: 60, page: 1, pages: 4, p50: '1 s', p95: '2 s' },
       ...{ answers: 2, feedback: 1, jobs: 0, language: 'yes', waiting: 0, active: 0, delayed: 0, failed: 0 },
       ...{ mark: '🔴', number: 2, count: 3, guesses: 'A — 5%', when: 'W', initial: 'a' },
+      ...{ frames: 6, kind: 'video', unit: 'minutes' },
     };
     for (const id of await messageIds('en')) {
       for (const locale of ['en', 'ru'] as const) {
