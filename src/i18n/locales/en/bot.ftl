@@ -164,6 +164,7 @@ start = Hi { $name }! 🐶 Send me a photo of a dog and I'll tell you its three 
     /breeds lists the { $count } breeds I know. /help says more.
 help-how = <b>How to use me</b>
     • Send a photo of a dog (or an image file, or an album). I reply with the three most likely breeds.
+    • Videos, GIFs and round video notes work too: I look at a few frames and show the one I was surest of.
     • Under an answer, 👍 or 👎 tell me whether I was right — after 👎, tap the right breed or type its name. ℹ️ shows a card about the breed.
     • In groups, reply to a photo with /breed, or mention me in the photo's caption.
     • /breeds — the { $count } breeds I know; /breed &lt;name&gt; — a card about one of them.
@@ -185,7 +186,7 @@ help-kept-jobs = Finished jobs (file id and result) stay in the queue for up to 
 help-limits = <b>Limits</b>: up to { $limit } photos { $window ->
         [60] a minute
        *[other] every { $window } seconds
-    } per person (more wait their turn), files up to 20 MB.
+    } per person (more wait their turn), files and videos up to 20 MB.
 breeds-page = <b>The { $count } breeds I know</b> (page { $page }/{ $pages }):
 previous = ◀️ Previous
 next = Next ▶️
