@@ -55,7 +55,7 @@ export async function startPlayground(config: Config, options: PlaygroundOptions
   try {
     const standIn = await startStandIn(token, config.PLAYGROUND_HOST, config.PLAYGROUND_PORT, print);
     cleanups.push(() => standIn.close());
-    const web = PlaygroundWeb.attach(standIn);
+    const web = PlaygroundWeb.attach(standIn, { ffmpegPath: config.FFMPEG_PATH });
     cleanups.push(() => web.close());
 
     const redis = await findRedis(config.REDIS_URL, print);

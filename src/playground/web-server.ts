@@ -1,8 +1,8 @@
 /**
  * The playground's web side, served by the Bot API stand-in on its own port: a chat page (static files from
  * `src/playground/web/`) and a small JSON + Server-Sent Events API through which one person, in one private chat,
- * plays the human the tests play: sends photos, albums, texts and button presses, and watches the bot's messages
- * appear and change.
+ * plays the human the tests play: sends photos, albums, videos, GIFs, texts and button presses, and watches the bot's
+ * messages appear and change.
  *
  * The page never gets HTML from here: texts travel with Telegram's entity list and the page builds the DOM itself.
  */
@@ -13,6 +13,7 @@ import path from 'node:path';
 import { type BotApiStandIn, parseParams, privateChat, type Upload, user } from './bot-api/stand-in.ts';
 import type { ChatMessage, MessageEntity, User } from './bot-api/types.ts';
 import { eventText, HttpProblem, readBody, readJson, sendJson, writeEvent } from './web-http.ts';
+import { type ChatVideo, clipFacts, gifAsMp4, mediaWord, uploadKind, videoOf } from './web-media.ts';
 
 /** The Bot API lets bots download files up to 20 MB; the page refuses bigger ones, and so does the server (413). */
 export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
@@ -21,8 +22,6 @@ export const MAX_ALBUM = 10;
 /** The playground's one person (a private chat has the person's id). */
 export const PLAYGROUND_PERSON: User = user(100_000_001, { firstName: 'Guest', languageCode: 'en' });
 
-/** Image types Telegram clients send as photos; anything else goes as a file (document), as "send as file" does. */
-const PHOTO_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp']);
 const MAX_TEXT = 4096;
 const HEARTBEAT_MS = 15_000;
 const MAX_UNANSWERED = 100;
@@ -36,7 +35,9 @@ const PAGE_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self'",
+  // blob: the page reads a clip's size and length from the chosen file before sending it.
+  "img-src 'self' blob:",
+  "media-src 'self' blob:",
   "connect-src 'self'",
   "manifest-src 'self'",
   "base-uri 'none'",
@@ -63,6 +64,7 @@ export interface ChatItem {
   text: string;
   entities: MessageEntity[];
   photo?: { url: string; width: number; height: number; name: string };
+  video?: ChatVideo;
   document?: { name: string; mimeType: string; size: number; url?: string };
   replyTo?: { id: number; from: 'person' | 'bot'; text: string; photoUrl?: string };
   keyboard?: Array<Array<{ text: string; data?: string; url?: string }>>;
@@ -70,6 +72,14 @@ export interface ChatItem {
   edited: boolean;
   /** Unix time, seconds. */
   date: number;
+}
+
+interface WebOptions {
+  webDir?: string;
+  person?: User;
+  maxUploadBytes?: number;
+  /** Converts GIFs into MP4 animations, as Telegram does (FFMPEG_PATH); default `ffmpeg` on PATH. */
+  ffmpegPath?: string;
 }
 
 interface EventClient {
@@ -92,7 +102,7 @@ export class PlaygroundWeb {
 
   constructor(
     private readonly standIn: BotApiStandIn,
-    private readonly options: { webDir?: string; person?: User; maxUploadBytes?: number } = {},
+    private readonly options: WebOptions = {},
   ) {
     this.person = options.person ?? PLAYGROUND_PERSON;
     this.chat = privateChat(this.person);
@@ -100,10 +110,7 @@ export class PlaygroundWeb {
   }
 
   /** Serves the page and its API from the stand-in's own port. */
-  static attach(
-    standIn: BotApiStandIn,
-    options: { webDir?: string; person?: User; maxUploadBytes?: number } = {},
-  ): PlaygroundWeb {
+  static attach(standIn: BotApiStandIn, options: WebOptions = {}): PlaygroundWeb {
     const web = new PlaygroundWeb(standIn, { ...options, webDir: options.webDir ?? findWebDir() });
     standIn.serveOtherRequests((req, res) => web.handle(req, res));
     return web;
@@ -173,8 +180,9 @@ export class PlaygroundWeb {
 
   private serveFile(fileId: string, res: ServerResponse): void {
     const file = this.standIn.fileContent(fileId);
-    // Only images are shown inline; nothing else the person sent is served back.
-    if (!file?.mimeType.startsWith('image/') || file.mimeType.includes('svg')) {
+    // Only images and videos are shown inline; nothing else the person sent is served back.
+    const shown = file?.mimeType.startsWith('image/') || file?.mimeType.startsWith('video/');
+    if (!file || !shown || file.mimeType.includes('svg')) {
       throw new HttpProblem(404, 'Not found');
     }
     res.writeHead(200, {
@@ -292,7 +300,10 @@ export class PlaygroundWeb {
         name: this.standIn.fileContent(largest.file_id)?.fileName ?? 'photo',
       };
     }
-    if (m.document) {
+    const video = videoOf(m, fileUrl);
+    if (video) item.video = video;
+    // An animation carries its file as `document` too (as Telegram sends it): shown once, as the animation.
+    if (m.document && !m.animation) {
       const mimeType = m.document.mime_type ?? 'application/octet-stream';
       item.document = {
         name: m.document.file_name ?? 'file',
@@ -307,7 +318,7 @@ export class PlaygroundWeb {
       item.replyTo = {
         id: replied.message_id,
         from: replied.from?.id === this.standIn.me.id ? 'bot' : 'person',
-        text: replied.text ?? replied.caption ?? (replied.photo ? 'Photo' : replied.document ? 'File' : 'Message'),
+        text: replied.text ?? replied.caption ?? mediaWord(replied),
         ...(photo ? { photoUrl: fileUrl(photo.file_id) } : {}),
       };
     }
@@ -357,8 +368,9 @@ export class PlaygroundWeb {
   }
 
   /**
-   * Multipart form with fields file0…file9: one photo is a message of its own, several an album. With the field
-   * `asFile` set, every file goes as a document, as Telegram's "send without compression" does.
+   * Multipart form with fields file0…file9: one photo is a message of its own, several an album; a video (with what
+   * the page read of it in metaN) and a GIF are messages of their own. With the field `asFile` set, every file goes as
+   * a document, as Telegram's "send without compression" does.
    */
   private async postPhotos(req: IncomingMessage): Promise<{ messageIds: number[] }> {
     const contentType = req.headers['content-type'] ?? '';
@@ -367,18 +379,18 @@ export class PlaygroundWeb {
     const limit = MAX_ALBUM * this.maxUploadBytes + 64 * 1024;
     const body = await readBody(req, limit, `At most ${MAX_ALBUM} files of ${megabytes(this.maxUploadBytes)} each`);
     let uploads: Map<string, Upload>;
-    let asFile: boolean;
+    let fields: Record<string, string>;
     try {
       const parsed = parseParams(contentType, body, new URLSearchParams());
       uploads = parsed.uploads;
-      asFile = parsed.params.asFile === '1';
+      fields = Object.fromEntries(Object.entries(parsed.params).map(([k, v]) => [k, String(v)]));
     } catch {
       throw new HttpProblem(400, 'Could not read the upload');
     }
     const files = [...uploads.entries()]
       .filter(([field, upload]) => /^file\d+$/.test(field) && upload.bytes.byteLength > 0)
       .sort(([a], [b]) => Number(a.slice(4)) - Number(b.slice(4)))
-      .map(([, upload]) => upload);
+      .map(([field, upload]) => ({ ...upload, meta: fields[`meta${field.slice(4)}`] }));
     if (files.length === 0) throw new HttpProblem(400, 'No file in the upload (fields file0, file1, …)');
     if (files.length > MAX_ALBUM) throw new HttpProblem(400, `At most ${MAX_ALBUM} files at once, as in Telegram`);
     const tooBig = files.find((f) => f.bytes.byteLength > this.maxUploadBytes);
@@ -386,9 +398,9 @@ export class PlaygroundWeb {
       throw new HttpProblem(413, `${tooBig.fileName} is over ${megabytes(this.maxUploadBytes)}, the Bot API's limit`);
     }
     const { chat, person: from } = this;
-    const asPhoto = (f: Upload) => !asFile && PHOTO_TYPES.has(f.mimeType.toLowerCase());
-    const photos = files.filter(asPhoto);
-    const documents = files.filter((f) => !asPhoto(f));
+    const kind = (f: Upload) => uploadKind(f.mimeType, fields.asFile === '1');
+    const photos = files.filter((f) => kind(f) === 'photo');
+    const documents = files.filter((f) => kind(f) === 'document');
     const ids: number[] = [];
     if (photos.length === 1 && photos[0]) {
       ids.push((await this.standIn.sendPhoto({ chat, from, file: this.store(photos[0]) })).message_id);
@@ -401,7 +413,24 @@ export class PlaygroundWeb {
       const fileName = cleanFileName(doc.fileName);
       ids.push(this.standIn.sendDocument({ chat, from, file: doc.bytes, mimeType, fileName }).message_id);
     }
+    for (const clip of files.filter((f) => kind(f) === 'video' || kind(f) === 'animation')) {
+      ids.push((await this.sendClip(clip, kind(clip) === 'animation')).message_id);
+    }
     return { messageIds: ids };
+  }
+
+  /** A video message, or a GIF as the MP4 animation Telegram makes of it (the GIF itself where ffmpeg cannot). */
+  private async sendClip(clip: Upload & { meta: string | undefined }, isGif: boolean) {
+    const { chat, person: from } = this;
+    const facts = clipFacts(clip.meta);
+    const fileName = cleanFileName(clip.fileName);
+    if (!isGif) {
+      const file = clip.bytes;
+      return this.standIn.sendVideo({ chat, from, file, mimeType: clip.mimeType.toLowerCase(), fileName, ...facts });
+    }
+    const mp4 = await gifAsMp4(clip.bytes, this.options.ffmpegPath ?? 'ffmpeg');
+    const as = mp4 ? { mimeType: 'video/mp4', fileName: `${fileName}.mp4` } : { mimeType: 'image/gif', fileName };
+    return this.standIn.sendAnimation({ chat, from, file: mp4 ?? clip.bytes, ...as, ...facts });
   }
 
   /** Stores the upload with its real name and type (so the page can name it and show it). */

@@ -10,6 +10,8 @@ import { BotApiStandIn } from '../../src/playground/bot-api/stand-in.ts';
 import { type ChatItem, MAX_UPLOAD_BYTES, PlaygroundWeb } from '../../src/playground/web-server.ts';
 import { image } from '../support/paths.ts';
 import { waitFor } from '../support/poll.ts';
+import { tempDirs } from '../support/temp-dirs.ts';
+import { gif, slideshow } from '../support/videos.ts';
 
 const TOKEN = '123456:PLAYGROUND-web-test-token';
 const BOXER = image('dogs/boxer-5e7846c317a2.jpg');
@@ -19,6 +21,7 @@ let standIn: BotApiStandIn;
 let web: PlaygroundWeb;
 let api: Api;
 let base: string;
+const temp = tempDirs();
 
 before(async () => {
   standIn = await BotApiStandIn.start({ token: TOKEN });
@@ -29,6 +32,7 @@ before(async () => {
 after(async () => {
   web.close();
   await standIn.close();
+  await temp.removeAll();
 });
 
 /** Reads a Server-Sent Events stream into a list of {event, data}. */
@@ -284,6 +288,47 @@ describe('the chat', () => {
     );
     const served = await fetch(`${base}${items[0]?.document?.url}`);
     assert.deepEqual(new Uint8Array(await served.arrayBuffer()), boxer, 'the file as sent, byte for byte');
+  });
+
+  test('a video is a video message with what the page read of it; a GIF an MP4 animation, as Telegram makes it', async () => {
+    const dir = await temp.make('playground-web-video');
+    const clip = new Uint8Array(await readFile(await slideshow(dir, ['dogs/boxer-5e7846c317a2.jpg'])));
+    const gifBytes = new Uint8Array(await readFile(await gif(dir, ['dogs/beagle-4aea27da2a0b.jpg'])));
+    const body = form([
+      { bytes: clip, name: 'walk.mp4', type: 'video/mp4' },
+      { bytes: gifBytes, name: 'beagle.gif', type: 'image/gif' },
+    ]);
+    body.append('meta0', JSON.stringify({ width: 640, height: 480, duration: 1.9 }));
+    body.append('meta1', JSON.stringify({ width: 320, height: 240, duration: 'long' }));
+    const sent = await fetch(`${base}/playground/photos`, { method: 'POST', body });
+    assert.equal(sent.status, 200);
+    const { messageIds } = (await sent.json()) as { messageIds: number[] };
+    assert.equal(messageIds.length, 2, 'a message each, no album');
+    const [video, animation] = messageIds.map((id) => standIn.messagesIn(web.chat.id).find((m) => m.message_id === id));
+    assert.deepEqual(
+      [video?.video?.width, video?.video?.height, video?.video?.duration, video?.video?.file_name],
+      [640, 480, 2, 'walk.mp4'],
+    );
+    assert.equal(animation?.animation?.mime_type, 'video/mp4');
+    assert.deepEqual([animation.animation.width, animation.animation.height], [320, 240]);
+    assert.equal(animation.animation.duration, 5, 'a duration the page could not read is the default');
+
+    const items = web.items().filter((i) => messageIds.includes(i.id));
+    assert.deepEqual(
+      items.map((i) => [i.video?.kind, i.video?.mimeType, i.document]),
+      [
+        ['video', 'video/mp4', undefined],
+        ['animation', 'video/mp4', undefined], // its `document` (as Telegram sends one) is not shown twice
+      ],
+    );
+    const served = await fetch(`${base}${items[0]?.video?.url}`);
+    assert.equal(served.headers.get('content-type'), 'video/mp4');
+    assert.deepEqual(new Uint8Array(await served.arrayBuffer()), clip);
+    const mp4 = new Uint8Array(await (await fetch(`${base}${items[1]?.video?.url}`)).arrayBuffer());
+    assert.equal(Buffer.from(mp4.subarray(4, 8)).toString('latin1'), 'ftyp', 'the GIF became an MP4');
+
+    const policy = (await fetch(`${base}/`)).headers.get('content-security-policy') ?? '';
+    assert.match(policy, /media-src 'self' blob:/, 'the page may play videos, and read a chosen one');
   });
 
   test('uploads over 20 MB get 413; cross-site posts get 403', async () => {

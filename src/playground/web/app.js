@@ -68,7 +68,39 @@ async function sendText(text) {
   }
 }
 
-/** Photos (an album when several), or with `asFile` files sent without compression, as Telegram's "send as file". */
+/** Clips the bot reads as videos: a video file, or a GIF (Telegram makes an MP4 animation of it). */
+const isClip = (file) => file.type.startsWith('video/') || file.type === 'image/gif';
+
+/**
+ * What Telegram's apps send with a clip: its width, height and duration, read here from a <video> (an <img> for a
+ * GIF, whose duration the browser does not tell). Whatever cannot be read in a few seconds is left out.
+ */
+async function clipFacts(file) {
+  const url = URL.createObjectURL(file);
+  const media = file.type === 'image/gif' ? new Image() : document.createElement('video');
+  try {
+    const loaded = new Promise((resolve) => {
+      media.addEventListener(media instanceof Image ? 'load' : 'loadedmetadata', () => resolve(true), { once: true });
+      media.addEventListener('error', () => resolve(false), { once: true });
+      setTimeout(() => resolve(false), 3000);
+    });
+    if (media instanceof HTMLVideoElement) {
+      media.preload = 'metadata';
+      media.muted = true;
+    }
+    media.src = url;
+    if (!(await loaded)) return {};
+    if (media instanceof Image) return { width: media.naturalWidth, height: media.naturalHeight };
+    return { width: media.videoWidth, height: media.videoHeight, duration: media.duration };
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+/**
+ * Photos (an album when several), videos and GIFs (a message each), or with `asFile` files sent without compression,
+ * as Telegram's "send as file".
+ */
 async function sendFiles(fileList, asFile = false) {
   const files = [...fileList];
   if (files.length === 0) return;
@@ -82,9 +114,11 @@ async function sendFiles(fileList, asFile = false) {
   for (let i = 0; i < ok.length; i += state.maxAlbum) {
     const form = new FormData();
     if (asFile) form.append('asFile', '1');
-    ok.slice(i, i + state.maxAlbum).forEach((file, n) => {
+    const group = ok.slice(i, i + state.maxAlbum);
+    for (const [n, file] of group.entries()) {
       form.append(`file${n}`, file, file.name || `photo-${n + 1}.jpg`);
-    });
+      if (!asFile && isClip(file)) form.append(`meta${n}`, JSON.stringify(await clipFacts(file)));
+    }
     try {
       await post('/playground/photos', form);
     } catch (error) {
@@ -139,7 +173,12 @@ function showToast(text, alert = false) {
 
 // A chat action ("typing…"), as Telegram shows it: under the bot's name, for about 5 s or until the bot's next message.
 const CHAT_ACTION_MS = 5000;
-const ACTION_WORDS = { typing: 'typing…', upload_photo: 'sending a photo…', upload_document: 'sending a file…' };
+const ACTION_WORDS = {
+  typing: 'typing…',
+  upload_photo: 'sending a photo…',
+  upload_video: 'sending a video…',
+  upload_document: 'sending a file…',
+};
 let typingTimer;
 function showTyping(action) {
   clearTimeout(typingTimer);
@@ -334,6 +373,8 @@ function renderBubble(item) {
     bubble.append(img);
   }
 
+  if (item.video) bubble.append(renderVideo(item.video));
+
   if (item.document) {
     if (item.document.url) {
       const img = document.createElement('img');
@@ -364,6 +405,36 @@ function renderBubble(item) {
   meta.append(time);
   bubble.append(meta);
   return bubble;
+}
+
+/**
+ * A clip as Telegram's apps show it: a video with its controls, muted until the person turns the sound on; a GIF
+ * playing on a loop, silent; a video note round.
+ */
+function renderVideo(video) {
+  const label = { video: `Video: ${video.name}`, animation: `GIF: ${video.name}`, note: 'Video message' }[video.kind];
+  if (video.mimeType === 'image/gif') {
+    const img = document.createElement('img');
+    img.className = 'photo video animation';
+    img.src = video.url;
+    img.alt = label;
+    return img;
+  }
+  const player = document.createElement('video');
+  player.className = `photo video ${video.kind}`;
+  player.src = video.url;
+  player.muted = true;
+  player.playsInline = true;
+  player.preload = 'metadata';
+  player.width = video.width;
+  player.height = video.height;
+  player.setAttribute('aria-label', label);
+  if (video.kind === 'video') player.controls = true;
+  else {
+    player.loop = true;
+    player.autoplay = true;
+  }
+  return player;
 }
 
 function renderKeyboard(item) {
@@ -445,8 +516,10 @@ function upsert(item) {
   if (item.keyboard) children.push(renderKeyboard(item));
   li.replaceChildren(...children);
   // As Telegram: a photo is as wide as the bubble may be, unless that makes it taller than the cap (style.css).
-  li.classList.toggle('has-photo', Boolean(item.photo));
-  li.style.setProperty('--photo-ratio', item.photo ? String(item.photo.width / Math.max(1, item.photo.height)) : '');
+  // A video or a GIF as a photo; a video note keeps its own round size.
+  const picture = item.photo ?? (item.video?.kind === 'note' ? undefined : item.video);
+  li.classList.toggle('has-photo', Boolean(picture));
+  li.style.setProperty('--photo-ratio', picture ? String(picture.width / Math.max(1, picture.height)) : '');
   if (item.albumId) li.dataset.album = item.albumId;
   if (item.replyTo) li.dataset.replyTo = String(item.replyTo.id);
 
