@@ -30,6 +30,14 @@ const IMAGE_BRANDS = new Set(['avif', 'avis', 'heic', 'heix', 'heim', 'heis', 'h
 /** Top-level boxes an old QuickTime file may open with, before any `ftyp`. */
 const QUICKTIME_BOXES = new Set(['moov', 'mdat', 'wide', 'free', 'skip']);
 
+/** JPEG, PNG, TIFF (both byte orders): photos whatever their name. */
+const PHOTO_MAGIC = [
+  [0xff, 0xd8, 0xff],
+  [0x89, 0x50, 0x4e, 0x47],
+  [0x49, 0x49, 0x2a, 0x00],
+  [0x4d, 0x4d, 0x00, 0x2a],
+].map((bytes) => Buffer.from(bytes));
+
 const ascii = (bytes: Buffer, start: number, end: number) => bytes.subarray(start, end).toString('latin1');
 
 /** 'video', 'photo', or undefined when the first bytes match no signature known here. */
@@ -39,7 +47,8 @@ function kindBySignature(bytes: Buffer): MediaKind | undefined {
   if (box === 'ftyp') return IMAGE_BRANDS.has(ascii(bytes, 8, 12)) ? 'photo' : 'video';
   if (QUICKTIME_BOXES.has(box)) return 'video';
   if (bytes.readUInt32BE(0) === 0x1a45dfa3) return 'video'; // EBML: Matroska, WebM
-  if (ascii(bytes, 0, 4) === 'RIFF') return ascii(bytes, 8, 12) === 'AVI ' ? 'video' : undefined;
+  if (ascii(bytes, 0, 4) === 'RIFF') return ascii(bytes, 8, 12) === 'AVI ' ? 'video' : 'photo'; // AVI, else WebP
+  if (PHOTO_MAGIC.some((magic) => bytes.subarray(0, magic.length).equals(magic))) return 'photo';
   if (ascii(bytes, 0, 3) === 'FLV' || bytes.readUInt32BE(0) === 0x000001ba) return 'video'; // FLV, MPEG program stream
   if (ascii(bytes, 0, 4) === 'GIF8') return gifFrames(bytes, 2) > 1 ? 'video' : 'photo';
   return undefined;
