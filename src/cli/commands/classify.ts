@@ -107,6 +107,14 @@ function fileReader(classifier: Classifier, context: CliContext, top: number) {
   };
 }
 
+/** A reason as one line of stderr per file: a decoder's own words may run over several. */
+const oneLine = (message: string) =>
+  message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .join(' | ');
+
 /** Returns the process exit code: 0 when at least one photo or video was classified. */
 export async function classifyCommand(inputs: string[], flags: ClassifyFlags, context: CliContext): Promise<number> {
   const files = await expandImagePaths(inputs);
@@ -128,7 +136,7 @@ export async function classifyCommand(inputs: string[], flags: ClassifyFlags, co
         lines[index] = `${flags.json ? jsonLine(file, result) : humanLine(file, result)}\n`;
       } catch (error) {
         lines[index] = '';
-        process.stderr.write(`${file}: ${(error as Error).message}\n`);
+        process.stderr.write(`${file}: ${oneLine((error as Error).message)}\n`);
       }
       while (printed < lines.length && lines[printed] !== undefined) context.out.write(lines[printed++] as string);
     });
