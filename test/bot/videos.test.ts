@@ -328,7 +328,7 @@ describe('videos, without ffmpeg (FFMPEG_PATH points nowhere)', () => {
   test('one start-up warning; a video gets a kind note; photos are answered as usual', async () => {
     const warnings = h.logLines.filter((line) => /ffmpeg\/ffprobe not found/.test(line));
     assert.equal(warnings.length, 1, 'said once');
-    assert.match(warnings[0] ?? '', /"level":40/, 'a warning');
+    assert.match(warnings[0] ?? '', /"level":"warn"/, 'a warning');
     assert.match(warnings[0] ?? '', /photos are answered as usual/);
     const p = person(h);
     const sent: Message = h.standIn.sendVideo({ chat: p.chat, from: p.from, file: clips.beagle });
