@@ -1,7 +1,7 @@
 /**
  * The playground in a real browser: headless Chromium (Debian's `chromium` package, driven by playwright-core)
  * against the playground as `npm start` runs it without BOT_TOKEN — the real bot, worker, model and Redis behind
- * the chat page. Screenshots go to test-results/.
+ * the chat page; videos and GIFs made here by ffmpeg from the shared photos. Screenshots go to test-results/.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -17,6 +17,8 @@ import { type RunningPlayground, startPlayground } from '../../src/playground/st
 import { deleteKeysWithPrefix, REDIS_URL } from '../support/app-harness.ts';
 import { sideBySide } from '../support/compose.ts';
 import { image, MODELS_DIR, ROOT } from '../support/paths.ts';
+import { tempDirs } from '../support/temp-dirs.ts';
+import { gif, slideshow } from '../support/videos.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = path.join(ROOT, 'test-results');
@@ -31,6 +33,7 @@ let page: Page;
 let userDataDir: string;
 const prefix = `test-playground-${randomUUID().slice(0, 8)}`;
 const printed: string[] = [];
+const temp = tempDirs();
 const pageErrors: string[] = [];
 
 before(async () => {
@@ -83,6 +86,7 @@ after(async () => {
   await playground?.stop();
   await deleteKeysWithPrefix(REDIS_URL, prefix);
   if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+  await temp.removeAll();
 });
 
 /**
@@ -483,6 +487,59 @@ describe('the playground in Chromium', () => {
     const box = await russian.boundingBox();
     assert.ok(box && box.height < 48, `"🇷🇺 Русский" takes ${box?.height} px: more than one line`);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'playground-language-360.png') });
+  });
+
+  test('a video through the file picker: a playable video in the chat with what the browser read of it, answered', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const dir = await temp.make('playground-video');
+    const golden = ['dogs/golden_retriever-f7a9e407e825.jpg', 'dogs/golden_retriever-b5cbdac73688.jpg'];
+    const clip = await slideshow(dir, golden, { name: 'golden-walk.mp4', secondsEach: 3 });
+    const videos = () => page.locator('.msg.from-person:has(video.video)');
+    const before = await videos().count();
+    await page.setInputFiles('#file', clip);
+    await videos().nth(before).waitFor({ timeout: ANSWER_MS });
+    const id = Number(await videos().nth(before).getAttribute('data-id'));
+    const sent = playground.standIn.messagesIn(playground.web.chat.id).find((m) => m.message_id === id);
+    assert.ok(sent?.video, 'it arrived as a video message');
+    // The stand-in's defaults are 640×360 and 5 s: these are what the page read from the file.
+    assert.deepEqual([sent.video.width, sent.video.height, sent.video.duration], [640, 480, 6]);
+    assert.equal(sent.video.mime_type, 'video/mp4');
+    await until(`document.querySelector('#m-${id} video').readyState >= 1`, 'the video to load', 10_000);
+    assert.equal(await page.getAttribute(`#m-${id} video`, 'aria-label'), 'Video: golden-walk.mp4');
+    await answerTo(id, /Golden Retriever/);
+    await assertAnswerInView(id, 'a video');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'playground-video.png') });
+  });
+
+  test('a GIF dropped on the page goes as Telegram sends it, an MP4 animation: playing on a loop, answered', async () => {
+    const dir = await temp.make('playground-gif');
+    const beagles = ['dogs/beagle-4aea27da2a0b.jpg', 'dogs/beagle-5456244aa5a2.jpg'];
+    const base64 = (await readFile(await gif(dir, beagles, { name: 'beagle.gif' }))).toString('base64');
+    const dataTransfer = await page.evaluateHandle(`(() => {
+      const bytes = Uint8Array.from(atob(${JSON.stringify(base64)}), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], 'beagle.gif', { type: 'image/gif' }));
+      return transfer;
+    })()`);
+    const animations = () => page.locator('.msg.from-person:has(video.animation)');
+    const before = await animations().count();
+    for (const type of ['dragenter', 'dragover', 'drop']) await page.dispatchEvent('#chat', type, { dataTransfer });
+    await animations().nth(before).waitFor({ timeout: ANSWER_MS });
+    const id = Number(await animations().nth(before).getAttribute('data-id'));
+    const sent = playground.standIn.messagesIn(playground.web.chat.id).find((m) => m.message_id === id);
+    assert.ok(sent?.animation, 'it arrived as an animation');
+    assert.equal(sent.animation.mime_type, 'video/mp4', 'the GIF made an MP4, as Telegram does');
+    assert.deepEqual([sent.animation.width, sent.animation.height], [320, 240]);
+    const player = `#m-${id} video.animation`;
+    assert.deepEqual(
+      await page.evaluate<boolean[]>(
+        `(() => { const v = document.querySelector('${player}'); return [v.loop, v.muted, v.controls]; })()`,
+      ),
+      [true, true, false],
+    );
+    assert.equal(await page.locator(`#m-${id} .doc`).count(), 0, 'shown once, as the animation, not as a file too');
+    await answerTo(id, /Beagle/);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'playground-gif.png') });
   });
 
   test('on a 360 px wide phone screen: no sideways scrolling, the composer in view', async () => {
