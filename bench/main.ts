@@ -9,10 +9,12 @@
  * - event-loop lag (p99) while the classifier is busy, against the lag of the bare loop on the main thread;
  * - the recognition pipeline (the default model's int8 and float graphs, with and without the detector and flip):
  *   ms per photo at batch 1 (one photo at a time, the whole `classify()`), and the detector pipeline's throughput
- *   against a bare onnxruntime loop over the same models and the same views (detector, whole photo, each crop).
+ *   against a bare onnxruntime loop over the same models and the same views (detector, whole photo, each crop);
+ * - videos (bench/video.ts): ms per video (8 frames) beside ms per photo, and the memory of reading a 20 MB clip.
  *
  * Options: BENCH_PHOTOS (default 32), BENCH_ROUNDS (default 3), BENCH_MODELS (default "mobilenetv2-imagenet,xception-random"),
- * BENCH_SPINNING=1 (let the classifier's onnxruntime threads spin, as the bare loop's do by default).
+ * BENCH_SPINNING=1 (let the classifier's onnxruntime threads spin, as the bare loop's do by default), BENCH_PIPELINE=0 and
+ * BENCH_VIDEO=0 (leave those rows out).
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -28,6 +30,7 @@ import {
 } from '../src/vision/index.ts';
 import { decodePhoto, decodeToRgb, resizeRgb, rgbToTensor } from '../src/vision/preprocess/index.ts';
 import { BENCH_CONFIG, benchClassifierOptions, IMAGES_DIR, LIMITS, MODELS_DIR } from './setup.ts';
+import { benchVideo } from './video.ts';
 
 const PHOTOS = Number(process.env.BENCH_PHOTOS ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -266,3 +269,4 @@ async function benchPipeline(photos: Buffer[]): Promise<void> {
 const photos = await loadPhotos();
 for (const model of MODELS) await benchModel(model, photos);
 if (process.env.BENCH_PIPELINE !== '0') await benchPipeline(photos);
+if (process.env.BENCH_VIDEO !== '0') await benchVideo(ROUNDS);

@@ -75,7 +75,7 @@ export class VideoReader {
       // No extension: ffmpeg then tells the format from the bytes, not from a name a stranger chose.
       const file = path.join(dir, 'clip');
       await writeFile(file, input, { mode: 0o600 });
-      const { frames, durationS, sampled } = await this.decode(file);
+      const { frames, durationS, sampled } = await this.decode(file, dir);
       const decodedMs = performance.now() - started;
       const read: ReadFrame[] = await Promise.all(
         frames.map(async (frame) => ({
@@ -105,12 +105,15 @@ export class VideoReader {
   }
 
   /** The clip probed, its frames extracted within the deadline, the clear ones kept. */
-  private async decode(file: string): Promise<{ frames: ExtractedFrame[]; durationS: number; sampled: number }> {
+  private async decode(
+    file: string,
+    dir: string,
+  ): Promise<{ frames: ExtractedFrame[]; durationS: number; sampled: number }> {
     const { options } = this;
     const limits = { deadline: Date.now() + options.timeoutMs, maxMemoryMb: options.maxMemoryMb };
     const facts = await probeClip(file, options, limits);
     const times = sampleTimes(facts, options.maxFrames);
-    const extraction = await extractFrames(options.ffmpegPath, file, times, limits);
+    const extraction = await extractFrames(options.ffmpegPath, file, facts, times, dir, limits);
     const { frames } = extraction;
     if (frames.length === 0) {
       const problem = extraction.heavy > 0 ? 'too-heavy' : 'no-frames';
