@@ -91,15 +91,24 @@ export function dogsWithButtons(result: Classification): DogContext[] {
   );
 }
 
+/** How an answer is shown beyond its numbers: what was looked at, and the room its caption has. */
+export interface AnswerView {
+  /** "I don't see a dog in this photo" or "…in this video". Default photo. */
+  media?: 'photo' | 'video';
+  /** Characters the caption about several dogs may take (a video's answer adds a line). Default MAX_CAPTION_LENGTH. */
+  captionRoom?: number;
+}
+
 /**
- * The caption about several dogs, within Telegram's caption limit: in full, else only each dog's top guess, else that
- * without the 🤔 of the guesses that are not sure (sixteen dogs of the longest names).
+ * The caption about several dogs, within `room` (Telegram's caption limit): in full, else only each dog's top guess,
+ * else that without the 🤔 of the guesses that are not sure (sixteen dogs of the longest names).
  */
 function severalDogsCaption(
   result: Pick<Classification, 'dogs' | 'moreDogs'>,
   options: AnswerOptions,
   texts: Texts,
   locale: Locale,
+  room = MAX_CAPTION_LENGTH,
 ): string {
   const dogs: DogLines[] = result.dogs.map((dog, i) => ({
     number: i + 1,
@@ -111,22 +120,22 @@ function severalDogsCaption(
   const captions = (['full', 'compact', 'bare'] as const).map((detail) =>
     texts.severalDogs(locale, dogs, result.moreDogs, detail),
   );
-  return captions.find((caption) => htmlTextLength(caption) <= MAX_CAPTION_LENGTH) ?? (captions[2] as string);
+  return captions.find((caption) => htmlTextLength(caption) <= room) ?? (captions[2] as string);
 }
 
-/** The answer's words: the text about one dog, or the caption about several; `media` says what was looked at. */
+/** The answer's words: the text about one dog, or the caption about several. */
 export function formatAnswer(
   result: AnswerFacts,
   options: AnswerOptions,
   texts: Texts,
   locale: Locale,
-  media: 'photo' | 'video' = 'photo',
+  view: AnswerView = {},
 ): string {
-  if (namesSeveralDogs(result)) return severalDogsCaption(result, options, texts, locale);
+  if (namesSeveralDogs(result)) return severalDogsCaption(result, options, texts, locale, view.captionRoom);
   const [first] = result.top;
   if (!result.isDog) {
     const likely = first !== undefined && (result.dogScore ?? 0) >= (options.showGuessFromDogScore ?? 0.15);
-    return texts.notADog(locale, likely ? first : undefined, media);
+    return texts.notADog(locale, likely ? first : undefined, view.media);
   }
   return texts.answer(locale, result.top, doubtOf(result, options));
 }
@@ -151,9 +160,9 @@ export function renderReply(
   texts: Texts,
   locale: Locale,
   withFeedback: boolean,
-  media: 'photo' | 'video' = 'photo',
+  view: AnswerView = {},
 ): Reply {
-  const text = formatAnswer(result, options, texts, locale, media);
+  const text = formatAnswer(result, options, texts, locale, view);
   if (namesSeveralDogs(result)) {
     const dogs = dogsWithButtons(result);
     const keyboard = severalDogsKeyboard(texts, locale, dogs, withFeedback);

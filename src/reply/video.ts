@@ -34,10 +34,11 @@ export function renderVideoReply(
   locale: Locale,
   withFeedback: boolean,
 ): VideoReply {
-  const reply = renderReply(result, options, texts, locale, withFeedback, 'video');
-  const words = reply.kind === 'text' ? reply.text : reply.caption;
-  const fromFrames = texts.t(locale, 'video-from-frames', { frames: result.video.framesRead, kind });
-  const text = `${words}\n\n${fromFrames}`;
+  const fromFrames = `\n\n${texts.t(locale, 'video-from-frames', { frames: result.video.framesRead, kind })}`;
+  // The caption about several dogs is made shorter, if need be, to leave room for the line about the frames.
+  const captionRoom = MAX_CAPTION_LENGTH - htmlTextLength(fromFrames);
+  const reply = renderReply(result, options, texts, locale, withFeedback, { media: 'video', captionRoom });
+  const text = `${reply.kind === 'text' ? reply.text : reply.caption}${fromFrames}`;
   return {
     ...(htmlTextLength(text) <= MAX_CAPTION_LENGTH ? { caption: text } : {}),
     text,

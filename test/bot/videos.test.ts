@@ -12,20 +12,24 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { findVideo } from '../../src/bot/photo-ref.ts';
-import { loadTexts } from '../../src/i18n/texts.ts';
+import { htmlTextLength } from '../../src/i18n/html.ts';
+import { loadTexts, type Texts } from '../../src/i18n/texts.ts';
 import { groupChat } from '../../src/playground/bot-api/stand-in.ts';
 import type { ChatMessage, Message } from '../../src/playground/bot-api/types.ts';
 import { photoJobId } from '../../src/queue/index.ts';
-import { videoProblemText } from '../../src/reply/video.ts';
+import { type AnswerOptions, MAX_CAPTION_LENGTH } from '../../src/reply/render.ts';
+import { renderVideoReply, videoProblemText } from '../../src/reply/video.ts';
 import type { PersonalData } from '../../src/store/index.ts';
 import { MAX_DOWNLOAD_BYTES } from '../../src/telegram/index.ts';
-import { loadBreeds, type VideoInputProblem } from '../../src/vision/index.ts';
+import type { Classification } from '../../src/vision/classification.ts';
+import { type Breed, loadBreeds, type VideoClassification, type VideoInputProblem } from '../../src/vision/index.ts';
 import { type Harness, logLinesSaying, startHarness, TEST_TOKEN } from '../support/app-harness.ts';
 import { MODELS_DIR } from '../support/paths.ts';
 import { poll, waitFor } from '../support/poll.ts';
 import { tempDirs } from '../support/temp-dirs.ts';
 import { audioOnly, ffmpeg, gif, photosOf, slideshow, truncated, twoDogs, videoNote } from '../support/videos.ts';
 import { ANSWER, BEAGLE, BOXER, buttons, GOLDEN, person, personalDataOf } from './chat.ts';
+import { classification, dog, guess as guessOf, oneDog } from './classifications.ts';
 
 /** Reading a clip is several photos' work, on a machine the other tests share. */
 const VIDEO_TIMEOUT_MS = 120_000;
@@ -152,6 +156,61 @@ describe('the kind messages for videos that cannot be read', () => {
     assert.match(videoProblemText(texts, 'en', 'too-long', { maxDurationS: 600 }), /longer than 10 minutes/);
     assert.match(videoProblemText(texts, 'en', 'too-long', { maxDurationS: 45 }), /longer than 45 seconds/);
     assert.match(videoProblemText(texts, 'ru', 'too-long', { maxDurationS: 600 }), /длиннее 10 мин/);
+  });
+});
+
+describe('the answer about a video (renderVideoReply)', () => {
+  const options: AnswerOptions = { sureThreshold: 0.7, unsureThreshold: 0.5, mix: { pairShare: 0.6, minShare: 0.25 } };
+  let texts: Texts;
+  let breeds: readonly Breed[];
+  before(async () => {
+    breeds = await loadBreeds(path.join(MODELS_DIR, 'breeds.json'));
+    texts = await loadTexts(MODELS_DIR, breeds);
+  });
+  const guess = (breed: string, p: number) => guessOf(breeds, breed, p);
+  const fromVideo = (result: Classification, framesRead = 6): VideoClassification => ({
+    ...result,
+    video: { framesRead, framesSampled: 8, durationS: 12, shownFrame: { atS: 4.5, jpeg: Buffer.alloc(0) } },
+  });
+
+  test('one dog: the usual answer, then the frames line; buttons as for a photo; no boxes', () => {
+    const result = fromVideo(oneDog([guess('beagle', 0.9), guess('basset', 0.05), guess('bloodhound', 0.02)]));
+    const reply = renderVideoReply(result, 'video', options, texts, 'en', true);
+    assert.match(reply.caption ?? '', /^🐶 .*Beagle.* — 90%\n2\. Basset.*\n\n🎬 From 6 frames of your video\.$/s);
+    assert.equal(reply.text, reply.caption);
+    assert.deepEqual(reply.marks, []);
+    assert.deepEqual(buttons({ reply_markup: reply.markup } as ChatMessage), ['fb:y', 'fb:n', 'card:beagle']);
+    const one = renderVideoReply(fromVideo(result, 1), 'animation', options, texts, 'en', true);
+    assert.match(one.caption ?? '', /From 1 frame of your GIF\.$/);
+    const ru = renderVideoReply(result, 'video-note', options, texts, 'ru', true);
+    assert.match(ru.caption ?? '', /Ответ по 6 кадрам вашего кружка\.$/);
+  });
+
+  test('no dog: says so of the video', () => {
+    const reply = renderVideoReply(fromVideo(classification([])), 'video', options, texts, 'en', true);
+    assert.match(reply.text, /^🙂 I don't see a dog in this video\./);
+  });
+
+  test('sixteen dogs of long names: the caption shortened to leave room for the frames line, within 1024', () => {
+    const box = { left: 0, top: 0, width: 10, height: 10 };
+    const long = () =>
+      dog(
+        [
+          guess('american_staffordshire_terrier', 0.3),
+          guess('staffordshire_bullterrier', 0.25),
+          guess('black-and-tan_coonhound', 0.2),
+        ],
+        box,
+        { group: { group: 'fci-3', p: 0.9 } },
+      );
+    for (const locale of ['en', 'ru'] as const) {
+      const crowd = fromVideo(classification(Array.from({ length: 16 }, long), { moreDogs: 14 }));
+      const reply = renderVideoReply(crowd, 'video', options, texts, locale, true);
+      assert.ok(reply.caption, `${locale}: a caption`);
+      assert.ok(htmlTextLength(reply.caption) <= MAX_CAPTION_LENGTH, `${locale}: ${htmlTextLength(reply.caption)}`);
+      assert.match(reply.caption, /🎬 .+\.$/);
+      assert.equal(reply.marks.length, 16);
+    }
   });
 });
 
