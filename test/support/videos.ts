@@ -259,3 +259,14 @@ export async function gifBomb(dir: string, side = 16_000): Promise<string> {
   await writeFile(out, bytes);
   return out;
 }
+
+/**
+ * An HLS playlist naming another file of this machine (`target`, e.g. one of the test's clips): what a stranger would
+ * send to have ffmpeg read that file into the frames shown back.
+ */
+export async function playlistOf(dir: string, target: string): Promise<string> {
+  const out = path.join(dir, 'playlist.m3u8');
+  const lines = ['#EXTM3U', '#EXT-X-TARGETDURATION:10', '#EXTINF:10.0,', `file://${target}`, '#EXT-X-ENDLIST', ''];
+  await writeFile(out, lines.join('\n'));
+  return out;
+}

@@ -18,6 +18,7 @@ import {
   VideoReader,
 } from '../../src/vision/index.ts';
 import { BEAGLE, BOXER } from '../bot/chat.ts';
+import { readImage } from '../support/paths.ts';
 import { type TempDirs, tempDirs } from '../support/temp-dirs.ts';
 import {
   audioOnly,
@@ -28,6 +29,7 @@ import {
   gifBomb,
   longClip,
   photosOf,
+  playlistOf,
   randomFile,
   slideshow,
   truncated,
@@ -158,6 +160,12 @@ describe('bad videos get a VideoInputError naming the problem (real ffmpeg)', ()
       'no-frames',
     ],
     ['an MP4 of no frames', async () => readFile(await zeroFrames(dir, beagles.slice(0, 1))), 'no-frames'],
+    [
+      'an HLS playlist naming a clip on this machine',
+      async () => readFile(await playlistOf(dir, await slideshow(dir, beagles.slice(0, 1), { name: 'target.mp4' }))),
+      'not-a-video',
+    ],
+    ['a JPEG photo', async () => readImage(beagles[0] as string), 'not-a-video'],
     ['a ten-hour clip', async () => readFile(await longClip(dir)), 'too-long'],
     ['a GIF declaring 16000×16000', async () => readFile(await gifBomb(dir)), 'too-large'],
     ['a black clip', async () => readFile(await blackClip(dir)), 'no-clear-frame'],

@@ -79,3 +79,15 @@ export function runBounded(command: string, args: readonly string[], limits: Bou
 
 /** ffmpeg's usual quiet flags: no prompt, no banner, errors only. */
 export const QUIET = ['-nostdin', '-hide_banner', '-loglevel', 'error'] as const;
+
+/**
+ * What ffmpeg may open for a stranger's file: the file itself (no network, no other protocol) and the containers
+ * phones and Telegram write. A playlist (HLS, concat) or an image sequence could otherwise make ffmpeg read another
+ * file of this machine into the frames, and the frame is shown back to the person.
+ */
+export const INPUT_SAFETY = [
+  '-protocol_whitelist',
+  'file',
+  '-format_whitelist',
+  'mov,matroska,gif,avi,mpegts,flv,ogg,mpeg,asf',
+] as const;

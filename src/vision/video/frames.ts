@@ -6,7 +6,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type BoundedRunLimits, QUIET, runBounded } from './ffmpeg-run.ts';
+import { type BoundedRunLimits, INPUT_SAFETY, QUIET, runBounded } from './ffmpeg-run.ts';
 import type { ClipFacts } from './probe.ts';
 
 export interface ExtractedFrame {
@@ -53,6 +53,7 @@ function extractArgs(file: string, atS: number): string[] {
     DECODER_THREADS,
     '-ss',
     String(atS),
+    ...INPUT_SAFETY,
     '-i',
     file,
     '-map',
@@ -109,6 +110,7 @@ async function extractInOnePass(
     DECODER_THREADS,
     '-ss',
     String(first),
+    ...INPUT_SAFETY,
     '-i',
     file,
     '-map',

@@ -3,7 +3,7 @@
  * stream, frames too large (a decompression bomb declares its size in a few bytes), a clip too long.
  */
 import { VideoInputError } from './errors.ts';
-import { type BoundedRunLimits, runBounded } from './ffmpeg-run.ts';
+import { type BoundedRunLimits, INPUT_SAFETY, runBounded } from './ffmpeg-run.ts';
 import type { VideoReaderOptions } from './video-options.ts';
 
 export interface ClipFacts {
@@ -61,7 +61,17 @@ export async function probeClip(
   options: Pick<VideoReaderOptions, 'ffprobePath' | 'maxDurationS' | 'maxFramePixels'>,
   limits: Omit<BoundedRunLimits, 'maxStdoutBytes'>,
 ): Promise<ClipFacts> {
-  const args = ['-hide_banner', '-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', file];
+  const args = [
+    '-hide_banner',
+    '-v',
+    'error',
+    ...INPUT_SAFETY,
+    '-print_format',
+    'json',
+    '-show_streams',
+    '-show_format',
+    file,
+  ];
   const run = await runBounded(options.ffprobePath, args, { ...limits, maxStdoutBytes: PROBE_OUTPUT_MAX });
   if (run.code !== 0 || run.killed !== null) throw probeFailure(run);
   let output: ProbeOutput;
