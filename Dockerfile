@@ -96,7 +96,8 @@ RUN groupadd --gid 1000 node \
 # it answers those with a kind note and says why once at start. The distribution's build (Ubuntu's here), without
 # recommends; the downloaded packages and apt lists are dropped so the layer keeps only the programs. A large layer
 # (Debian's: ~480 MB, 200 packages: the codecs, and the SDL, Mesa and LLVM of ffplay, which the package brings and no
-# lighter Debian package leaves out).
+# lighter Debian package leaves out). Ubuntu 22.04's ffmpeg is 4.4, older than Debian's 5.1 in the cpu image: the
+# reader may use only options 4.4 knows (`-vsync`, not 5.1's `-fps_mode`).
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ffmpeg \
     && apt-get clean && rm -rf /var/lib/apt/lists/*

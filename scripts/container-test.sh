@@ -7,9 +7,10 @@
 #      the shared photos; ffmpeg and ffprobe run (videos);
 #   4. docker-compose.yml's `models` service as compose runs it (deploy/compose/pull-models.sh in the image, as root):
 #      the model files pulled from the shared folder into an empty models folder, then left alone as verified;
-#      `classify` in it on labelled photos (mounted read-only at run time, never copied in), models/ mounted read-only;
-#   5. the worker, until Docker's HEALTHCHECK calls it healthy; `docker stop` must end it cleanly (exit code 0, well
-#      within the grace period, its shutdown logged).
+#      `classify` in it on labelled photos (mounted read-only at run time, never copied in), models/ mounted read-only,
+#      and on a video made here by ffmpeg from two of them (read by the image's own ffmpeg);
+#   5. the worker, until Docker's HEALTHCHECK calls it healthy (having found ffmpeg); `docker stop` must end it cleanly
+#      (exit code 0, well within the grace period, its shutdown logged).
 # Prints the time of each step. Run as root (dockerd and debootstrap need it):  scripts/container-test.sh
 #
 # Environment: SHARED_DIR (../shared; its images/ and labels.csv), TEST_REDIS_URL (redis://127.0.0.1:6379; the
@@ -38,8 +39,9 @@ PHOTOS=(
 )
 
 [ "$(id -u)" = 0 ] || { echo "container-test: run as root (dockerd and debootstrap need it)" >&2; exit 1; }
-for tool in dockerd docker debootstrap npm node redis-cli flock; do
-  command -v "$tool" >/dev/null || { echo "container-test: $tool is missing (apt-get install docker.io debootstrap)" >&2; exit 1; }
+for tool in dockerd docker debootstrap npm node redis-cli flock ffmpeg; do
+  command -v "$tool" >/dev/null ||
+    { echo "container-test: $tool is missing (apt-get install docker.io debootstrap ffmpeg)" >&2; exit 1; }
 done
 
 # --- timing ------------------------------------------------------------------------------------------------------------
@@ -290,6 +292,25 @@ for (const r of lines) {
 }
 EOF
 
+step 'classify a video in the container'
+# Two photos of one golden retriever as a 4 s clip made on the host, read in the image by its own ffmpeg (bounded as
+# the worker bounds it): the breed in the top-3, and what the answer was read from.
+mkdir -p "$RUN_DIR/clips"
+ffmpeg -nostdin -hide_banner -loglevel error -y \
+  -loop 1 -t 2 -i "$SHARED/images/dogs/golden_retriever-f7a9e407e825.jpg" \
+  -loop 1 -t 2 -i "$SHARED/images/dogs/golden_retriever-b5cbdac73688.jpg" \
+  -filter_complex '[0:v]scale=640:480,setsar=1,fps=25[a];[1:v]scale=640:480,setsar=1,fps=25[b];[a][b]concat=n=2:v=1[v]' \
+  -map '[v]' -c:v libx264 -pix_fmt yuv420p "$RUN_DIR/clips/golden.mp4"
+docker run --rm --network host "${MODEL_MOUNTS[@]}" -v "$RUN_DIR/clips:/clips:ro" "$IMAGE" \
+  node dist/cli/main.js classify --json /clips/golden.mp4 >"$RUN_DIR/classify-video.json"
+node - "$RUN_DIR/classify-video.json" <<'EOF'
+const r = JSON.parse(require('node:fs').readFileSync(process.argv[2], 'utf8'));
+const top = r.top.map((g) => g.breed);
+const v = r.video ?? {};
+console.log(`   ${r.file}: top ${top.join(' ')}; ${v.framesRead} of ${v.framesSampled} frames read, ${v.durationS} s`);
+if (!top.includes('golden_retriever') || !(v.framesRead >= 1)) throw new Error('the video was not read as a golden retriever');
+EOF
+
 # --- 5. the worker -----------------------------------------------------------------------------------------------------
 free_port() { node -e 's=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 redis-cli -u "$REDIS_URL" ping >/dev/null
@@ -325,5 +346,8 @@ awk -v t="$took" -v g="$STOP_GRACE_S" 'BEGIN { exit !(t < g / 3) }' ||
 grep -q '"msg":"shutting down"' "$RUN_DIR/worker.log" && grep -q '"msg":"stopped"' "$RUN_DIR/worker.log" ||
   { echo 'the worker did not log "shutting down" and "stopped"' >&2; tail -n 5 "$RUN_DIR/worker.log" >&2; exit 1; }
 echo '   logged "shutting down" (SIGTERM) and "stopped"'
+grep -q '"msg":"videos are read with ffmpeg"' "$RUN_DIR/worker.log" ||
+  { echo 'the worker did not find ffmpeg at start' >&2; grep -i ffmpeg "$RUN_DIR/worker.log" >&2; exit 1; }
+echo '   it had found ffmpeg at start ("videos are read with ffmpeg")'
 end_step
 echo 'container-test: ok'
