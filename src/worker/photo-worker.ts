@@ -160,8 +160,10 @@ async function lookAtPhoto(data: PhotoJobData, context: JobContext, locale: Loca
     if (error instanceof FileDownloadError && error.reason !== 'transient') {
       log.warn({ reason: error.reason, detail: error.message, video }, 'photo file unavailable');
       // The job does not say whether a photo or a file came: "send a smaller one" fits both.
-      const tooBig = video ? 'video-too-big' : 'photo-too-big';
-      const key = error.reason === 'too-big' ? tooBig : 'file-unavailable';
+      const keys = video
+        ? { tooBig: 'video-too-big', gone: 'video-file-unavailable' }
+        : { tooBig: 'photo-too-big', gone: 'file-unavailable' };
+      const key = error.reason === 'too-big' ? keys.tooBig : keys.gone;
       return { kind: 'refused', outcome: 'file-unavailable', text: options.replies.text(locale, key) };
     }
     throw error;
@@ -202,7 +204,8 @@ async function answerPhoto(job: PhotoJob, context: JobContext): Promise<PhotoJob
   const waitedMs = Date.now() - (job.timestamp + (job.opts.delay ?? 0));
   if (waitedMs > options.maxAgeMs && context.sent.get(job) === undefined) {
     log.warn({ ageS: Math.round(waitedMs / 1000) }, 'photo too old to answer: apologising');
-    await replyInText(job, context, options.replies.text(locale, 'photo-expired'));
+    const key = data.media === 'video' ? 'video-expired' : 'photo-expired';
+    await replyInText(job, context, options.replies.text(locale, key));
     return finished(job, options, 'expired');
   }
 

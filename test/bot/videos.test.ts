@@ -333,6 +333,15 @@ describe('videos, with ffmpeg', () => {
     assert.ok(!h.standIn.calls.some((c) => c.method === 'getFile' && c.params.file_id === file.file_id));
   });
 
+  test('a video Telegram no longer has: asked to send it again', async () => {
+    const p = person(h);
+    const file = h.standIn.addFile(clips.beagle, { mimeType: 'video/mp4' });
+    h.standIn.deleteFile(file.file_id);
+    const sent = h.standIn.sendVideo({ chat: p.chat, from: p.from, file });
+    const reply = await replyTo(h, p.chat.id, sent.message_id, /send it again/);
+    assert.match(reply.text ?? '', /could not download that video/);
+  });
+
   test('in a group: a video without a mention is ignored; /breed as a reply to it is answered', async () => {
     const p = person(h);
     const group = groupChat(-700_000 - p.from.id);

@@ -48,6 +48,8 @@ video-too-large = 😕 That video's picture is too large for me to open. Could y
 video-too-heavy = ⏱ That video took me too long to read. Could you send a shorter or smaller clip, or a photo of the dog?
 video-no-clear-frame = 🌫 Every frame I looked at in that video was too dark or blurred to see a dog. Could you send a brighter, steadier clip, or a photo?
 video-unavailable = 🎬 Sorry, I can't watch videos right now. A photo of the dog works: send me one!
+video-file-unavailable = 😕 I could not download that video from Telegram any more. Could you send it again?
+video-expired = 😔 Sorry, I could not reach Telegram for a long while, so I never got to this video. Could you send it again?
 
 ## The answer
 
