@@ -342,16 +342,20 @@ describe('videos, with ffmpeg', () => {
     assert.match(reply.text ?? '', /could not download that video/);
   });
 
-  test('in a group: a video without a mention is ignored; /breed as a reply to it is answered', async () => {
+  test('in a group: a video without a mention is ignored; /breed as a reply to it, or a mention, is answered', async () => {
     const p = person(h);
     const group = groupChat(-700_000 - p.from.id);
     const video = h.standIn.sendVideo({ chat: group, from: p.from, file: clips.beagle });
-    const ask = h.standIn.sendText({ chat: group, from: p.from, text: '/breed', replyTo: video.message_id });
+    // Privacy mode, as BotFather leaves it: the bot never hears of it, and nothing is queued.
+    assert.ok(!h.standIn.updates.some((u) => u.message?.chat.id === group.id));
+    assert.equal(await h.app.queue.getJob(photoJobId(group.id, video.message_id)), undefined);
+    h.standIn.sendText({ chat: group, from: p.from, text: '/breed', replyTo: video.message_id });
     const answer = await replyTo(h, group.id, video.message_id, /of your video\.$/);
     assert.match(topThree(answer), /Beagle/);
-    // The /breed reply is what queued it: the video alone left no job of its own (one job per message).
-    assert.ok(ask.message_id > video.message_id);
-    assert.equal(h.standIn.botMessagesIn(group.id).length, 1);
+    const mention = `@${h.standIn.me.username} what is it?`;
+    const gif = h.standIn.sendAnimation({ chat: group, from: p.from, file: clips.animation, caption: mention });
+    await replyTo(h, group.id, gif.message_id, /of your GIF\.$/);
+    assert.equal(h.standIn.botMessagesIn(group.id).length, 2);
   });
 
   test('the same video update delivered twice is answered once', async () => {
