@@ -2,7 +2,8 @@
  * Videos on the command line (issue 25), with real clips made here by ffmpeg from the shared photos and the real
  * models: `classify` names the dog of a one-dog slideshow and says what it read (human and --json); a GIF animation is
  * read as a video, a still GIF as a photo; a truncated clip gets the reader's one-line reason and the exit code of a
- * bad photo; without ffmpeg, one clear line; `batch --local` over a folder mixing photos and clips answers each.
+ * bad photo; without ffmpeg, one clear line; `batch --local` over a folder mixing photos and clips answers each (and,
+ * without ffmpeg, says so in the clip's row).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -144,7 +145,9 @@ describe('dog-breeds classify with videos', () => {
 
 describe('dog-breeds batch with videos', () => {
   const prefix = `test-${randomUUID().slice(0, 8)}`;
-  after(() => deleteKeysWithPrefix(REDIS_URL, prefix));
+  after(async () => {
+    for (const run of [prefix, `${prefix}-no-ffmpeg`]) await deleteKeysWithPrefix(REDIS_URL, run);
+  });
 
   it('a folder mixing photos and clips (--local): every file answered, the clips with their video facts', async () => {
     const folder = await temp.make('cli-video-batch');
@@ -173,5 +176,28 @@ describe('dog-breeds batch with videos', () => {
     const bad = rows.get('cut.mp4');
     assert.equal(bad?.ok, false);
     assert.match(`${bad?.problem}`, /^(no-frames|not-a-video|too-heavy)$/);
+  });
+
+  it('a worker without ffmpeg: the clip gets a no-video-decoder row, the photo its answer', async () => {
+    const folder = await temp.make('cli-video-batch-no-ffmpeg');
+    await copyFile(golden, path.join(folder, 'golden.mp4'));
+    await copyFile(image(BEAGLE[2] as string), path.join(folder, 'beagle.jpg'));
+    const config = configSchema.parse({
+      REDIS_URL,
+      QUEUE_PREFIX: `${prefix}-no-ffmpeg`,
+      MODELS_DIR,
+      DEVICE: 'cpu',
+      FFMPEG_PATH: '/nonexistent/ffmpeg',
+      FFPROBE_PATH: '/nonexistent/ffprobe',
+    });
+    const out = path.join(dir, 'results-no-ffmpeg.jsonl');
+    assert.equal(await batchCommand([folder], { out, local: true }, captureCli(config)), 0);
+    const rows = (await readFile(out, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const clip = rows.find((row) => row.input.endsWith('golden.mp4'));
+    assert.deepEqual([clip?.ok, clip?.problem], [false, 'no-video-decoder']);
+    assert.equal(rows.find((row) => row.input.endsWith('beagle.jpg'))?.ok, true);
   });
 });
