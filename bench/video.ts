@@ -9,7 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { videoReaderOptions } from '../src/app/index.ts';
-import { Classifier, VideoReader } from '../src/vision/index.ts';
+import { Classifier, VideoReader, type VideoReaderOptions } from '../src/vision/index.ts';
+import { extractFrames, sampleTimes } from '../src/vision/video/frames.ts';
+import { probeClip } from '../src/vision/video/probe.ts';
 import { BENCH_CONFIG, benchClassifierOptions, benchHeavyClip, benchSlideshow, IMAGES_DIR } from './setup.ts';
 
 const median = (xs: number[]): number => {
@@ -49,6 +51,20 @@ async function withMemoryWatch<T>(fn: () => Promise<T>) {
   return { value, before, peakRss, ffmpegPeaksKb: [...children.values()] };
 }
 
+/** ffprobe and the frame extraction of the reader, as it calls them, without the classifier. */
+async function timeDecoding(file: string, options: VideoReaderOptions): Promise<number> {
+  const started = performance.now();
+  const limits = { deadline: Date.now() + options.timeoutMs, maxMemoryMb: options.maxMemoryMb };
+  const facts = await probeClip(file, options, limits);
+  const out = await mkdtemp(path.join(os.tmpdir(), 'dog-breeds-bench-frames-'));
+  try {
+    await extractFrames(options.ffmpegPath, file, facts, sampleTimes(facts, options.maxFrames), out, limits);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+  return performance.now() - started;
+}
+
 export async function benchVideo(rounds: number): Promise<void> {
   console.log('\n## videos (the service defaults: float + detector; ffmpeg as VIDEO_* set it)');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'dog-breeds-bench-video-'));
@@ -59,13 +75,15 @@ export async function benchVideo(rounds: number): Promise<void> {
     const dogs = (await readdir(path.join(IMAGES_DIR, 'dogs'))).sort().slice(0, 5);
     const files = dogs.map((file) => path.join(IMAGES_DIR, 'dogs', file));
     const photos = await Promise.all(files.map((file) => readFile(file)));
-    const clip = await readFile(await benchSlideshow(dir, files));
+    const clipFile = await benchSlideshow(dir, files);
+    const clip = await readFile(clipFile);
     const heavy = await readFile(await benchHeavyClip(dir));
 
     for (const photo of photos) await classifier.classify(photo); // warm-up
     await reader.read(clip, classifier);
     const photoMs: number[] = [];
     const videoMs: number[] = [];
+    const decodeMs: number[] = [];
     let frames = 0;
     for (let r = 0; r < rounds; r++) {
       for (const photo of photos) {
@@ -76,13 +94,15 @@ export async function benchVideo(rounds: number): Promise<void> {
       const started = performance.now();
       const result = await reader.read(clip, classifier);
       videoMs.push(performance.now() - started);
+      decodeMs.push(await timeDecoding(clipFile, options));
       frames = result.video.framesRead;
     }
     const perPhoto = median(photoMs);
     const perVideo = median(videoMs);
     console.log(
       `video (10 s 720p slideshow, ${frames} frames read): median ${perVideo.toFixed(0)} ms/video; photo: median ` +
-        `${perPhoto.toFixed(0)} ms/photo; ratio ${(perVideo / perPhoto).toFixed(1)} (${rounds} rounds)`,
+        `${perPhoto.toFixed(0)} ms/photo; ratio ${(perVideo / perPhoto).toFixed(1)} (${rounds} rounds); of a video, ` +
+        `${median(decodeMs).toFixed(0)} ms are ffprobe and ffmpeg's (the same calls, timed alone)`,
     );
 
     const watched = await withMemoryWatch(() => reader.read(heavy, classifier));

@@ -86,7 +86,9 @@ async function inParallel<T, R>(items: readonly T[], limit: number, work: (item:
   return results;
 }
 
-const isJpeg = (bytes: Buffer) => bytes.length > 4 && bytes[0] === 0xff && bytes[1] === 0xd8;
+/** A whole JPEG, start (SOI) to end (EOI): a frame being written when the deadline killed ffmpeg is cut short. */
+const isWholeJpeg = (bytes: Buffer) =>
+  bytes.length > 4 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes.at(-2) === 0xff && bytes.at(-1) === 0xd9;
 
 /**
  * The frames at `times` (equally spaced) in one ffmpeg: a seek to the first, then a frame kept every step to the end,
@@ -133,7 +135,7 @@ async function extractInOnePass(
   for (const name of names) {
     const place = Number(name.slice(6, 9)) - 1; // the image muxer counts from 1
     const jpeg = await readFile(path.join(dir, name));
-    if (isJpeg(jpeg)) frames.push({ atS: Math.round((first + place * step) * 1000) / 1000, jpeg });
+    if (isWholeJpeg(jpeg)) frames.push({ atS: Math.round((first + place * step) * 1000) / 1000, jpeg });
   }
   const heavy = run.killed === 'deadline' || /cannot allocate memory|out of memory/i.test(run.stderr) ? 1 : 0;
   const failed = run.code !== 0 || run.killed !== null;
@@ -179,7 +181,7 @@ async function extractBySeeks(
       return null;
     }
     const run = await runBounded(ffmpegPath, extractArgs(file, atS), { ...limits, maxStdoutBytes: FRAME_BYTES_MAX });
-    if (run.code === 0 && run.killed === null && isJpeg(run.stdout)) return { atS, jpeg: run.stdout };
+    if (run.code === 0 && run.killed === null && isWholeJpeg(run.stdout)) return { atS, jpeg: run.stdout };
     if (run.killed === 'deadline' || /cannot allocate memory|out of memory/i.test(run.stderr)) heavy++;
     firstError ??= run.killed ? `killed (${run.killed})` : run.stderr || `exit ${run.code}, no frame`;
     return null;

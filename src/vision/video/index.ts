@@ -7,4 +7,4 @@ export {
 } from './errors.ts';
 export type { VideoClassification, VideoFacts } from './video-classification.ts';
 export type { VideoReaderOptions } from './video-options.ts';
-export { VideoReader } from './video-reader.ts';
+export { type FrameClassifier, VideoReader } from './video-reader.ts';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Classifier } from '../classifier.ts';
 import { VideoDecoderMissing, VideoInputError } from './errors.ts';
 import { runBounded, SpawnFailed } from './ffmpeg-run.ts';
-import { clearFrames, measureFrame } from './frame-quality.ts';
+import { clearFrames, type FrameQuality, measureFrame } from './frame-quality.ts';
 import { type ExtractedFrame, extractFrames, sampleTimes } from './frames.ts';
 import { probeClip } from './probe.ts';
 import { type ReadFrame, readFramesTogether } from './video-answer.ts';
@@ -119,8 +119,12 @@ export class VideoReader {
       const problem = extraction.heavy > 0 ? 'too-heavy' : 'no-frames';
       throw new VideoInputError(problem, `no frame of ${times.length} read: ${extraction.firstError ?? 'none came'}`);
     }
-    const qualities = await Promise.all(frames.map((frame) => measureFrame(frame.jpeg)));
-    const clear = clearFrames(qualities).map((i) => frames[i] as ExtractedFrame);
+    // A JPEG sharp cannot read (ffmpeg wrote it, but a damaged stream can make an odd one) is a frame not read.
+    const measured = await Promise.all(
+      frames.map(async (frame) => ({ frame, quality: await measureFrame(frame.jpeg).catch(() => null) })),
+    );
+    const readable = measured.filter((m): m is { frame: ExtractedFrame; quality: FrameQuality } => m.quality !== null);
+    const clear = clearFrames(readable.map((m) => m.quality)).map((i) => readable[i]?.frame as ExtractedFrame);
     if (clear.length === 0) {
       throw new VideoInputError('no-clear-frame', `all ${frames.length} frames sampled are black or blurred`);
     }
