@@ -233,8 +233,9 @@ export async function longClip(dir: string, hours = 10): Promise<string> {
     'color=c=gray:s=64x64:r=1',
     '-vf',
     'setpts=3600*PTS',
-    '-fps_mode',
-    'passthrough',
+    // -vsync, not 5.1's -fps_mode: the gpu image's Ubuntu 22.04 ffmpeg is 4.4 (0 is passthrough: no frame duplicated)
+    '-vsync',
+    '0',
     '-c:v',
     'libx264',
     '-preset',

@@ -119,8 +119,9 @@ async function extractInOnePass(
     '0:v:0',
     '-vf',
     `${select},${SCALE}`,
-    '-fps_mode',
-    'passthrough',
+    // -vsync, not 5.1's -fps_mode: the gpu image's Ubuntu 22.04 ffmpeg is 4.4 (0 is passthrough: no frame duplicated)
+    '-vsync',
+    '0',
     '-frames:v',
     String(times.length),
     '-c:v',
