@@ -5,7 +5,7 @@
  * bad file answered with the VideoInputError that names its problem, the reader working on after each.
  */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { videoReaderOptions } from '../../src/app/index.ts';
@@ -223,6 +223,20 @@ describe('bad videos get a VideoInputError naming the problem (real ffmpeg)', ()
       assert.equal(error.problem, 'too-heavy', error.message);
       return true;
     });
+  });
+
+  it('the private copy of the clip is removed after a read, answered or refused', async () => {
+    const own = await dirs.make('video-tmp');
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = own; // os.tmpdir() reads it on each call
+    try {
+      await read(await slideshow(dir, beagles.slice(0, 1), { name: 'tmp-check.mp4' }));
+      await assert.rejects(reader.read(await readFile(await randomFile(dir)), classifier), VideoInputError);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    assert.deepEqual(await readdir(own), []);
   });
 
   it('the reader keeps working after the bad files', async () => {
