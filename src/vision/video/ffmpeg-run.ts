@@ -31,6 +31,17 @@ export interface BoundedRun {
 /** Enough of ffmpeg's complaint to say what went wrong in a log line; the rest is repetition. */
 const STDERR_KEPT = 2000;
 
+/**
+ * The child's whole environment: where to find the binary and its libraries, nothing of ours (the bot token stays
+ * in this process). Two malloc arenas: glibc reserves 64 MiB of address space per arena, up to 8 per core, which
+ * counts against `ulimit -v` without being used.
+ */
+const CHILD_ENV: NodeJS.ProcessEnv = {
+  PATH: process.env.PATH ?? '/usr/bin:/bin',
+  ...(process.env.LD_LIBRARY_PATH ? { LD_LIBRARY_PATH: process.env.LD_LIBRARY_PATH } : {}),
+  MALLOC_ARENA_MAX: '2',
+};
+
 /** Spawning failed: the binary is not there (ENOENT) or not runnable (EACCES). */
 export class SpawnFailed extends Error {
   override readonly name = 'SpawnFailed';
@@ -41,6 +52,7 @@ export function runBounded(command: string, args: readonly string[], limits: Bou
   // $0 is the command, "$@" its arguments: nothing of the file or the arguments is parsed by the shell.
   const child = spawn('/bin/sh', ['-c', `ulimit -v ${memoryKb} && exec "$0" "$@"`, command, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: CHILD_ENV,
   });
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -76,6 +88,13 @@ export function runBounded(command: string, args: readonly string[], limits: Bou
     });
   });
 }
+
+/**
+ * Decoder threads per ffmpeg, always set, never left to ffmpeg (which takes one per core): each thread reserves
+ * address space, and on a 16-core machine a 4K decode with ffmpeg's own choice fails under the 1 GiB limit. Two
+ * decode a 4K frame in time.
+ */
+export const DECODER_THREADS = '2';
 
 /** ffmpeg's usual quiet flags: no prompt, no banner, errors only. */
 export const QUIET = ['-nostdin', '-hide_banner', '-loglevel', 'error'] as const;

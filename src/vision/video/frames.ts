@@ -6,7 +6,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type BoundedRunLimits, INPUT_SAFETY, QUIET, runBounded } from './ffmpeg-run.ts';
+import { type BoundedRunLimits, DECODER_THREADS, INPUT_SAFETY, QUIET, runBounded } from './ffmpeg-run.ts';
 import type { ClipFacts } from './probe.ts';
 
 export interface ExtractedFrame {
@@ -30,8 +30,10 @@ const FRAME_LONG_SIDE = 1280;
 const FRAME_BYTES_MAX = 8 << 20;
 /** ffmpeg processes at a time for one clip: two keep a 2-core worker answering photos meanwhile. */
 const PARALLEL_EXTRACTIONS = 2;
-/** Decoder threads per ffmpeg: a 4K frame decodes in time on two; more only adds memory. */
-const DECODER_THREADS = '2';
+/** The scaling and the JPEG of one frame need one thread each; the decoder gets DECODER_THREADS. */
+const THREAD_BOUNDS = ['-filter_threads', '1', '-threads', DECODER_THREADS] as const;
+/** Goes after the input: the output's (encoder's) threads. */
+const ENCODER_THREADS = ['-threads', '1'] as const;
 
 /** Up to `maxFrames` moments: the centres of equal parts of the clip; fewer when it has fewer frames. */
 export function sampleTimes(clip: Pick<ClipFacts, 'durationS' | 'frameCount'>, maxFrames: number): number[] {
@@ -49,8 +51,7 @@ const SCALE = `scale='if(gte(iw,ih),min(${FRAME_LONG_SIDE},iw),-2)':'if(gte(iw,i
 function extractArgs(file: string, atS: number): string[] {
   return [
     ...QUIET,
-    '-threads',
-    DECODER_THREADS,
+    ...THREAD_BOUNDS,
     '-ss',
     String(atS),
     ...INPUT_SAFETY,
@@ -64,6 +65,7 @@ function extractArgs(file: string, atS: number): string[] {
     SCALE,
     '-f',
     'image2pipe',
+    ...ENCODER_THREADS,
     '-c:v',
     'mjpeg',
     '-q:v',
@@ -108,8 +110,7 @@ async function extractInOnePass(
   const select = `select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,${Math.max(0, step - 0.001)})'`;
   const args = [
     ...QUIET,
-    '-threads',
-    DECODER_THREADS,
+    ...THREAD_BOUNDS,
     '-ss',
     String(first),
     ...INPUT_SAFETY,
@@ -124,6 +125,7 @@ async function extractInOnePass(
     '0',
     '-frames:v',
     String(times.length),
+    ...ENCODER_THREADS,
     '-c:v',
     'mjpeg',
     '-q:v',

@@ -3,7 +3,7 @@
  * stream, frames too large (a decompression bomb declares its size in a few bytes), a clip too long.
  */
 import { VideoInputError } from './errors.ts';
-import { type BoundedRunLimits, INPUT_SAFETY, runBounded } from './ffmpeg-run.ts';
+import { type BoundedRunLimits, DECODER_THREADS, INPUT_SAFETY, runBounded } from './ffmpeg-run.ts';
 import type { VideoReaderOptions } from './video-options.ts';
 
 export interface ClipFacts {
@@ -61,10 +61,13 @@ export async function probeClip(
   options: Pick<VideoReaderOptions, 'ffprobePath' | 'maxDurationS' | 'maxFramePixels'>,
   limits: Omit<BoundedRunLimits, 'maxStdoutBytes'>,
 ): Promise<ClipFacts> {
+  // Threads bounded as the extraction's: ffprobe decodes a frame or two to fill in what the container omits.
   const args = [
     '-hide_banner',
     '-v',
     'error',
+    '-threads',
+    DECODER_THREADS,
     ...INPUT_SAFETY,
     '-print_format',
     'json',
