@@ -42,8 +42,12 @@ export function sampleTimes(clip: Pick<ClipFacts, 'durationS' | 'frameCount'>, m
   return Array.from({ length: count }, (_, i) => Math.round(((clip.durationS * (i + 0.5)) / count) * 1000) / 1000);
 }
 
-/** Clips of at most this many frames are decoded whole in one pass (30 s at 25 fps: about a second of decoding). */
-const ONE_PASS_MAX_FRAMES = 750;
+/**
+ * Clips of at most this many pixels in all their frames are decoded whole in one pass; past it, a seek per moment
+ * decodes only from the keyframe before it. Where they cost the same, measured on a 19 MB 25 s 1080p clip (one
+ * keyframe a second): one pass 2.5 s, eight seeks 2.2 s; on a 10 s 720p slideshow one pass is twice as quick.
+ */
+const ONE_PASS_MAX_PIXELS = 750 * 1920 * 1080;
 
 /** Never scaled up; the long side at most FRAME_LONG_SIDE, the other kept in proportion. */
 const SCALE = `scale='if(gte(iw,ih),min(${FRAME_LONG_SIDE},iw),-2)':'if(gte(iw,ih),-2,min(${FRAME_LONG_SIDE},ih))'`;
@@ -157,12 +161,13 @@ async function extractInOnePass(
 export async function extractFrames(
   ffmpegPath: string,
   file: string,
-  clip: Pick<ClipFacts, 'frameCount'>,
+  clip: Pick<ClipFacts, 'frameCount' | 'width' | 'height'>,
   times: readonly number[],
   dir: string,
   limits: Omit<BoundedRunLimits, 'maxStdoutBytes'>,
 ): Promise<Extraction> {
-  if (clip.frameCount !== null && clip.frameCount <= ONE_PASS_MAX_FRAMES && times.length > 1) {
+  const pixels = clip.frameCount === null ? Number.POSITIVE_INFINITY : clip.frameCount * clip.width * clip.height;
+  if (pixels <= ONE_PASS_MAX_PIXELS && times.length > 1) {
     const pass = await extractInOnePass(ffmpegPath, file, times, dir, limits);
     if (pass.frames.length > 0 || pass.heavy > 0) return pass;
   }
