@@ -150,8 +150,11 @@ export const configSchema = z
     VIDEO_MAX_PIXELS: int(1).default(8_294_400),
     /** Time for reading one clip, probe and every frame together: ffmpeg is killed past it (frames read are used). */
     VIDEO_TIMEOUT_MS: int(1000).default(30_000),
-    /** Address-space limit of each ffmpeg process, in MiB: a bomb fails inside ffmpeg, never in the worker. */
-    VIDEO_MAX_MEMORY_MB: int(64).default(1024),
+    /**
+     * Address-space limit of each ffmpeg process, in MiB: a bomb fails inside ffmpeg, never in the worker. At least
+     * 512: ffmpeg cannot start under about 300 MiB of address space (measured), so a lower one would refuse every clip.
+     */
+    VIDEO_MAX_MEMORY_MB: int(512).default(1024),
     /**
      * The ffmpeg and ffprobe binaries (a name on PATH or a path): Debian's `ffmpeg` package has both. Missing, the
      * worker says so once at start, answers photos as usual and videos with a kind note.
