@@ -4,7 +4,7 @@
  * workers give batch work fewer slots, so people chatting are never starved.
  */
 import { createHash } from 'node:crypto';
-import type { DogSummary, NamedGuess } from '../vision/index.ts';
+import type { DogSummary, NamedGuess, VideoSummary } from '../vision/index.ts';
 
 /** Where a batch photo comes from. Paths must be readable by the workers (same machine or a shared volume). */
 export type BatchSource =
@@ -24,12 +24,7 @@ export interface BatchJobData {
 }
 
 /** What a batch result says of a video: what its answer was read from (the shown frame's pixels stay with the worker). */
-export interface BatchVideoFacts {
-  framesRead: number;
-  framesSampled: number;
-  durationS: number;
-  shownAtS: number;
-}
+export type BatchVideoFacts = VideoSummary;
 
 export type BatchJobResult =
   | {

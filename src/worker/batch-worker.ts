@@ -19,6 +19,7 @@ import {
   isImageInputError,
   isVideoInputError,
   summarizeDogs,
+  summarizeVideo,
   type VideoClassification,
   type VideoReader,
 } from '../vision/index.ts';
@@ -46,9 +47,7 @@ const NO_DECODER_RESULT: BatchJobResult = {
 };
 
 function videoFacts(result: Classification | VideoClassification) {
-  if (!('video' in result)) return {};
-  const { framesRead, framesSampled, durationS, shownFrame } = result.video;
-  return { video: { framesRead, framesSampled, durationS, shownAtS: shownFrame.atS } };
+  return 'video' in result ? { video: summarizeVideo(result.video) } : {};
 }
 
 export function startBatchWorker(options: BatchWorkerOptions): Worker<BatchJobData, BatchJobResult> {

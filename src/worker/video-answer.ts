@@ -7,7 +7,7 @@
 
 import type { Locale } from '../i18n/index.ts';
 import { drawDogMarks } from '../reply/index.ts';
-import { isVideoInputError, type VideoClassification, type VideoReader } from '../vision/index.ts';
+import { isVideoInputError, summarizeVideo, type VideoClassification, type VideoReader } from '../vision/index.ts';
 import { addButtons, type JobContext, replyInText, replyWithPhoto } from './answer-sending.ts';
 import type { LookedAt } from './photo-worker.ts';
 import type { PhotoJob } from './send-once.ts';
@@ -61,6 +61,5 @@ export async function sendVideoAnswer(
 
 /** What the worker's log line about a video's answer adds to a photo's. */
 export function videoLogFields(result: VideoClassification) {
-  const { framesRead, framesSampled, durationS, shownFrame } = result.video;
-  return { media: 'video', framesRead, framesSampled, durationS, shownAtS: shownFrame.atS };
+  return { media: 'video', ...summarizeVideo(result.video) };
 }

@@ -9,6 +9,7 @@ import {
   type Classifier,
   type DogAnswer,
   summarizeDogs,
+  summarizeVideo,
   type VideoClassification,
   VideoReader,
 } from '../../vision/index.ts';
@@ -63,9 +64,7 @@ const guessesJson = (answer: Pick<DogAnswer, 'top'>) => answer.top.map(({ breed,
 
 /** A video's facts in JSON: the shown frame's time, not its pixels. */
 function videoJson(result: Answer) {
-  if (!isVideo(result)) return {};
-  const { framesRead, framesSampled, durationS, shownFrame } = result.video;
-  return { video: { framesRead, framesSampled, durationS, shownAtS: shownFrame.atS } };
+  return isVideo(result) ? { video: summarizeVideo(result.video) } : {};
 }
 
 function jsonLine(file: string, result: Answer): string {

@@ -5,6 +5,11 @@ export {
   VideoInputError,
   type VideoInputProblem,
 } from './errors.ts';
-export type { VideoClassification, VideoFacts } from './video-classification.ts';
+export {
+  summarizeVideo,
+  type VideoClassification,
+  type VideoFacts,
+  type VideoSummary,
+} from './video-classification.ts';
 export type { VideoReaderOptions } from './video-options.ts';
 export { type FrameClassifier, VideoReader } from './video-reader.ts';

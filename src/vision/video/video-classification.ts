@@ -19,3 +19,15 @@ export interface VideoFacts {
 export interface VideoClassification extends Classification {
   video: VideoFacts;
 }
+
+/** A video's facts as results files, `classify --json` and log lines carry them: the shown frame's time, not its pixels. */
+export interface VideoSummary {
+  framesRead: number;
+  framesSampled: number;
+  durationS: number;
+  shownAtS: number;
+}
+
+export function summarizeVideo({ framesRead, framesSampled, durationS, shownFrame }: VideoFacts): VideoSummary {
+  return { framesRead, framesSampled, durationS, shownAtS: shownFrame.atS };
+}
